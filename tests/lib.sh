@@ -81,6 +81,11 @@ es_tmpdir() {
 	echo "$ES_TMP"
 }
 
+# es_pg_has_setting NAME: does this server binary know the setting NAME?
+es_pg_has_setting() {
+	"$PGBIN/postgres" --describe-config 2>/dev/null | cut -f1 | grep -qx "$1"
+}
+
 # es_cluster_start [extra postgresql.conf lines...]
 es_cluster_start() {
 	local tmp
@@ -109,6 +114,10 @@ es_cluster_start() {
 		echo "log_min_messages = warning"
 		echo "log_line_prefix = '%m [%p] %q%a '"
 		echo "timezone = 'UTC'"
+		# Newer minor releases only load output plugins that are listed.
+		if es_pg_has_setting output_plugin_libraries; then
+			echo "output_plugin_libraries = 'pgoutput, test_decoding, eventstore, wal2json'"
+		fi
 		local line
 		for line in "$@"; do echo "$line"; done
 	} >>"$ES_PGDATA/postgresql.conf"

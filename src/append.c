@@ -1,0 +1,608 @@
+/*-------------------------------------------------------------------------
+ *
+ * append.c
+ *		eventstore.append(aggregate_id, aggregate_type, expected_version,
+ *						  events): the write path of the event store.
+ *
+ * An append validates the whole batch first (so that a bad event fails the
+ * call before anything is written), then in this order:
+ *
+ *	1. if any event carries an id: looks the ids up; a batch that is already
+ *	   stored whole, for this aggregate, at consecutive versions, is a retry
+ *	   and returns the version of its last event without writing anything;
+ *	   any other overlap is an error (VE007);
+ *	2. advances the aggregate row in one UPDATE whose WHERE clause checks the
+ *	   type and the expected version; the row lock it takes serialises the
+ *	   writers of one aggregate, so versions are gapless and exactly one of
+ *	   two writers with the same expected version wins;
+ *	3. if no row matched, finds out why (wrong version, wrong type, or no such
+ *	   aggregate) or creates the aggregate (INSERT ... ON CONFLICT DO NOTHING,
+ *	   which waits for a concurrent creator and then lets step 2 decide);
+ *	4. inserts all events with one INSERT over unnest()ed arrays.
+ *
+ * Every statement is a plan prepared once per backend and kept (SPI_keepplan).
+ *
+ * IDENTIFICATION
+ *		src/append.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/uuid.h"
+
+#include "eventstore.h"
+
+PG_FUNCTION_INFO_V1(eventstore_append);
+
+/* One validated event of a batch. */
+typedef struct EsEvent
+{
+	bool		has_id;			/* did the caller supply an id? */
+	pg_uuid_t	id;				/* the id, if has_id */
+	Datum		type;			/* text */
+	Datum		data;			/* jsonb */
+	Datum		metadata;		/* jsonb */
+} EsEvent;
+
+/* Plans, prepared on first use and kept for the life of the backend. */
+static SPIPlanPtr plan_find_ids = NULL;
+static SPIPlanPtr plan_advance = NULL;
+static SPIPlanPtr plan_get_aggregate = NULL;
+static SPIPlanPtr plan_create_aggregate = NULL;
+static SPIPlanPtr plan_insert_events = NULL;
+
+static SPIPlanPtr
+prepare_kept(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+static void
+prepare_plans(void)
+{
+	if (plan_insert_events != NULL)
+		return;
+
+	{
+		Oid			t[1] = {UUIDARRAYOID};
+
+		plan_find_ids = prepare_kept(
+									 "SELECT e.event_id, e.aggregate_id, e.version, e.aggregate_type"
+									 "  FROM eventstore.events e"
+									 " WHERE e.event_id OPERATOR(pg_catalog.=) ANY ($1)",
+									 1, t);
+	}
+	{
+		Oid			t[4] = {UUIDOID, INT8OID, TEXTOID, INT8OID};
+
+		plan_advance = prepare_kept(
+									"UPDATE eventstore.aggregates a"
+									"   SET version = a.version OPERATOR(pg_catalog.+) $2,"
+									"       updated_at = pg_catalog.now()"
+									" WHERE a.aggregate_id OPERATOR(pg_catalog.=) $1"
+									"   AND a.aggregate_type OPERATOR(pg_catalog.=) $3"
+									"   AND ($4 IS NULL OR a.version OPERATOR(pg_catalog.=) $4)"
+									" RETURNING a.version",
+									4, t);
+	}
+	{
+		Oid			t[1] = {UUIDOID};
+
+		plan_get_aggregate = prepare_kept(
+										  "SELECT a.aggregate_type, a.version"
+										  "  FROM eventstore.aggregates a"
+										  " WHERE a.aggregate_id OPERATOR(pg_catalog.=) $1",
+										  1, t);
+	}
+	{
+		Oid			t[3] = {UUIDOID, TEXTOID, INT8OID};
+
+		plan_create_aggregate = prepare_kept(
+											 "INSERT INTO eventstore.aggregates AS a (aggregate_id, aggregate_type, version)"
+											 " VALUES ($1, $2, $3)"
+											 " ON CONFLICT (aggregate_id) DO NOTHING"
+											 " RETURNING a.version",
+											 3, t);
+	}
+	{
+		Oid			t[7] = {UUIDOID, INT8OID, TEXTOID, UUIDARRAYOID, TEXTARRAYOID,
+		JSONBARRAYOID, JSONBARRAYOID};
+
+		plan_insert_events = prepare_kept(
+										  "INSERT INTO eventstore.events"
+										  "       (aggregate_id, version, aggregate_type, event_id, type, data, metadata)"
+										  "SELECT $1, $2 OPERATOR(pg_catalog.+) e.ord, $3,"
+										  "       COALESCE(e.id, pg_catalog.gen_random_uuid()),"
+										  "       e.type, e.data, e.metadata"
+										  "  FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5),"
+										  "                 pg_catalog.unnest($6), pg_catalog.unnest($7))"
+										  "       WITH ORDINALITY AS e(id, type, data, metadata, ord)",
+										  7, t);
+	}
+}
+
+/*
+ * Parse a uuid in its canonical 8-4-4-4-12 form (hyphens optional, either
+ * case).  Returns false instead of raising 22P02 as uuid_in would, so that
+ * a malformed id gets the event store's own SQLSTATE.
+ */
+static bool
+parse_uuid(const char *s, int len, pg_uuid_t *out)
+{
+	int			i = 0;
+	int			n = 0;
+
+	while (i < len && n < UUID_LEN * 2)
+	{
+		char		c = s[i++];
+		int			v;
+
+		if (c == '-' && (n == 8 || n == 12 || n == 16 || n == 20))
+			continue;
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v = c - 'A' + 10;
+		else
+			return false;
+		if (n % 2 == 0)
+			out->data[n / 2] = (unsigned char) (v << 4);
+		else
+			out->data[n / 2] |= (unsigned char) v;
+		n++;
+	}
+	return n == UUID_LEN * 2 && i == len;
+}
+
+/* Byte-wise equality, as the UPDATE's "=" on the deterministic column. */
+static bool
+text_equal(text *a, text *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+static char *
+uuid_to_cstring(const pg_uuid_t *u)
+{
+	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(u)));
+}
+
+/* Look up a key of an event object; false if absent. */
+static bool
+event_key(JsonbContainer *obj, const char *key, JsonbValue *out)
+{
+	return getKeyJsonValueFromContainer(obj, key, strlen(key), out) != NULL;
+}
+
+/*
+ * Validate event number i (0-based) of the batch and fill *ev.  The size
+ * counted against eventstore.max_event_size is the compact JSON text of the
+ * type, data and metadata, i.e. what the output plugin will write for them.
+ */
+static void
+parse_event(JsonbValue *elem, int i, EsEvent *ev, StringInfo scratch)
+{
+	JsonbContainer *obj;
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+	int			size;
+
+	if (elem->type != jbvBinary || !JsonContainerIsObject(elem->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_ES_INVALID_EVENT),
+				 errmsg("event %d of the batch is not a JSON object", i + 1),
+				 errhint("Each event is an object like {\"type\": \"ItemAdded\", \"data\": {...}}.")));
+	obj = elem->val.binary.data;
+
+	/* Reject unknown keys: a misspelt "Type" or "meta" must not pass silently. */
+	it = JsonbIteratorInit(obj);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok != WJB_KEY)
+			continue;
+		if (!((v.val.string.len == 4 && memcmp(v.val.string.val, "type", 4) == 0) ||
+			  (v.val.string.len == 4 && memcmp(v.val.string.val, "data", 4) == 0) ||
+			  (v.val.string.len == 8 && memcmp(v.val.string.val, "metadata", 8) == 0) ||
+			  (v.val.string.len == 2 && memcmp(v.val.string.val, "id", 2) == 0)))
+			ereport(ERROR,
+					(errcode(ERRCODE_ES_INVALID_EVENT),
+					 errmsg("event %d of the batch has an unknown key \"%.*s\"",
+							i + 1, Min(v.val.string.len, 64), v.val.string.val),
+					 errhint("The keys of an event are \"type\", \"data\", \"metadata\" and \"id\".")));
+	}
+
+	/* type: a non-empty string */
+	if (!event_key(obj, "type", &v) || v.type == jbvNull)
+		ereport(ERROR,
+				(errcode(ERRCODE_ES_EVENT_MISSING_TYPE),
+				 errmsg("event %d of the batch has no \"type\"", i + 1),
+				 errhint("Give every event a non-empty string \"type\", such as \"ItemAdded\".")));
+	if (v.type != jbvString || v.val.string.len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ES_EVENT_MISSING_TYPE),
+				 errmsg("\"type\" of event %d of the batch must be a non-empty string", i + 1)));
+	ev->type = PointerGetDatum(cstring_to_text_with_len(v.val.string.val, v.val.string.len));
+	size = v.val.string.len;
+
+	/* data: any JSON value, {} if absent */
+	resetStringInfo(scratch);
+	if (event_key(obj, "data", &v))
+	{
+		Jsonb	   *jb = JsonbValueToJsonb(&v);
+
+		es_jsonb_append_compact(scratch, &jb->root);
+		ev->data = JsonbPGetDatum(jb);
+	}
+	else
+	{
+		ev->data = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+		appendStringInfoString(scratch, "{}");
+	}
+
+	/* metadata: an object, {} if absent or null */
+	if (event_key(obj, "metadata", &v) && v.type != jbvNull)
+	{
+		Jsonb	   *jb;
+
+		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+			ereport(ERROR,
+					(errcode(ERRCODE_ES_INVALID_EVENT),
+					 errmsg("\"metadata\" of event %d of the batch must be a JSON object", i + 1)));
+		jb = JsonbValueToJsonb(&v);
+		es_jsonb_append_compact(scratch, &jb->root);
+		ev->metadata = JsonbPGetDatum(jb);
+	}
+	else
+	{
+		ev->metadata = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+		appendStringInfoString(scratch, "{}");
+	}
+	size += scratch->len;
+
+	if (size > es_max_event_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_ES_EVENT_TOO_LARGE),
+				 errmsg("event %d of the batch is too large: %d bytes of JSON, the limit is %d bytes",
+						i + 1, size, es_max_event_size),
+				 errdetail("One event must fit one Kinesis record."),
+				 errhint("Store large payloads elsewhere and reference them, or raise eventstore.max_event_size.")));
+
+	/* id: optional uuid string */
+	ev->has_id = false;
+	if (event_key(obj, "id", &v) && v.type != jbvNull)
+	{
+		if (v.type != jbvString || !parse_uuid(v.val.string.val, v.val.string.len, &ev->id))
+			ereport(ERROR,
+					(errcode(ERRCODE_ES_INVALID_EVENT_ID),
+					 errmsg("\"id\" of event %d of the batch is not a valid uuid", i + 1),
+					 errhint("Event ids are uuids such as \"0b8e0f55-5a3c-4d8e-9a47-3f1c2b1d0e6a\", or omit \"id\" to have one generated.")));
+		ev->has_id = true;
+	}
+}
+
+static Datum
+build_array(Datum *elems, bool *nulls, int n, Oid elemtype)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  elemtype, typlen, typbyval, typalign));
+}
+
+/*
+ * If some events carry ids, decide whether this call is the retry of an
+ * append that already succeeded.  Returns the version of the batch's last
+ * event if so, 0 if none of the ids is stored, and raises VE007 for any
+ * other overlap.
+ */
+static int64
+check_retry(pg_uuid_t *aggregate_id, text *aggregate_type, bool any_version,
+			int64 expected, EsEvent *events, int n)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * n);
+	int			nids = 0;
+	Datum		arg;
+	int			ret;
+	int64		first = 0;
+	bool		all_ids = true;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (events[i].has_id)
+			ids[nids++] = UUIDPGetDatum(&events[i].id);
+		else
+			all_ids = false;
+	}
+	if (nids == 0)
+		return 0;
+
+	/* The same id twice in one batch can never be stored. */
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n && events[i].has_id; j++)
+			if (events[j].has_id && memcmp(&events[i].id, &events[j].id, UUID_LEN) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_ES_DUPLICATE_EVENT_ID),
+						 errmsg("event id %s appears twice in the batch (events %d and %d)",
+								uuid_to_cstring(&events[i].id), i + 1, j + 1)));
+
+	arg = build_array(ids, NULL, nids, UUIDOID);
+	ret = SPI_execute_plan(plan_find_ids, &arg, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "looking up event ids failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return 0;
+
+	/*
+	 * Some ids are stored.  It is a retry only if every event has an id and
+	 * event i is stored for this aggregate at version first + i.
+	 */
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		pg_uuid_t  *id = DatumGetUUIDP(SPI_getbinval(tup, desc, 1, &isnull));
+		pg_uuid_t  *agg = DatumGetUUIDP(SPI_getbinval(tup, desc, 2, &isnull));
+		int64		version = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+		int			pos = -1;
+
+		for (int i = 0; i < n; i++)
+			if (events[i].has_id && memcmp(&events[i].id, id, UUID_LEN) == 0)
+			{
+				pos = i;
+				break;
+			}
+		Assert(pos >= 0);
+
+		if (memcmp(agg, aggregate_id, UUID_LEN) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_ES_DUPLICATE_EVENT_ID),
+					 errmsg("event id %s is already stored for another aggregate", uuid_to_cstring(id)),
+					 errdetail("Event %d of the batch has the id of version %lld of aggregate %s.",
+							   pos + 1, (long long) version, uuid_to_cstring(agg))));
+		if (r == 0)
+			first = version - pos;
+		if (!all_ids || SPI_processed != (uint64) n || version != first + pos)
+			ereport(ERROR,
+					(errcode(ERRCODE_ES_DUPLICATE_EVENT_ID),
+					 errmsg("event id %s is already stored for aggregate %s at version %lld",
+							uuid_to_cstring(id), uuid_to_cstring(aggregate_id), (long long) version),
+					 errdetail("%llu of the %d events of the batch are already stored, not as the same batch.",
+							   (unsigned long long) SPI_processed, n),
+					 errhint("A retry must send the same events, with the same ids, in the same order.")));
+	}
+
+	/* The whole batch is stored, in order.  Is it where this call wanted it? */
+	if (!any_version && expected != first - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ES_WRONG_EXPECTED_VERSION),
+				 errmsg("wrong expected version for aggregate %s: expected %lld, but these events are stored at versions %lld to %lld",
+						uuid_to_cstring(aggregate_id), (long long) expected,
+						(long long) first, (long long) (first + n - 1))));
+	{
+		bool		isnull;
+		text	   *stored_type = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[0],
+															   SPI_tuptable->tupdesc, 4, &isnull));
+
+		if (!text_equal(stored_type, aggregate_type))
+			ereport(ERROR,
+					(errcode(ERRCODE_ES_AGGREGATE_TYPE_MISMATCH),
+					 errmsg("aggregate %s is of type \"%s\", not \"%s\"",
+							uuid_to_cstring(aggregate_id), text_to_cstring(stored_type),
+							text_to_cstring(aggregate_type))));
+	}
+	return first + n - 1;
+}
+
+Datum
+eventstore_append(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *aggregate_id;
+	text	   *aggregate_type;
+	bool		any_version = PG_ARGISNULL(2);
+	int64		expected = any_version ? -1 : PG_GETARG_INT64(2);
+	Jsonb	   *batch;
+	int			n;
+	EsEvent    *events;
+	StringInfoData scratch;
+	int64		first = -1;		/* version before the first new event */
+	int64		result;
+	int			ret;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("aggregate_id must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("aggregate_type must not be null")));
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_ES_INVALID_BATCH),
+				 errmsg("events must be a JSON array of events, not null")));
+	aggregate_id = PG_GETARG_UUID_P(0);
+	aggregate_type = PG_GETARG_TEXT_PP(1);
+	batch = PG_GETARG_JSONB_P(3);
+
+	if (VARSIZE_ANY_EXHDR(aggregate_type) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("aggregate_type must not be empty")));
+	if (!any_version && expected < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("expected_version must be NULL (any), 0 (new aggregate) or a positive version, not %lld",
+						(long long) expected)));
+	if (!JB_ROOT_IS_ARRAY(batch) || JB_ROOT_IS_SCALAR(batch))
+		ereport(ERROR,
+				(errcode(ERRCODE_ES_INVALID_BATCH),
+				 errmsg("events must be a JSON array of events"),
+				 errhint("Pass [{\"type\": \"...\", \"data\": {...}}, ...], even for one event.")));
+	n = JB_ROOT_COUNT(batch);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ES_INVALID_BATCH),
+				 errmsg("the event batch is empty"),
+				 errhint("Append at least one event.")));
+
+	/* Validate every event before touching any table. */
+	events = palloc(sizeof(EsEvent) * n);
+	initStringInfo(&scratch);
+	for (int i = 0; i < n; i++)
+	{
+		JsonbValue *elem = getIthJsonbValueFromContainer(&batch->root, i);
+
+		parse_event(elem, i, &events[i], &scratch);
+	}
+
+	if ((ret = SPI_connect()) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
+	prepare_plans();
+
+	/* 1. A retry of a batch that is already stored? */
+	result = check_retry(aggregate_id, aggregate_type, any_version, expected, events, n);
+	if (result > 0)
+	{
+		SPI_finish();
+		PG_RETURN_INT64(result);
+	}
+
+	/*
+	 * 2. and 3.  Advance the aggregate, or find out why not.  The loop runs
+	 * again only when a concurrent writer created the aggregate between our
+	 * UPDATE and INSERT; the next UPDATE then sees it.
+	 */
+	for (int attempt = 0; first < 0; attempt++)
+	{
+		Datum		args[4];
+		char		nulls[4] = {' ', ' ', ' ', any_version ? 'n' : ' '};
+
+		if (attempt >= 3)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not append to aggregate %s: it was created and removed concurrently",
+							uuid_to_cstring(aggregate_id))));
+
+		args[0] = UUIDPGetDatum(aggregate_id);
+		args[1] = Int64GetDatum((int64) n);
+		args[2] = PointerGetDatum(aggregate_type);
+		args[3] = Int64GetDatum(expected);
+		ret = SPI_execute_plan(plan_advance, args, nulls, false, 0);
+		if (ret != SPI_OK_UPDATE_RETURNING)
+			elog(ERROR, "updating the aggregate failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+
+			result = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			first = result - n;
+			break;
+		}
+
+		ret = SPI_execute_plan(plan_get_aggregate, args, NULL, false, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "reading the aggregate failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+			text	   *stored_type = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[0],
+																   SPI_tuptable->tupdesc, 1, &isnull));
+			int64		actual = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+															 SPI_tuptable->tupdesc, 2, &isnull));
+
+			if (!text_equal(stored_type, aggregate_type))
+				ereport(ERROR,
+						(errcode(ERRCODE_ES_AGGREGATE_TYPE_MISMATCH),
+						 errmsg("aggregate %s is of type \"%s\", not \"%s\"",
+								uuid_to_cstring(aggregate_id), text_to_cstring(stored_type),
+								text_to_cstring(aggregate_type))));
+			ereport(ERROR,
+					(errcode(ERRCODE_ES_WRONG_EXPECTED_VERSION),
+					 errmsg("wrong expected version for aggregate %s: expected %lld, actual %lld",
+							uuid_to_cstring(aggregate_id), (long long) expected, (long long) actual),
+					 errhint("Load the events after version %lld, decide again, and retry with expected_version %lld.",
+							 (long long) expected, (long long) actual)));
+		}
+
+		/* No such aggregate. */
+		if (!any_version && expected != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_ES_WRONG_EXPECTED_VERSION),
+					 errmsg("wrong expected version for aggregate %s: expected %lld, actual 0",
+							uuid_to_cstring(aggregate_id), (long long) expected),
+					 errdetail("The aggregate does not exist.")));
+		{
+			Datum		cargs[3];
+
+			cargs[0] = UUIDPGetDatum(aggregate_id);
+			cargs[1] = PointerGetDatum(aggregate_type);
+			cargs[2] = Int64GetDatum((int64) n);
+			ret = SPI_execute_plan(plan_create_aggregate, cargs, NULL, false, 0);
+			if (ret != SPI_OK_INSERT_RETURNING)
+				elog(ERROR, "creating the aggregate failed: %s", SPI_result_code_string(ret));
+			if (SPI_processed == 1)
+			{
+				result = n;
+				first = 0;
+			}
+		}
+	}
+
+	/* 4. The events, in one statement. */
+	{
+		Datum		args[7];
+		Datum	   *ids = palloc(sizeof(Datum) * n);
+		bool	   *idnulls = palloc(sizeof(bool) * n);
+		Datum	   *types = palloc(sizeof(Datum) * n);
+		Datum	   *datas = palloc(sizeof(Datum) * n);
+		Datum	   *metas = palloc(sizeof(Datum) * n);
+
+		for (int i = 0; i < n; i++)
+		{
+			ids[i] = events[i].has_id ? UUIDPGetDatum(&events[i].id) : (Datum) 0;
+			idnulls[i] = !events[i].has_id;
+			types[i] = events[i].type;
+			datas[i] = events[i].data;
+			metas[i] = events[i].metadata;
+		}
+		args[0] = UUIDPGetDatum(aggregate_id);
+		args[1] = Int64GetDatum(first);
+		args[2] = PointerGetDatum(aggregate_type);
+		args[3] = build_array(ids, idnulls, n, UUIDOID);
+		args[4] = build_array(types, NULL, n, TEXTOID);
+		args[5] = build_array(datas, NULL, n, JSONBOID);
+		args[6] = build_array(metas, NULL, n, JSONBOID);
+		ret = SPI_execute_plan(plan_insert_events, args, NULL, false, 0);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "inserting the events failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed != (uint64) n)
+			elog(ERROR, "inserted %llu events instead of %d", (unsigned long long) SPI_processed, n);
+	}
+
+	SPI_finish();
+	PG_RETURN_INT64(result);
+}
