@@ -1,0 +1,370 @@
+# The PostgreSQL path: eventrelay as one ECS Fargate task that holds the
+# logical replication slot and publishes to Kinesis and the S3 archive.
+# See README.md for why Fargate (and not EC2 + systemd).
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  region = data.aws_region.current.name
+
+  # Names from ARNs: arn:P:kinesis:R:A:stream/NAME and arn:P:s3:::BUCKET
+  stream_name = split("/", var.kinesis_stream_arn)[1]
+  bucket_name = var.archive_bucket_arn == null ? null : split(":::", var.archive_bucket_arn)[1]
+
+  cluster_arn = var.cluster_arn != null ? var.cluster_arn : aws_ecs_cluster.this[0].arn
+
+  # The connection string, from Secrets Manager. "rds-json" maps the keys of an
+  # RDS-managed secret ({"host","port","username","password","dbname"}) to the
+  # PG* variables libpq reads; "conninfo" passes the whole secret string (a
+  # libpq connection string or URI) in the relay's connection variable.
+  secrets = var.database_secret_format == "rds-json" ? [
+    { name = "PGHOST", valueFrom = "${var.database_secret_arn}:host::" },
+    { name = "PGPORT", valueFrom = "${var.database_secret_arn}:port::" },
+    { name = "PGUSER", valueFrom = "${var.database_secret_arn}:username::" },
+    { name = "PGPASSWORD", valueFrom = "${var.database_secret_arn}:password::" },
+    { name = "PGDATABASE", valueFrom = "${var.database_secret_arn}:dbname::" },
+    ] : [
+    { name = var.conninfo_env_name, valueFrom = var.database_secret_arn },
+  ]
+
+  sinks = var.archive_bucket_arn == null ? ["kinesis"] : ["kinesis", "s3"]
+
+  command = concat(
+    ["--slot", var.slot_name],
+    var.create_slot ? ["--create-slot"] : [],
+    ["--stream", local.stream_name],
+    flatten([for s in local.sinks : ["--sink", s]]),
+    var.archive_bucket_arn == null ? [] : ["--bucket", local.bucket_name, "--prefix", var.archive_prefix],
+    ["--metrics-port", tostring(var.metrics_port)],
+    var.extra_args,
+  )
+
+  environment = merge(
+    {
+      AWS_REGION = local.region
+      PGSSLMODE  = var.pg_sslmode
+      PGAPPNAME  = "eventrelay"
+    },
+    var.environment,
+  )
+
+  archive_object_arns = var.archive_bucket_arn == null ? [] : concat(
+    ["${var.archive_bucket_arn}/${var.archive_prefix}*"],
+    var.dead_letter_prefix == null ? [] : ["${var.archive_bucket_arn}/${var.dead_letter_prefix}*"],
+  )
+}
+
+# --- cluster, logs ---------------------------------------------------------
+
+resource "aws_ecs_cluster" "this" {
+  count = var.cluster_arn == null ? 1 : 0
+
+  name = var.name
+
+  setting {
+    name  = "containerInsights"
+    value = var.container_insights ? "enabled" : "disabled"
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/ecs/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+
+  tags = var.tags
+}
+
+# --- IAM -------------------------------------------------------------------
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+# Execution role: used by ECS itself to pull the image, create the log stream
+# and read the secret into the container's environment.
+resource "aws_iam_role" "execution" {
+  name                 = "${var.name}-execution"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary_arn
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "execution" {
+  statement {
+    sid       = "ReadTheDatabaseSecret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [var.database_secret_arn]
+  }
+
+  statement {
+    sid = "WriteTheTaskLogs"
+    actions = [
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+    ]
+    resources = [
+      aws_cloudwatch_log_group.this.arn,
+      "${aws_cloudwatch_log_group.this.arn}:log-stream:*",
+    ]
+  }
+
+  dynamic "statement" {
+    for_each = var.database_secret_kms_key_arn == null ? [] : [var.database_secret_kms_key_arn]
+    content {
+      sid       = "DecryptTheDatabaseSecret"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.ecr_repository_arn == null ? [] : [var.ecr_repository_arn]
+    content {
+      sid = "PullTheRelayImage"
+      actions = [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+      ]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "execution" {
+  name   = "eventrelay-execution"
+  role   = aws_iam_role.execution.id
+  policy = data.aws_iam_policy_document.execution.json
+}
+
+# Only for what the module cannot scope itself (ecr:GetAuthorizationToken for
+# a private ECR image, see README.md); empty by default.
+resource "aws_iam_role_policy_attachment" "execution_extra" {
+  for_each = toset(var.execution_role_policy_arns)
+
+  role       = aws_iam_role.execution.name
+  policy_arn = each.value
+}
+
+# Task role: what the relay itself may do. Exactly the stream, the archive
+# prefix and their keys.
+resource "aws_iam_role" "task" {
+  name                 = "${var.name}-task"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary_arn
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "task" {
+  statement {
+    sid = "PublishToTheStream"
+    actions = [
+      "kinesis:PutRecord",
+      "kinesis:PutRecords",
+      "kinesis:DescribeStreamSummary",
+    ]
+    resources = [var.kinesis_stream_arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.kinesis_kms_key_arn == null ? [] : [var.kinesis_kms_key_arn]
+    content {
+      sid       = "EncryptRecordsWithTheStreamKey"
+      actions   = ["kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.archive_object_arns) == 0 ? [] : [1]
+    content {
+      sid = "WriteTheArchive"
+      actions = concat(
+        [
+          "s3:PutObject",
+          "s3:AbortMultipartUpload",
+          "s3:ListMultipartUploadParts",
+        ],
+        # HeadObject, to recognise "already uploaded with the same checksum"
+        # after a crash (the key is derived from the content's position).
+        var.allow_archive_read ? ["s3:GetObject"] : [],
+      )
+      resources = local.archive_object_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.archive_bucket_arn == null || var.archive_kms_key_arn == null ? [] : [var.archive_kms_key_arn]
+    content {
+      sid = "EncryptArchiveObjects"
+      # Decrypt is needed too: S3 decrypts the data key to complete multipart uploads.
+      actions = [
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+      ]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "task" {
+  name   = "eventrelay"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.task.json
+}
+
+# --- network -----------------------------------------------------------------
+
+resource "aws_security_group" "this" {
+  name        = "${var.name}-relay"
+  description = "eventrelay: egress to AWS APIs (HTTPS) and to the database only"
+  vpc_id      = var.vpc_id
+
+  tags = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "https" {
+  security_group_id = aws_security_group.this.id
+  description       = "AWS APIs (Kinesis, S3, STS, Secrets Manager, ECR, Logs) or their VPC endpoints"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = var.https_egress_cidr
+}
+
+resource "aws_vpc_security_group_egress_rule" "database_sg" {
+  count = var.database_security_group_id == null ? 0 : 1
+
+  security_group_id            = aws_security_group.this.id
+  description                  = "PostgreSQL"
+  ip_protocol                  = "tcp"
+  from_port                    = var.database_port
+  to_port                      = var.database_port
+  referenced_security_group_id = var.database_security_group_id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "database_from_relay" {
+  count = var.database_security_group_id == null ? 0 : 1
+
+  security_group_id            = var.database_security_group_id
+  description                  = "eventrelay ${var.name}"
+  ip_protocol                  = "tcp"
+  from_port                    = var.database_port
+  to_port                      = var.database_port
+  referenced_security_group_id = aws_security_group.this.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "database_cidr" {
+  for_each = toset(var.database_cidr_blocks)
+
+  security_group_id = aws_security_group.this.id
+  description       = "PostgreSQL"
+  ip_protocol       = "tcp"
+  from_port         = var.database_port
+  to_port           = var.database_port
+  cidr_ipv4         = each.value
+}
+
+# --- task and service --------------------------------------------------------
+
+resource "aws_ecs_task_definition" "this" {
+  family                   = var.name
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.cpu
+  memory                   = var.memory
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.task.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = var.cpu_architecture
+  }
+
+  container_definitions = jsonencode([
+    {
+      name      = "eventrelay"
+      image     = var.image
+      essential = true
+      command   = local.command
+
+      environment = [
+        for k in sort(keys(local.environment)) : { name = k, value = local.environment[k] }
+        if local.environment[k] != null
+      ]
+      secrets = local.secrets
+
+      # SIGTERM: the relay stops reading, flushes what is in flight and reports
+      # its final LSN; give it time before SIGKILL (Fargate allows up to 120 s).
+      stopTimeout = var.stop_timeout_seconds
+      linuxParameters = {
+        initProcessEnabled = true
+      }
+
+      logConfiguration = {
+        logDriver = "awslogs"
+        options = {
+          awslogs-group         = aws_cloudwatch_log_group.this.name
+          awslogs-region        = local.region
+          awslogs-stream-prefix = "eventrelay"
+        }
+      }
+    }
+  ])
+
+  tags = var.tags
+}
+
+resource "aws_ecs_service" "this" {
+  name            = var.name
+  cluster         = local.cluster_arn
+  task_definition = aws_ecs_task_definition.this.arn
+  launch_type     = "FARGATE"
+
+  # One replication slot has one consumer: exactly one task, and a deployment
+  # stops the old task (which flushes and confirms its LSN) before starting the
+  # new one, which resumes from the slot.
+  desired_count                      = var.enabled ? 1 : 0
+  deployment_minimum_healthy_percent = 0
+  deployment_maximum_percent         = 100
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  network_configuration {
+    subnets          = var.subnet_ids
+    security_groups  = concat([aws_security_group.this.id], var.additional_security_group_ids)
+    assign_public_ip = var.assign_public_ip
+  }
+
+  propagate_tags         = "SERVICE"
+  enable_execute_command = false
+
+  tags = var.tags
+
+  depends_on = [
+    aws_iam_role_policy.execution,
+    aws_iam_role_policy.task,
+  ]
+}

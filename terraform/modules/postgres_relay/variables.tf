@@ -1,0 +1,268 @@
+variable "name" {
+  description = "Name of the service (also names its cluster, roles, security group and log group)."
+  type        = string
+}
+
+variable "image" {
+  description = "Relay container image (built from docker/Dockerfile.relay), e.g. ACCOUNT.dkr.ecr.REGION.amazonaws.com/eventrelay:1.0.0. Pin a tag or digest."
+  type        = string
+}
+
+variable "enabled" {
+  description = "Run the relay (desired count 1) or keep it stopped (0)."
+  type        = bool
+  default     = true
+}
+
+variable "cpu" {
+  description = "Fargate task CPU units."
+  type        = number
+  default     = 256
+}
+
+variable "memory" {
+  description = "Fargate task memory in MiB."
+  type        = number
+  default     = 512
+}
+
+variable "cpu_architecture" {
+  description = "X86_64 or ARM64 (must match the image)."
+  type        = string
+  default     = "X86_64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
+  }
+}
+
+variable "cluster_arn" {
+  description = "Existing ECS cluster to run in; null = create one named after the service."
+  type        = string
+  default     = null
+}
+
+variable "container_insights" {
+  description = "Enable Container Insights on a created cluster."
+  type        = bool
+  default     = true
+}
+
+variable "vpc_id" {
+  description = "VPC of the relay (the database's VPC, or one routed to it)."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets for the task (with a NAT gateway or VPC endpoints for Kinesis, S3, Secrets Manager, ECR, Logs, STS)."
+  type        = list(string)
+}
+
+variable "assign_public_ip" {
+  description = "Give the task a public IP (only for public subnets without NAT)."
+  type        = bool
+  default     = false
+}
+
+variable "additional_security_group_ids" {
+  description = "Extra security groups for the task."
+  type        = list(string)
+  default     = []
+}
+
+variable "https_egress_cidr" {
+  description = "Where HTTPS egress may go (AWS APIs or VPC endpoints)."
+  type        = string
+  default     = "0.0.0.0/0"
+}
+
+variable "database_security_group_id" {
+  description = "Security group of the database: the module allows the relay in on database_port. null = use database_cidr_blocks."
+  type        = string
+  default     = null
+}
+
+variable "database_cidr_blocks" {
+  description = "CIDR blocks of the database, when not given as a security group."
+  type        = list(string)
+  default     = []
+}
+
+variable "database_port" {
+  description = "PostgreSQL port."
+  type        = number
+  default     = 5432
+}
+
+variable "database_secret_arn" {
+  description = "Full ARN of the Secrets Manager secret holding the connection (see database_secret_format). The role must be a replication role, e.g. member of eventstore_relay WITH REPLICATION (on RDS: rds_replication)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:[^*]+$", var.database_secret_arn))
+    error_message = "database_secret_arn must be the full ARN of one secret."
+  }
+}
+
+variable "database_secret_format" {
+  description = "rds-json: the secret is RDS-style JSON {host, port, username, password, dbname}, mapped to PGHOST...PGDATABASE; conninfo: the whole secret is a libpq connection string, passed in conninfo_env_name."
+  type        = string
+  default     = "rds-json"
+
+  validation {
+    condition     = contains(["rds-json", "conninfo"], var.database_secret_format)
+    error_message = "database_secret_format must be rds-json or conninfo."
+  }
+}
+
+variable "conninfo_env_name" {
+  description = "Environment variable the relay reads its connection string from (database_secret_format = conninfo)."
+  type        = string
+  default     = "EVENTRELAY_DSN"
+}
+
+variable "database_secret_kms_key_arn" {
+  description = "Customer managed KMS key of the secret, if any."
+  type        = string
+  default     = null
+}
+
+variable "pg_sslmode" {
+  description = "libpq sslmode. verify-full needs the database CA in the image (PGSSLROOTCERT)."
+  type        = string
+  default     = "require"
+}
+
+variable "slot_name" {
+  description = "Logical replication slot the relay consumes (plugin eventstore)."
+  type        = string
+  default     = "eventrelay"
+}
+
+variable "create_slot" {
+  description = "Let the relay create the slot if it does not exist yet."
+  type        = bool
+  default     = true
+}
+
+variable "kinesis_stream_arn" {
+  description = "ARN of the Kinesis stream to publish to."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:[^:]+:kinesis:[^:]+:[0-9]{12}:stream/[^*]+$", var.kinesis_stream_arn))
+    error_message = "kinesis_stream_arn must be the ARN of one Kinesis stream."
+  }
+}
+
+variable "kinesis_kms_key_arn" {
+  description = "KMS key of the stream's server-side encryption (the task gets kms:GenerateDataKey on it)."
+  type        = string
+  default     = null
+}
+
+variable "archive_bucket_arn" {
+  description = "ARN of the S3 archive bucket; null = no S3 sink."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.archive_bucket_arn == null ? true : can(regex("^arn:[^:]+:s3:::[^/*]+$", var.archive_bucket_arn))
+    error_message = "archive_bucket_arn must be the ARN of one bucket."
+  }
+}
+
+variable "archive_prefix" {
+  description = "Key prefix of the archive objects (the task may write only under it). Ends with '/'."
+  type        = string
+  default     = "events/"
+
+  validation {
+    condition     = length(var.archive_prefix) > 0 && endswith(var.archive_prefix, "/")
+    error_message = "archive_prefix must be non-empty and end with '/' (the write permission is scoped to it)."
+  }
+}
+
+variable "dead_letter_prefix" {
+  description = "Key prefix where the relay sets aside records Kinesis can never accept; null = none granted."
+  type        = string
+  default     = null
+}
+
+variable "allow_archive_read" {
+  description = "Grant s3:GetObject under the archive prefix (HeadObject to recognise an object already uploaded before a crash)."
+  type        = bool
+  default     = true
+}
+
+variable "archive_kms_key_arn" {
+  description = "KMS key of the bucket's SSE-KMS, if any."
+  type        = string
+  default     = null
+}
+
+variable "metrics_port" {
+  description = "Port of the relay's Prometheus metrics endpoint inside the task."
+  type        = number
+  default     = 9187
+}
+
+variable "extra_args" {
+  description = "Extra relay command-line flags."
+  type        = list(string)
+  default     = []
+}
+
+variable "environment" {
+  description = "Extra environment variables for the relay."
+  type        = map(string)
+  default     = {}
+}
+
+variable "stop_timeout_seconds" {
+  description = "Time between SIGTERM and SIGKILL on stop/deploy (max 120 on Fargate)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.stop_timeout_seconds >= 2 && var.stop_timeout_seconds <= 120
+    error_message = "stop_timeout_seconds must be between 2 and 120."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the task's CloudWatch log group, in days."
+  type        = number
+  default     = 30
+}
+
+variable "log_kms_key_arn" {
+  description = "KMS key for the log group; null = CloudWatch Logs default encryption."
+  type        = string
+  default     = null
+}
+
+variable "ecr_repository_arn" {
+  description = "ARN of the private ECR repository holding the image: the execution role may pull from it. (Also attach a policy for ecr:GetAuthorizationToken through execution_role_policy_arns, see README.md.)"
+  type        = string
+  default     = null
+}
+
+variable "execution_role_policy_arns" {
+  description = "Managed policies to attach to the execution role, for what cannot be scoped to a resource (ecr:GetAuthorizationToken). Empty by default."
+  type        = list(string)
+  default     = []
+}
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary for both roles, if your organisation requires one."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
