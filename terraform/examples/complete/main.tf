@@ -1,11 +1,14 @@
 # Both capture paths into one Kinesis stream and one S3 archive:
 #
-#   PostgreSQL (yours, e.g. RDS) --slot--> eventrelay on ECS Fargate --+--> Kinesis (KMS)
+#   PostgreSQL 15 + extension --slot--> eventrelay on ECS Fargate ---+--> Kinesis (KMS)
 #                                                                      +--> S3 archive
 #   DynamoDB table --stream--> eventrelay Lambda (provided.al2023) -------> Kinesis (KMS)
 #
 # The database, its VPC and the relay image are inputs: this example creates
-# only what the product adds.
+# only what the product adds. The database must be a PostgreSQL you can install
+# the eventstore extension (a C extension + output plugin) into: self-managed on
+# EC2, on premises or in Kubernetes. RDS and Aurora do not load custom C
+# extensions (see docs/deploy.md).
 
 module "kinesis_stream" {
   source = "../../modules/kinesis_stream"

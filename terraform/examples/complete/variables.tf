@@ -104,7 +104,7 @@ variable "database_security_group_id" {
 }
 
 variable "database_secret_arn" {
-  description = "Secrets Manager secret with the relay's database login (RDS-style JSON)."
+  description = "Secrets Manager secret with the relay's database login: JSON {host, port, username, password, dbname}."
   type        = string
 }
 

@@ -14,9 +14,9 @@ locals {
 
   cluster_arn = var.cluster_arn != null ? var.cluster_arn : aws_ecs_cluster.this[0].arn
 
-  # The connection string, from Secrets Manager. "rds-json" maps the keys of an
-  # RDS-managed secret ({"host","port","username","password","dbname"}) to the
-  # PG* variables libpq reads; "conninfo" passes the whole secret string (a
+  # The connection string, from Secrets Manager. "rds-json" maps the keys of a
+  # Secrets Manager database secret ({"host","port","username","password",
+  # "dbname"}) to the PG* variables libpq reads; "conninfo" passes the whole secret string (a
   # libpq connection string or URI) in the relay's connection variable.
   secrets = var.database_secret_format == "rds-json" ? [
     { name = "PGHOST", valueFrom = "${var.database_secret_arn}:host::" },

@@ -96,7 +96,7 @@ variable "database_port" {
 }
 
 variable "database_secret_arn" {
-  description = "Full ARN of the Secrets Manager secret holding the connection (see database_secret_format). The role must be a replication role, e.g. member of eventstore_relay WITH REPLICATION (on RDS: rds_replication)."
+  description = "Full ARN of the Secrets Manager secret holding the connection (see database_secret_format). The login must have REPLICATION and be a member of eventstore_relay."
   type        = string
 
   validation {
@@ -106,7 +106,7 @@ variable "database_secret_arn" {
 }
 
 variable "database_secret_format" {
-  description = "rds-json: the secret is RDS-style JSON {host, port, username, password, dbname}, mapped to PGHOST...PGDATABASE; conninfo: the whole secret is a libpq connection string, passed in conninfo_env_name."
+  description = "rds-json: the secret is JSON {host, port, username, password, dbname} (the layout of Secrets Manager database secrets), mapped to PGHOST...PGDATABASE; conninfo: the whole secret is a libpq connection string, passed in conninfo_env_name."
   type        = string
   default     = "rds-json"
 
