@@ -1,0 +1,750 @@
+/*
+ * config.c
+ *		Flags, environment variables and defaults (see config.h).  The option
+ *		table below is also the source of --help, so every flag is documented
+ *		where it is defined.
+ */
+#include "config.h"
+#include "log.h"
+#include "sink.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef RELAY_VERSION
+#define RELAY_VERSION "1.0.0"
+#endif
+
+enum
+{
+	OPT_DBNAME = 'd',
+	OPT_SLOT = 'S',
+	OPT_HELP = 'h',
+	OPT_VERSION = 'V',
+	OPT_CREATE_SLOT = 256,
+	OPT_PLUGIN,
+	OPT_AGG_TYPES,
+	OPT_EVENT_TYPES,
+	OPT_PLUGIN_OPTION,
+	OPT_STATUS_INTERVAL,
+	OPT_RECONNECT_MAX,
+	OPT_SINK,
+	OPT_DEAD_LETTER,
+	OPT_MAX_BUFFER,
+	OPT_STREAM,
+	OPT_REGION,
+	OPT_ENDPOINT,
+	OPT_CA_BUNDLE,
+	OPT_BATCH_RECORDS,
+	OPT_BATCH_BYTES,
+	OPT_RECORD_BYTES,
+	OPT_LINGER,
+	OPT_RETRY_BASE,
+	OPT_RETRY_MAX,
+	OPT_REQ_TIMEOUT,
+	OPT_METRICS_PORT,
+	OPT_METRICS_ADDR,
+	OPT_LOG_LEVEL,
+	OPT_SHUTDOWN_TIMEOUT,
+};
+
+typedef struct opt_doc
+{
+	int			id;
+	const char *name;
+	int			has_arg;
+	const char *arg;			/* metavariable */
+	const char *env;			/* environment variable read when the flag is absent */
+	const char *help;
+	const char *group;			/* starts a new --help section when set */
+} opt_doc;
+
+static const opt_doc opts[] = {
+	{OPT_DBNAME, "dbname", 1, "CONNSTR", "EVENTRELAY_DBNAME",
+	 "database to stream from: a libpq connection string or URI (the PG* variables apply; "
+	 "replication=database is added)",
+	 "PostgreSQL source"},
+	{OPT_SLOT, "slot", 1, "NAME", "EVENTRELAY_SLOT", "logical replication slot (default eventrelay)",
+	 NULL},
+	{OPT_CREATE_SLOT, "create-slot", 0, NULL, NULL,
+	 "create the slot if it does not exist (without this flag a missing slot stops the relay)",
+	 NULL},
+	{OPT_PLUGIN, "plugin", 1, "NAME", NULL, "output plugin of a slot it creates (default eventstore)",
+	 NULL},
+	{OPT_AGG_TYPES, "aggregate-types", 1, "LIST", NULL,
+	 "only events of these aggregate types (comma-separated; plugin option aggregate-types)", NULL},
+	{OPT_EVENT_TYPES, "event-types", 1, "LIST", NULL,
+	 "only events of these types (comma-separated; plugin option event-types)", NULL},
+	{OPT_PLUGIN_OPTION, "plugin-option", 1, "NAME=VALUE", NULL,
+	 "pass another option to the plugin (repeatable)", NULL},
+	{OPT_STATUS_INTERVAL, "status-interval", 1, "SECS", NULL,
+	 "send a standby status update at least this often (default 10)", NULL},
+	{OPT_RECONNECT_MAX, "reconnect-max", 1, "SECS", NULL,
+	 "longest wait between reconnection attempts after PostgreSQL went away (default 30)", NULL},
+
+	{OPT_SINK, "sink", 1, "NAME", "EVENTRELAY_SINK",
+	 "where events go: kinesis (default), stdout, ...; repeat for several sinks (each "
+	 "must acknowledge a transaction before the slot moves past it)",
+	 "Sinks"},
+	{OPT_DEAD_LETTER, "dead-letter", 1, "PATH", "EVENTRELAY_DEAD_LETTER",
+	 "where records that can never be delivered are set aside: a file path or file:PATH "
+	 "(default eventrelay-dead-letter.ndjson)",
+	 NULL},
+	{OPT_MAX_BUFFER, "max-buffer-bytes", 1, "BYTES", NULL,
+	 "stop reading from the source while a sink holds this many unacknowledged bytes "
+	 "(default 64M)",
+	 NULL},
+
+	{OPT_STREAM, "stream", 1, "NAME", "EVENTRELAY_STREAM", "Kinesis data stream name (required)",
+	 "Kinesis sink"},
+	{OPT_REGION, "region", 1, "REGION", "AWS_REGION, AWS_DEFAULT_REGION", "AWS region (required)",
+	 NULL},
+	{OPT_ENDPOINT, "endpoint-url", 1, "URL", "AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL",
+	 "Kinesis endpoint (default https://kinesis.REGION.amazonaws.com); plain http only for "
+	 "emulators, TLS certificates are always verified",
+	 NULL},
+	{OPT_CA_BUNDLE, "ca-bundle", 1, "FILE", "AWS_CA_BUNDLE", "CA certificates for TLS", NULL},
+	{OPT_BATCH_RECORDS, "max-batch-records", 1, "N", NULL, "records per PutRecords (default 500)",
+	 NULL},
+	{OPT_BATCH_BYTES, "max-batch-bytes", 1, "BYTES", NULL,
+	 "bytes (data + partition keys) per PutRecords (default 5M)", NULL},
+	{OPT_RECORD_BYTES, "max-record-bytes", 1, "BYTES", NULL,
+	 "largest record (data + partition key); larger ones go to the dead letter (default 1M)",
+	 NULL},
+	{OPT_LINGER, "linger-ms", 1, "MS", NULL,
+	 "wait at most this long for a batch to fill before sending it (default 20)", NULL},
+	{OPT_RETRY_BASE, "retry-base-ms", 1, "MS", NULL,
+	 "first retry delay; doubles per attempt, with full jitter (default 100)", NULL},
+	{OPT_RETRY_MAX, "retry-max-ms", 1, "MS", NULL, "longest retry delay (default 5000)", NULL},
+	{OPT_REQ_TIMEOUT, "request-timeout-ms", 1, "MS", NULL,
+	 "timeout of one HTTP request (default 30000)", NULL},
+
+	{OPT_METRICS_PORT, "metrics-port", 1, "PORT", "EVENTRELAY_METRICS_PORT",
+	 "serve Prometheus metrics on this port (default 0 = off)", "Operations"},
+	{OPT_METRICS_ADDR, "metrics-address", 1, "ADDR", NULL,
+	 "address of the metrics listener (default 127.0.0.1)", NULL},
+	{OPT_LOG_LEVEL, "log-level", 1, "LEVEL", "EVENTRELAY_LOG_LEVEL",
+	 "debug, info (default), warn or error; logs are JSON lines on stderr", NULL},
+	{OPT_SHUTDOWN_TIMEOUT, "shutdown-timeout", 1, "SECS", NULL,
+	 "on SIGTERM/SIGINT, wait this long for in-flight events to be acknowledged (default 30)",
+	 NULL},
+	{OPT_HELP, "help", 0, NULL, NULL, "show this help and exit", NULL},
+	{OPT_VERSION, "version", 0, NULL, NULL, "show the version and exit", NULL},
+	{0, NULL, 0, NULL, NULL, NULL, NULL},
+};
+
+const char *
+config_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/* Print "  LEFT  text" with text wrapped at 100 columns under column 33. */
+static void
+s_wrap(FILE *out, const char *left, const char *text)
+{
+	const int	indent = 33,
+				width = 100;
+	int			col;
+
+	fprintf(out, "  %-30s", left);
+	col = indent - 1;
+	if ((int) strlen(left) > 30)
+	{
+		fprintf(out, "\n%*s", indent - 1, "");
+	}
+	while (*text)
+	{
+		size_t		w = strcspn(text, " ");
+
+		if (col + 1 + (int) w > width && col > indent - 1)
+		{
+			fprintf(out, "\n%*s", indent - 1, "");
+			col = indent - 1;
+		}
+		fprintf(out, " %.*s", (int) w, text);
+		col += 1 + (int) w;
+		text += w;
+		text += strspn(text, " ");
+	}
+	fputc('\n', out);
+}
+
+void
+config_usage(FILE *out)
+{
+	const sink_type *const *types = sink_types();
+	int			i;
+
+	fprintf(out,
+			"eventrelay streams the events of a PostgreSQL event store (logical decoding,\n"
+			"output plugin eventstore) to Amazon Kinesis Data Streams and other sinks,\n"
+			"at least once and in order per aggregate.\n\n"
+			"Usage:\n"
+			"  eventrelay [run] [OPTION]...        stream from PostgreSQL\n"
+			"  eventrelay COMMAND --help           other commands (if built in): dynamodb, "
+			"replay\n");
+	for (i = 0; opts[i].name; i++)
+	{
+		char		left[64];
+
+		if (opts[i].group)
+			fprintf(out, "\n%s:\n", opts[i].group);
+		if (opts[i].id < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", opts[i].id, opts[i].name,
+					 opts[i].has_arg ? "=" : "", opts[i].has_arg ? opts[i].arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", opts[i].name, opts[i].has_arg ? "=" : "",
+					 opts[i].has_arg ? opts[i].arg : "");
+		{
+			char		text[1024];
+
+			snprintf(text, sizeof(text), "%s%s%s%s", opts[i].help, opts[i].env ? " [env " : "",
+					 opts[i].env ? opts[i].env : "", opts[i].env ? "]" : "");
+			s_wrap(out, left, text);
+		}
+	}
+	fprintf(out, "\nOther sinks (options are --<sink>-<name>=VALUE):\n");
+	for (i = 0; types[i]; i++)
+		if (strcmp(types[i]->name, "kinesis") != 0)
+			fputs(types[i]->help, out);
+	fprintf(out,
+			"\nAWS credentials (standard chain, first that is present):\n"
+			"  1. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN\n"
+			"  2. ECS/EKS container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or\n"
+			"     AWS_CONTAINER_CREDENTIALS_FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN or\n"
+			"     AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE\n"
+			"  3. EC2 instance metadata (IMDSv2); AWS_EC2_METADATA_DISABLED=true skips it,\n"
+			"     AWS_EC2_METADATA_SERVICE_ENDPOINT overrides http://169.254.169.254\n"
+			"\nExit status: 0 after a clean shutdown, 1 on a runtime failure, 2 on a configuration\n"
+			"error (bad flag, unknown stream, rejected credentials), 3 when the replication slot\n"
+			"is missing, was invalidated or cannot be used.\n");
+}
+
+static int
+s_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+s_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Integer with optional k/M/G suffix (powers of 1024 when allow_suffix). */
+static int
+s_parse_num(const char *name, const char *s, long long min, long long max, bool allow_suffix,
+			long long *out, char *err, size_t errlen)
+{
+	char	   *end;
+	long long	v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || errno)
+		return s_fail(err, errlen, "invalid value \"%s\" for --%s: not a number", s, name);
+	if (allow_suffix && *end)
+	{
+		char		c = (char) toupper((unsigned char) *end);
+
+		if (c == 'K')
+			v *= 1024;
+		else if (c == 'M')
+			v *= 1024 * 1024;
+		else if (c == 'G')
+			v *= 1024LL * 1024 * 1024;
+		else
+			return s_fail(err, errlen, "invalid value \"%s\" for --%s", s, name);
+		end++;
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'B' || *end == 'b')
+			end++;
+	}
+	if (*end)
+		return s_fail(err, errlen, "invalid value \"%s\" for --%s", s, name);
+	if (v < min || v > max)
+		return s_fail(err, errlen, "value %s for --%s is out of range (%lld..%lld)", s, name, min,
+					  max);
+	*out = v;
+	return 0;
+}
+
+static void
+s_set(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? strdup(v) : NULL;
+}
+
+static int
+s_kv_add(config_kv *kv, int *n, const char *key, size_t keylen, const char *value, char *err,
+		 size_t errlen)
+{
+	if (*n >= CONFIG_MAX_OPTS)
+		return s_fail(err, errlen, "too many options");
+	kv[*n].key = strndup(key, keylen);
+	kv[*n].value = strdup(value);
+	(*n)++;
+	return 0;
+}
+
+static const opt_doc *
+s_find(int id)
+{
+	int			i;
+
+	for (i = 0; opts[i].name; i++)
+		if (opts[i].id == id)
+			return &opts[i];
+	return NULL;
+}
+
+static bool
+s_is_known(const char *name, size_t len)
+{
+	int			i;
+
+	for (i = 0; opts[i].name; i++)
+		if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
+			return true;
+	return false;
+}
+
+static void
+s_defaults(relay_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->slot = strdup("eventrelay");
+	cfg->plugin = strdup("eventstore");
+	cfg->status_interval_ms = 10000;
+	cfg->reconnect_max_ms = 30000;
+	cfg->dead_letter = strdup("eventrelay-dead-letter.ndjson");
+	cfg->max_buffer_bytes = 64 * 1024 * 1024;
+	cfg->max_batch_records = 500;
+	cfg->max_batch_bytes = 5 * 1024 * 1024;
+	cfg->max_record_bytes = 1024 * 1024;
+	cfg->linger_ms = 20;
+	cfg->retry_base_ms = 100;
+	cfg->retry_max_ms = 5000;
+	cfg->request_timeout_ms = 30000;
+	cfg->metrics_address = strdup("127.0.0.1");
+	cfg->log_level = LOG_INFO;
+	cfg->shutdown_timeout_ms = 30000;
+}
+
+static int
+s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
+{
+	const opt_doc *d = s_find(id);
+	long long	n;
+	int			lvl;
+
+	switch (id)
+	{
+		case OPT_DBNAME:
+			s_set(&cfg->dbname, v);
+			break;
+		case OPT_SLOT:
+			if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(v) ||
+				strlen(v) > 63)
+				return s_fail(err, errlen,
+							  "invalid slot name \"%s\": use lower-case letters, digits and _", v);
+			s_set(&cfg->slot, v);
+			break;
+		case OPT_CREATE_SLOT:
+			cfg->create_slot = true;
+			break;
+		case OPT_PLUGIN:
+			s_set(&cfg->plugin, v);
+			break;
+		case OPT_AGG_TYPES:
+			s_set(&cfg->aggregate_types, v);
+			break;
+		case OPT_EVENT_TYPES:
+			s_set(&cfg->event_types, v);
+			break;
+		case OPT_PLUGIN_OPTION:
+		{
+			const char *eq = strchr(v, '=');
+
+			if (eq == NULL || eq == v)
+				return s_fail(err, errlen, "invalid --plugin-option \"%s\": expected NAME=VALUE", v);
+			return s_kv_add(cfg->plugin_opts, &cfg->n_plugin_opts, v, (size_t) (eq - v), eq + 1,
+							err, errlen);
+		}
+		case OPT_STATUS_INTERVAL:
+			if (s_parse_num(d->name, v, 1, 3600, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->status_interval_ms = (int) n * 1000;
+			break;
+		case OPT_RECONNECT_MAX:
+			if (s_parse_num(d->name, v, 1, 3600, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->reconnect_max_ms = (int) n * 1000;
+			break;
+		case OPT_SINK:
+		{
+			/* accept "kinesis,stdout" as well as repeated flags */
+			const char *p = v;
+
+			while (*p)
+			{
+				size_t		len = strcspn(p, ",");
+				int			i;
+
+				if (len == 0 || sink_type_find(p, len) == NULL)
+					return s_fail(err, errlen, "unknown sink \"%.*s\"", (int) len, p);
+				for (i = 0; i < cfg->n_sinks; i++)
+					if (strlen(cfg->sinks[i]) == len && strncmp(cfg->sinks[i], p, len) == 0)
+						return s_fail(err, errlen, "sink \"%.*s\" given twice", (int) len, p);
+				if (cfg->n_sinks >= CONFIG_MAX_SINKS)
+					return s_fail(err, errlen, "too many sinks");
+				cfg->sinks[cfg->n_sinks++] = strndup(p, len);
+				p += len;
+				if (*p == ',')
+					p++;
+			}
+			break;
+		}
+		case OPT_DEAD_LETTER:
+			s_set(&cfg->dead_letter, v);
+			break;
+		case OPT_MAX_BUFFER:
+			if (s_parse_num(d->name, v, 1024 * 1024, 64LL << 30, true, &n, err, errlen) < 0)
+				return -1;
+			cfg->max_buffer_bytes = (size_t) n;
+			break;
+		case OPT_STREAM:
+			s_set(&cfg->stream, v);
+			break;
+		case OPT_REGION:
+			s_set(&cfg->region, v);
+			break;
+		case OPT_ENDPOINT:
+			if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+				return s_fail(err, errlen, "invalid --endpoint-url \"%s\": must start with http:// or https://", v);
+			s_set(&cfg->endpoint, v);
+			break;
+		case OPT_CA_BUNDLE:
+			s_set(&cfg->ca_bundle, v);
+			break;
+		case OPT_BATCH_RECORDS:
+			if (s_parse_num(d->name, v, 1, 500, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->max_batch_records = (int) n;
+			break;
+		case OPT_BATCH_BYTES:
+			if (s_parse_num(d->name, v, 1024, 256LL << 20, true, &n, err, errlen) < 0)
+				return -1;
+			cfg->max_batch_bytes = (size_t) n;
+			break;
+		case OPT_RECORD_BYTES:
+			if (s_parse_num(d->name, v, 256, 64LL << 20, true, &n, err, errlen) < 0)
+				return -1;
+			cfg->max_record_bytes = (size_t) n;
+			break;
+		case OPT_LINGER:
+			if (s_parse_num(d->name, v, 0, 60000, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->linger_ms = (int) n;
+			break;
+		case OPT_RETRY_BASE:
+			if (s_parse_num(d->name, v, 1, 600000, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->retry_base_ms = (int) n;
+			break;
+		case OPT_RETRY_MAX:
+			if (s_parse_num(d->name, v, 1, 3600000, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->retry_max_ms = (int) n;
+			break;
+		case OPT_REQ_TIMEOUT:
+			if (s_parse_num(d->name, v, 100, 600000, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->request_timeout_ms = (int) n;
+			break;
+		case OPT_METRICS_PORT:
+			if (s_parse_num(d->name, v, 0, 65535, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->metrics_port = (int) n;
+			break;
+		case OPT_METRICS_ADDR:
+			s_set(&cfg->metrics_address, v);
+			break;
+		case OPT_LOG_LEVEL:
+			lvl = log_parse_level(v);
+			if (lvl < 0)
+				return s_fail(err, errlen, "invalid --log-level \"%s\" (debug, info, warn, error)", v);
+			cfg->log_level = lvl;
+			break;
+		case OPT_SHUTDOWN_TIMEOUT:
+			if (s_parse_num(d->name, v, 0, 3600, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->shutdown_timeout_ms = (int) n * 1000;
+			break;
+		default:
+			return s_fail(err, errlen, "unhandled option");
+	}
+	return 0;
+}
+
+/* Environment first, so that flags parsed afterwards win. */
+static int
+s_apply_env(relay_config *cfg, char *err, size_t errlen)
+{
+	static const struct
+	{
+		int			id;
+		const char *var;
+	}			env[] = {
+		{OPT_DBNAME, "EVENTRELAY_DBNAME"},
+		{OPT_SLOT, "EVENTRELAY_SLOT"},
+		{OPT_SINK, "EVENTRELAY_SINK"},
+		{OPT_DEAD_LETTER, "EVENTRELAY_DEAD_LETTER"},
+		{OPT_STREAM, "EVENTRELAY_STREAM"},
+		{OPT_REGION, "AWS_DEFAULT_REGION"},
+		{OPT_REGION, "AWS_REGION"},
+		{OPT_ENDPOINT, "AWS_ENDPOINT_URL"},
+		{OPT_ENDPOINT, "AWS_ENDPOINT_URL_KINESIS"},
+		{OPT_CA_BUNDLE, "AWS_CA_BUNDLE"},
+		{OPT_METRICS_PORT, "EVENTRELAY_METRICS_PORT"},
+		{OPT_LOG_LEVEL, "EVENTRELAY_LOG_LEVEL"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(env) / sizeof(env[0]); i++)
+	{
+		const char *v = config_env(env[i].var);
+		char		tmp[512];
+
+		if (v == NULL)
+			continue;
+		if (s_apply(cfg, env[i].id, v, tmp, sizeof(tmp)) < 0)
+			return s_fail(err, errlen, "%s (from %s)", tmp, env[i].var);
+	}
+	return 0;
+}
+
+static int
+s_validate(relay_config *cfg, char *err, size_t errlen)
+{
+	int			i;
+	bool		kinesis = false;
+
+	if (cfg->n_sinks == 0)
+		cfg->sinks[cfg->n_sinks++] = strdup("kinesis");
+	for (i = 0; i < cfg->n_sinks; i++)
+		if (strcmp(cfg->sinks[i], "kinesis") == 0)
+			kinesis = true;
+	if (kinesis)
+	{
+		if (cfg->stream == NULL)
+			return s_fail(err, errlen, "no Kinesis stream: set --stream or EVENTRELAY_STREAM");
+		if (cfg->region == NULL)
+			return s_fail(err, errlen, "no AWS region: set --region or AWS_REGION");
+	}
+	if (cfg->max_record_bytes > cfg->max_batch_bytes)
+		return s_fail(err, errlen, "--max-record-bytes (%zu) is larger than --max-batch-bytes (%zu)",
+					  cfg->max_record_bytes, cfg->max_batch_bytes);
+	if (cfg->retry_max_ms < cfg->retry_base_ms)
+		return s_fail(err, errlen, "--retry-max-ms is smaller than --retry-base-ms");
+	for (i = 0; i < cfg->n_sink_opts; i++)
+	{
+		const char *dash = strchr(cfg->sink_opts[i].key, '-');
+		size_t		len = (size_t) (dash - cfg->sink_opts[i].key);
+		int			j;
+		bool		used = false;
+
+		const sink_type *t = sink_type_find(cfg->sink_opts[i].key, len);
+		const char *o = t ? t->options : NULL;
+		size_t		klen = strlen(cfg->sink_opts[i].key);
+		bool		known = false;
+
+		while (o && *o)
+		{
+			size_t		olen = strcspn(o, " ");
+
+			if (olen == klen && strncmp(o, cfg->sink_opts[i].key, klen) == 0)
+				known = true;
+			o += olen;
+			o += strspn(o, " ");
+		}
+		if (!known)
+			return s_fail(err, errlen, "unknown option --%s (see --help)", cfg->sink_opts[i].key);
+		for (j = 0; j < cfg->n_sinks; j++)
+			if (strlen(cfg->sinks[j]) == len && strncmp(cfg->sinks[j], cfg->sink_opts[i].key, len) == 0)
+				used = true;
+		if (!used)
+			return s_fail(err, errlen, "option --%s given but sink \"%.*s\" is not selected",
+						  cfg->sink_opts[i].key, (int) len, cfg->sink_opts[i].key);
+	}
+	return 0;
+}
+
+int
+config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	struct option longopts[64];
+	char		shortopts[64] = "+:";
+	char	  **av;
+	int			ac = 0,
+				i,
+				n = 0,
+				c,
+				env_sinks;
+
+	s_defaults(cfg);
+	if (s_apply_env(cfg, err, errlen) < 0)
+		return -1;
+
+	/* Pull out --<sink>-<opt>[=]VALUE for registered sinks. */
+	av = calloc((size_t) argc + 1, sizeof(char *));
+	if (av == NULL)
+		return s_fail(err, errlen, "out of memory");
+	for (i = 0; i < argc; i++)
+	{
+		const char *a = argv[i];
+
+		if (i > 0 && strncmp(a, "--", 2) == 0 && a[2])
+		{
+			const char *name = a + 2;
+			size_t		nlen = strcspn(name, "=");
+			const char *dash = memchr(name, '-', nlen);
+
+			if (!s_is_known(name, nlen) && dash &&
+				sink_type_find(name, (size_t) (dash - name)) != NULL)
+			{
+				const char *val = name[nlen] == '=' ? name + nlen + 1 : (i + 1 < argc ? argv[++i] : NULL);
+
+				if (val == NULL)
+				{
+					free(av);
+					return s_fail(err, errlen, "option --%.*s needs a value", (int) nlen, name);
+				}
+				if (s_kv_add(cfg->sink_opts, &cfg->n_sink_opts, name, nlen, val, err, errlen) < 0)
+				{
+					free(av);
+					return -1;
+				}
+				continue;
+			}
+		}
+		av[ac++] = argv[i];
+	}
+
+	for (i = 0; opts[i].name; i++)
+	{
+		longopts[n++] = (struct option){opts[i].name, opts[i].has_arg ? required_argument : no_argument, NULL, opts[i].id};
+		if (opts[i].id < 256)
+		{
+			size_t		l = strlen(shortopts);
+
+			shortopts[l] = (char) opts[i].id;
+			shortopts[l + 1] = opts[i].has_arg ? ':' : '\0';
+			shortopts[l + 2] = '\0';
+		}
+	}
+	longopts[n] = (struct option){NULL, 0, NULL, 0};
+
+	optind = 1;
+	opterr = 0;
+	env_sinks = cfg->n_sinks;
+	while ((c = getopt_long(ac, av, shortopts, longopts, NULL)) != -1)
+	{
+		if (c == OPT_SINK && env_sinks > 0)
+		{
+			/* --sink flags replace EVENTRELAY_SINK instead of adding to it */
+			for (i = 0; i < env_sinks; i++)
+				free(cfg->sinks[i]);
+			cfg->n_sinks = env_sinks = 0;
+		}
+		if (c == OPT_HELP)
+		{
+			free(av);
+			config_usage(stdout);
+			return 1;
+		}
+		if (c == OPT_VERSION)
+		{
+			free(av);
+			printf("eventrelay %s\n", RELAY_VERSION);
+			return 1;
+		}
+		if (c == '?' || c == ':')
+		{
+			const char *bad = av[optind - 1];
+
+			free(av);
+			if (c == ':')
+				return s_fail(err, errlen, "option %s needs a value", bad);
+			return s_fail(err, errlen, "unknown option %s (see --help)", bad);
+		}
+		if (s_apply(cfg, c, optarg, err, errlen) < 0)
+		{
+			free(av);
+			return -1;
+		}
+	}
+	if (optind < ac)
+	{
+		s_fail(err, errlen, "unexpected argument \"%s\" (see --help)", av[optind]);
+		free(av);
+		return -1;
+	}
+	free(av);
+	return s_validate(cfg, err, errlen);
+}
+
+const char *
+config_sink_opt(const relay_config *cfg, const char *key)
+{
+	int			i;
+
+	for (i = 0; i < cfg->n_sink_opts; i++)
+		if (strcmp(cfg->sink_opts[i].key, key) == 0)
+			return cfg->sink_opts[i].value;
+	return NULL;
+}
+
+void
+config_free(relay_config *cfg)
+{
+	int			i;
+
+	free(cfg->dbname);
+	free(cfg->slot);
+	free(cfg->plugin);
+	free(cfg->aggregate_types);
+	free(cfg->event_types);
+	for (i = 0; i < cfg->n_plugin_opts; i++)
+	{
+		free(cfg->plugin_opts[i].key);
+		free(cfg->plugin_opts[i].value);
+	}
+	for (i = 0; i < cfg->n_sinks; i++)
+		free(cfg->sinks[i]);
+	for (i = 0; i < cfg->n_sink_opts; i++)
+	{
+		free(cfg->sink_opts[i].key);
+		free(cfg->sink_opts[i].value);
+	}
+	free(cfg->dead_letter);
+	free(cfg->stream);
+	free(cfg->region);
+	free(cfg->endpoint);
+	free(cfg->ca_bundle);
+	free(cfg->metrics_address);
+	memset(cfg, 0, sizeof(*cfg));
+}

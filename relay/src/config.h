@@ -1,0 +1,85 @@
+/*
+ * config.h
+ *		The relay's configuration: command-line flags over environment
+ *		variables over defaults, validated in one place.  A configuration
+ *		error is one line on stderr and exit code 2 (EXIT_CONFIG).
+ *
+ * Sinks other than the built-in ones take their own options as
+ * --<sink>-<name>=VALUE (for instance --s3-bucket=b); config_parse keeps
+ * every such option whose prefix names a sink in the registry (sink.h) in
+ * cfg->sink_opts, and the sink's constructor validates them.
+ */
+#ifndef RELAY_CONFIG_H
+#define RELAY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define EXIT_CONFIG		2		/* bad flags/variables, unknown stream, bad credentials */
+#define EXIT_SLOT		3		/* replication slot missing, recreated or invalidated */
+#define CONFIG_MAX_SINKS 4
+#define CONFIG_MAX_OPTS 32
+
+typedef struct config_kv
+{
+	char	   *key;
+	char	   *value;
+} config_kv;
+
+typedef struct relay_config
+{
+	/* source */
+	char	   *dbname;			/* libpq connection string or dbname */
+	char	   *slot;
+	bool		create_slot;
+	char	   *plugin;
+	char	   *aggregate_types;
+	char	   *event_types;
+	config_kv	plugin_opts[CONFIG_MAX_OPTS];
+	int			n_plugin_opts;
+	int			status_interval_ms;
+	int			reconnect_max_ms;
+
+	/* sinks */
+	char	   *sinks[CONFIG_MAX_SINKS];
+	int			n_sinks;
+	config_kv	sink_opts[CONFIG_MAX_OPTS]; /* --<sink>-<opt> of registered sinks */
+	int			n_sink_opts;
+	char	   *dead_letter;	/* path (or URI handled by deadletter.c) */
+	size_t		max_buffer_bytes;
+
+	/* kinesis */
+	char	   *stream;
+	char	   *region;
+	char	   *endpoint;
+	char	   *ca_bundle;
+	int			max_batch_records;
+	size_t		max_batch_bytes;
+	size_t		max_record_bytes;
+	int			linger_ms;
+	int			retry_base_ms;
+	int			retry_max_ms;
+	int			request_timeout_ms;
+
+	/* operations */
+	int			metrics_port;	/* 0 = off */
+	char	   *metrics_address;
+	int			log_level;
+	int			shutdown_timeout_ms;
+} relay_config;
+
+/*
+ * Parse argv (after the subcommand) and the environment into cfg.  Returns
+ * 0 on success, 1 if --help/--version was printed, -1 on a configuration
+ * error (message in err, one line).
+ */
+int			config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t errlen);
+void		config_usage(FILE *out);
+void		config_free(relay_config *cfg);
+/* Look up a --<sink>-<opt> value ("s3-bucket"); NULL if not given. */
+const char *config_sink_opt(const relay_config *cfg, const char *key);
+/* Read an environment variable, treating "" as unset. */
+const char *config_env(const char *name);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * main.c
+ *		eventrelay's entry point: picks the subcommand, installs the signal
+ *		handlers, parses the configuration and runs the PostgreSQL path.
+ *
+ *   eventrelay [run] [OPTION]...     PostgreSQL -> sinks (relay.c)
+ *
+ * Other subcommands live in their own modules and are dispatched below.
+ */
+#include "config.h"
+#include "log.h"
+#include "relay.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+volatile sig_atomic_t relay_stop_requested = 0;
+
+static void
+handle_stop(int sig)
+{
+	(void) sig;
+	relay_stop_requested = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handle_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int
+run_main(int argc, char **argv)
+{
+	relay_config cfg;
+	char		err[512];
+	int			rc;
+
+	rc = config_parse(&cfg, argc, argv, err, sizeof(err));
+	if (rc == 1)
+	{
+		config_free(&cfg);
+		return 0;
+	}
+	if (rc < 0)
+	{
+		fprintf(stderr, "eventrelay: %s\n", err);
+		config_free(&cfg);
+		return EXIT_CONFIG;
+	}
+	log_set_level((log_level) cfg.log_level);
+	install_signals();
+	rc = relay_run(&cfg);
+	config_free(&cfg);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	/*
+	 * Subcommand dispatch.  Each other path adds one line here, e.g.
+	 *   if (argc > 1 && strcmp(argv[1], "dynamodb") == 0) return ddb_main(argc - 1, argv + 1);
+	 * (argv[0] of the callee is the subcommand name).
+	 */
+	if (argc > 1 && strcmp(argv[1], "run") == 0)
+		return run_main(argc - 1, argv + 1);
+	return run_main(argc, argv);
+}
