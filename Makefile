@@ -20,9 +20,9 @@ DATA = sql/eventstore--1.0.sql
 PGFILEDESC = "eventstore - event store and logical decoding output plugin"
 
 REGRESS = setup append errors idempotency load privileges decode decode_options
-REGRESS_OPTS = --load-extension=eventstore --dbname=eventstore_regress
-ISOLATION = append_race
-ISOLATION_OPTS = --load-extension=eventstore --dbname=eventstore_isolation
+REGRESS_OPTS = --load-extension=eventstore
+ISOLATION = append_race decode_interleaved
+ISOLATION_OPTS = --load-extension=eventstore
 
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 

@@ -83,7 +83,7 @@ es_tmpdir() {
 
 # es_pg_has_setting NAME: does this server binary know the setting NAME?
 es_pg_has_setting() {
-	"$PGBIN/postgres" --describe-config 2>/dev/null | cut -f1 | grep -qx "$1"
+	"$PGBIN/postgres" --describe-config 2>/dev/null | cut -f1 | grep -x "$1" >/dev/null
 }
 
 # es_cluster_start [extra postgresql.conf lines...]

@@ -1,0 +1,35 @@
+-- setup: what CREATE EXTENSION eventstore installs (pg_regress loaded it)
+SELECT extname, extversion, extnamespace::regnamespace FROM pg_extension WHERE extname = 'eventstore';
+
+-- tables and their columns
+SELECT attrelid::regclass AS tbl, attname, format_type(atttypid, atttypmod) AS type, attnotnull
+  FROM pg_attribute
+ WHERE attrelid IN ('eventstore.events'::regclass, 'eventstore.aggregates'::regclass)
+   AND attnum > 0 AND NOT attisdropped
+ ORDER BY attrelid::regclass::text, attnum;
+
+-- every function pins search_path; only append is SECURITY DEFINER
+SELECT p.proname, p.prosecdef, p.proconfig, l.lanname
+  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.pronamespace = 'eventstore'::regnamespace
+ ORDER BY p.proname;
+
+-- nothing is executable or readable by PUBLIC
+SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public_can_execute
+  FROM pg_proc p WHERE p.pronamespace = 'eventstore'::regnamespace ORDER BY 1;
+SELECT has_table_privilege('public', 'eventstore.events', 'SELECT') AS public_reads_events,
+       has_schema_privilege('public', 'eventstore', 'USAGE') AS public_uses_schema;
+
+-- the three roles exist and cannot log in
+SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE 'eventstore\_%' ORDER BY 1;
+
+-- helper used by the other tests: run a statement, report SQLSTATE and message
+CREATE FUNCTION public.try(stmt text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE stmt;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
