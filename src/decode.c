@@ -97,7 +97,8 @@ typedef struct EsDecodingData
 	List	   *aggregate_types;	/* char *; NIL = every aggregate type */
 	List	   *event_types;	/* char *; NIL = every event type */
 
-	char	   *database;		/* JSON string literal of the db name */
+	char	   *database;		/* JSON string literal of the db name, or NULL */
+	MemoryContext long_lived;	/* where database is kept */
 
 	/* the transaction being decoded */
 	bool		xact_begun;		/* begin marker written? */
@@ -203,9 +204,6 @@ pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is
 	EsDecodingData *data;
 	ListCell   *option;
 	List	   *seen = NIL;
-	char	   *dbname;
-	StringInfoData buf;
-
 	data = palloc0(sizeof(EsDecodingData));
 	data->context = AllocSetContextCreate(ctx->context,
 										  "eventstore output plugin",
@@ -264,11 +262,13 @@ pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is
 							 "pretty-print, aggregate-types, event-types.")));
 	}
 
-	/* The database name never changes for a slot: escape it once. */
-	dbname = get_database_name(MyDatabaseId);
-	initStringInfo(&buf);
-	es_json_append_string(&buf, dbname ? dbname : "", dbname ? strlen(dbname) : 0);
-	data->database = buf.data;
+	/*
+	 * The database name is looked up on the first event (database_json):
+	 * a walsender calls startup outside any transaction, where the catalog
+	 * cannot be read.
+	 */
+	data->database = NULL;
+	data->long_lived = ctx->context;
 
 	if (!es_callback_registered)
 	{
@@ -382,6 +382,24 @@ append_timestamptz(StringInfo out, TimestampTz ts)
 	appendStringInfo(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06dZ\"",
 					 tm.tm_year, tm.tm_mon, tm.tm_mday,
 					 tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
+}
+
+/* The database name as a JSON string, looked up once (inside a transaction). */
+static const char *
+database_json(EsDecodingData *data)
+{
+	if (data->database == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(data->long_lived);
+		char	   *dbname = get_database_name(MyDatabaseId);
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		es_json_append_string(&buf, dbname ? dbname : "", dbname ? strlen(dbname) : 0);
+		data->database = buf.data;
+		MemoryContextSwitchTo(old);
+	}
+	return data->database;
 }
 
 static bool
@@ -617,7 +635,7 @@ build_envelope(EsDecodingData *data, ReorderBufferTXN *txn, Datum *values, bool 
 		if (data->include_database)
 		{
 			appendStringInfoString(buf, ",\"database\":");
-			appendStringInfoString(buf, data->database);
+			appendStringInfoString(buf, database_json(data));
 		}
 		if (data->include_lsn)
 		{
