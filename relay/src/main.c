@@ -8,6 +8,7 @@
  * Other subcommands live in their own modules and are dispatched below.
  */
 #include "config.h"
+#include "ddb_main.h"
 #include "log.h"
 #include "relay.h"
 
@@ -72,6 +73,11 @@ main(int argc, char **argv)
 	 *   if (argc > 1 && strcmp(argv[1], "dynamodb") == 0) return ddb_main(argc - 1, argv + 1);
 	 * (argv[0] of the callee is the subcommand name).
 	 */
+	if (argc > 1 && strcmp(argv[1], "dynamodb") == 0)
+		return ddb_main(argc - 1, argv + 1);
+	/* A custom-runtime Lambda starts its bootstrap without arguments. */
+	if (argc == 1 && getenv("AWS_LAMBDA_RUNTIME_API") != NULL)
+		return ddb_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "run") == 0)
 		return run_main(argc - 1, argv + 1);
 	return run_main(argc, argv);

@@ -1,0 +1,372 @@
+/*
+ * ddb_json.c
+ *		Convert typed DynamoDB JSON (AttributeValue) to plain JSON text.
+ *
+ * The converter walks json-c objects and writes text itself rather than
+ * building a second json-c tree: numbers must come out exactly as DynamoDB
+ * sent them, and writing directly is also what makes the stdin path fast.
+ */
+#include "ddb_json.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+static int s_value(struct json_object *av, ddb_buf *out, int depth, char *err, size_t errlen);
+
+/*
+ * Prefix the message already in err with a path step (".name" or "[i]"), so
+ * that errors read "Events[3].Data.price: N value is not a number" once the
+ * recursion has unwound.
+ */
+static void
+s_err_prefix(char *err, size_t errlen, const char *name, size_t idx)
+{
+	char tmp[512];
+	char head[160];
+
+	if (err == NULL || errlen == 0)
+		return;
+	if (name)
+		snprintf(head, sizeof(head), ".%.100s", name);
+	else
+		snprintf(head, sizeof(head), "[%zu]", idx);
+	snprintf(tmp, sizeof(tmp), "%s%s%s", head, (err[0] == '[' || err[0] == '.') ? "" : ": ", err);
+	snprintf(err, errlen, "%s", tmp);
+}
+
+static int
+s_fail(char *err, size_t errlen, const char *msg, const char *detail)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s%s%.80s%s", msg, detail ? " \"" : "", detail ? detail : "",
+				 detail ? "\"" : "");
+	return -1;
+}
+
+static int
+s_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+int
+ddb_json_number(const char *s, size_t n, ddb_buf *out)
+{
+	size_t i = 0;
+	size_t int_start, int_end, frac_start = 0, frac_end = 0, exp_start = 0;
+	int neg = 0;
+
+	if (n > 0 && (s[0] == '-' || s[0] == '+'))
+	{
+		neg = (s[0] == '-');
+		i++;
+	}
+	int_start = i;
+	while (i < n && s_is_digit(s[i]))
+		i++;
+	int_end = i;
+	if (i < n && s[i] == '.')
+	{
+		i++;
+		frac_start = i;
+		while (i < n && s_is_digit(s[i]))
+			i++;
+		frac_end = i;
+	}
+	if (int_end == int_start && frac_end == frac_start)
+		return -1; /* no digits at all */
+	if (i < n && (s[i] == 'e' || s[i] == 'E'))
+	{
+		size_t d;
+
+		exp_start = i;
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		d = i;
+		while (i < n && s_is_digit(s[i]))
+			i++;
+		if (i == d)
+			return -1;
+	}
+	if (i != n)
+		return -1;
+
+	/* Fast path: already valid JSON (the normal case for DynamoDB output). */
+	if (s[0] != '+' && int_end > int_start && (s[int_start] != '0' || int_end - int_start == 1) &&
+		(frac_start == 0 || frac_end > frac_start))
+	{
+		ddb_buf_append(out, s, n);
+		return 0;
+	}
+
+	/* Rebuild: sign, integer part without leading zeros, fraction, exponent. */
+	if (neg)
+		ddb_buf_putc(out, '-');
+	while (int_start + 1 < int_end && s[int_start] == '0')
+		int_start++;
+	if (int_end > int_start)
+		ddb_buf_append(out, s + int_start, int_end - int_start);
+	else
+		ddb_buf_putc(out, '0');
+	if (frac_end > frac_start)
+	{
+		ddb_buf_putc(out, '.');
+		ddb_buf_append(out, s + frac_start, frac_end - frac_start);
+	}
+	if (exp_start)
+		ddb_buf_append(out, s + exp_start, n - exp_start);
+	return 0;
+}
+
+int
+ddb_json_is_base64(const char *s, size_t n)
+{
+	size_t i;
+	size_t pad = 0;
+
+	if (n % 4 != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+	{
+		char c = s[i];
+
+		if (c == '=')
+		{
+			if (i < n - 2)
+				return 0;
+			pad++;
+			continue;
+		}
+		if (pad)
+			return 0; /* data after padding */
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || s_is_digit(c) || c == '+' ||
+			  c == '/'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+s_string(struct json_object *v, ddb_buf *out, const char *type, char *err, size_t errlen)
+{
+	if (!json_object_is_type(v, json_type_string))
+		return s_fail(err, errlen, "expected a JSON string for type", type);
+	ddb_buf_json_string(out, json_object_get_string(v), (size_t) json_object_get_string_len(v));
+	return 0;
+}
+
+static int
+s_number(struct json_object *v, ddb_buf *out, char *err, size_t errlen)
+{
+	const char *s;
+
+	/*
+	 * DynamoDB sends N as a string.  A bare JSON number is accepted too (some
+	 * hand-written samples do that) but only through its original text.
+	 */
+	if (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int) &&
+		!json_object_is_type(v, json_type_double))
+		return s_fail(err, errlen, "expected a string for type N", NULL);
+	s = json_object_get_string(v);
+	if (ddb_json_number(s, strlen(s), out) != 0)
+		return s_fail(err, errlen, "N value is not a number:", s);
+	return 0;
+}
+
+static int
+s_binary(struct json_object *v, ddb_buf *out, char *err, size_t errlen)
+{
+	const char *s;
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_string))
+		return s_fail(err, errlen, "expected a base64 string for type B", NULL);
+	s = json_object_get_string(v);
+	n = (size_t) json_object_get_string_len(v);
+	if (!ddb_json_is_base64(s, n))
+		return s_fail(err, errlen, "B value is not base64:", s);
+	ddb_buf_puts(out, "{\"$binary\":");
+	ddb_buf_json_string(out, s, n);
+	ddb_buf_putc(out, '}');
+	return 0;
+}
+
+/* SS, NS, BS: a JSON array of the member type. */
+static int
+s_set(struct json_object *v, ddb_buf *out, char type, char *err, size_t errlen)
+{
+	size_t i, n;
+
+	if (!json_object_is_type(v, json_type_array))
+		return s_fail(err, errlen, "expected an array for a set type", NULL);
+	n = json_object_array_length(v);
+	ddb_buf_putc(out, '[');
+	for (i = 0; i < n; i++)
+	{
+		struct json_object *m = json_object_array_get_idx(v, i);
+		int rc;
+
+		if (i)
+			ddb_buf_putc(out, ',');
+		if (type == 'S')
+			rc = s_string(m, out, "SS", err, errlen);
+		else if (type == 'N')
+			rc = s_number(m, out, err, errlen);
+		else
+			rc = s_binary(m, out, err, errlen);
+		if (rc != 0)
+		{
+			s_err_prefix(err, errlen, NULL, i);
+			return -1;
+		}
+	}
+	ddb_buf_putc(out, ']');
+	return 0;
+}
+
+static int
+s_map(struct json_object *m, ddb_buf *out, int depth, char *err, size_t errlen)
+{
+	int first = 1;
+
+	if (!json_object_is_type(m, json_type_object))
+		return s_fail(err, errlen, "expected an object for type M", NULL);
+	if (depth > DDB_JSON_MAX_DEPTH)
+		return s_fail(err, errlen, "nesting too deep", NULL);
+	ddb_buf_putc(out, '{');
+	json_object_object_foreach(m, key, val)
+	{
+		if (!first)
+			ddb_buf_putc(out, ',');
+		first = 0;
+		ddb_buf_json_string(out, key, strlen(key));
+		ddb_buf_putc(out, ':');
+		if (s_value(val, out, depth + 1, err, errlen) != 0)
+		{
+			s_err_prefix(err, errlen, key, 0);
+			return -1;
+		}
+	}
+	ddb_buf_putc(out, '}');
+	return 0;
+}
+
+static int
+s_list(struct json_object *l, ddb_buf *out, int depth, char *err, size_t errlen)
+{
+	size_t i, n;
+
+	if (!json_object_is_type(l, json_type_array))
+		return s_fail(err, errlen, "expected an array for type L", NULL);
+	if (depth > DDB_JSON_MAX_DEPTH)
+		return s_fail(err, errlen, "nesting too deep", NULL);
+	n = json_object_array_length(l);
+	ddb_buf_putc(out, '[');
+	for (i = 0; i < n; i++)
+	{
+		if (i)
+			ddb_buf_putc(out, ',');
+		if (s_value(json_object_array_get_idx(l, i), out, depth + 1, err, errlen) != 0)
+		{
+			s_err_prefix(err, errlen, NULL, i);
+			return -1;
+		}
+	}
+	ddb_buf_putc(out, ']');
+	return 0;
+}
+
+static int
+s_value(struct json_object *av, ddb_buf *out, int depth, char *err, size_t errlen)
+{
+	struct lh_entry *e;
+	const char *type;
+	struct json_object *v;
+
+	if (!json_object_is_type(av, json_type_object) || json_object_object_length(av) != 1)
+		return s_fail(err, errlen, "an AttributeValue must be an object with exactly one type key",
+					  NULL);
+	e = json_object_get_object(av)->head;
+	type = (const char *) lh_entry_k(e);
+	v = (struct json_object *) lh_entry_v(e);
+
+	switch (type[0])
+	{
+		case 'S':
+			if (type[1] == '\0')
+				return s_string(v, out, "S", err, errlen);
+			if (strcmp(type, "SS") == 0)
+				return s_set(v, out, 'S', err, errlen);
+			break;
+		case 'N':
+			if (type[1] == '\0')
+				return s_number(v, out, err, errlen);
+			if (strcmp(type, "NS") == 0)
+				return s_set(v, out, 'N', err, errlen);
+			if (strcmp(type, "NULL") == 0)
+			{
+				/* {"NULL": true} is the only form DynamoDB produces. */
+				if (!json_object_is_type(v, json_type_boolean) || !json_object_get_boolean(v))
+					return s_fail(err, errlen, "NULL must be true", NULL);
+				ddb_buf_puts(out, "null");
+				return 0;
+			}
+			break;
+		case 'B':
+			if (type[1] == '\0')
+				return s_binary(v, out, err, errlen);
+			if (strcmp(type, "BS") == 0)
+				return s_set(v, out, 'B', err, errlen);
+			if (strcmp(type, "BOOL") == 0)
+			{
+				if (!json_object_is_type(v, json_type_boolean))
+					return s_fail(err, errlen, "BOOL must be true or false", NULL);
+				ddb_buf_puts(out, json_object_get_boolean(v) ? "true" : "false");
+				return 0;
+			}
+			break;
+		case 'M':
+			if (type[1] == '\0')
+				return s_map(v, out, depth, err, errlen);
+			break;
+		case 'L':
+			if (type[1] == '\0')
+				return s_list(v, out, depth, err, errlen);
+			break;
+	}
+	return s_fail(err, errlen, "unknown DynamoDB type", type);
+}
+
+int
+ddb_json_value(struct json_object *av, ddb_buf *out, char *err, size_t errlen)
+{
+	return s_value(av, out, 0, err, errlen);
+}
+
+int
+ddb_json_map(struct json_object *map, ddb_buf *out, char *err, size_t errlen)
+{
+	return s_map(map, out, 0, err, errlen);
+}
+
+int
+ddb_json_key_text(struct json_object *av, const char **text, size_t *len, char *err, size_t errlen)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(av, "S", &v) && json_object_is_type(v, json_type_string))
+		;
+	else if (json_object_object_get_ex(av, "N", &v) && json_object_is_type(v, json_type_string))
+		;
+	else if (json_object_object_get_ex(av, "B", &v) && json_object_is_type(v, json_type_string))
+		;
+	else
+		return s_fail(err, errlen, "key attribute is not of type S, N or B", NULL);
+	*text = json_object_get_string(v);
+	*len = (size_t) json_object_get_string_len(v);
+	if (*len == 0)
+		return s_fail(err, errlen, "key attribute is empty", NULL);
+	return 0;
+}

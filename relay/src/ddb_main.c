@@ -1,0 +1,350 @@
+/*
+ * ddb_main.c
+ *		`eventrelay dynamodb [flags]`: flags, environment, and the choice of
+ *		input mode (stdin, Lambda Runtime API, DynamoDB Streams API).
+ *
+ * The DynamoDB-specific flags are taken here; every other flag (sinks,
+ * Kinesis, dead letter, log level, metrics) is the relay's own and goes to
+ * config_parse, so both paths share one set of sink options and defaults.
+ * A custom-runtime Lambda starts its `bootstrap` without arguments, so each
+ * flag here can also come from the environment: --id-attribute is
+ * EVENTRELAY_ID_ATTRIBUTE, and so on (a flag wins over the environment).
+ */
+#include "ddb_main.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ddb_out.h"
+#include "ddb_stdin.h"
+#include "log.h"
+
+static const char s_usage[] =
+	"Usage: eventrelay dynamodb [FLAG]...\n"
+	"Relay the events appended to an aggregate's Events list in a DynamoDB table\n"
+	"(stream view NEW_AND_OLD_IMAGES) as envelopes (docs/envelope.md) to the sinks.\n"
+	"Each flag below may be given as an environment variable instead:\n"
+	"--id-attribute = EVENTRELAY_ID_ATTRIBUTE, and so on.\n"
+	"\n"
+	"Input:\n"
+	"  --input=MODE            stdin | lambda | streams (default: lambda when\n"
+	"                          AWS_LAMBDA_RUNTIME_API is set, else stdin)\n"
+	"                          stdin: Lambda-style events ({\"Records\":[...]}) or\n"
+	"                            single records, one per line or pretty-printed\n"
+	"                          lambda: AWS Lambda Runtime API loop (custom runtime\n"
+	"                            bootstrap); partial failures are returned as\n"
+	"                            batchItemFailures (ReportBatchItemFailures)\n"
+	"                          streams: DynamoDB Streams API (DescribeStream,\n"
+	"                            GetShardIterator, GetRecords) with checkpoints\n"
+	"  --table=NAME            streams: table whose latest stream is read;\n"
+	"                          also the table name when a record names none\n"
+	"  --stream-arn=ARN        streams: read this stream instead of the table's\n"
+	"  --checkpoint=FILE       streams: checkpoint file (default\n"
+	"                          eventrelay-dynamodb.checkpoint)\n"
+	"  --start=POSITION        streams, shards without a checkpoint:\n"
+	"                          trim_horizon (default) | latest\n"
+	"  --poll-ms=MS            streams: wait after an empty GetRecords (default 1000)\n"
+	"  --idle-exit-ms=MS       streams: exit 0 once every open shard returned no\n"
+	"                          records for MS (default 0 = run until SIGTERM)\n"
+	"  --streams-endpoint=URL  DynamoDB and DynamoDB Streams endpoint (default:\n"
+	"                          AWS_ENDPOINT_URL_DYNAMODB_STREAMS, AWS_ENDPOINT_URL,\n"
+	"                          else https://streams.dynamodb.REGION.amazonaws.com)\n"
+	"\n"
+	"Events:\n"
+	"  --id-attribute=NAME     key attribute holding the aggregate id (default Uuid;\n"
+	"                          a table with a single key attribute needs none)\n"
+	"  --events-attribute=NAME list attribute holding the events (default Events)\n"
+	"  --aggregate-type=TYPE   aggregate_type of every envelope (default: table name)\n"
+	"  --on-error=ACTION       for a record whose list shrank or changed in the\n"
+	"                          middle, or that is malformed: stop (default; Lambda\n"
+	"                          retries from that record, stdin/streams exit 1) |\n"
+	"                          skip (log, count, go on)\n"
+	"  --publish-timeout-ms=MS longest wait for the sinks to acknowledge a batch\n"
+	"                          (default 60000; Lambda: also the invocation deadline)\n"
+	"\n"
+	"Output: the sink, Kinesis and operations flags of `eventrelay run` apply\n"
+	"(--sink, --stream, --region, --endpoint-url, --dead-letter, --log-level, ...;\n"
+	"the PostgreSQL source flags are ignored).  The default sink is stdout for\n"
+	"--input=stdin and kinesis otherwise.  Those flags are:\n"
+	"\n";
+
+typedef struct s_flag
+{
+	const char *name;
+	const char *env;
+} s_flag;
+
+/* Flags of this subcommand; everything else is passed to config_parse. */
+static const s_flag s_flags[] = {{"input", "EVENTRELAY_INPUT"},
+								 {"table", "EVENTRELAY_TABLE"},
+								 {"stream-arn", "EVENTRELAY_STREAM_ARN"},
+								 {"checkpoint", "EVENTRELAY_CHECKPOINT"},
+								 {"start", "EVENTRELAY_START"},
+								 {"poll-ms", "EVENTRELAY_POLL_MS"},
+								 {"idle-exit-ms", "EVENTRELAY_IDLE_EXIT_MS"},
+								 {"streams-endpoint", "EVENTRELAY_STREAMS_ENDPOINT"},
+								 {"id-attribute", "EVENTRELAY_ID_ATTRIBUTE"},
+								 {"events-attribute", "EVENTRELAY_EVENTS_ATTRIBUTE"},
+								 {"aggregate-type", "EVENTRELAY_AGGREGATE_TYPE"},
+								 {"on-error", "EVENTRELAY_ON_ERROR"},
+								 {"publish-timeout-ms", "EVENTRELAY_PUBLISH_TIMEOUT_MS"},
+								 {NULL, NULL}};
+
+volatile sig_atomic_t ddb_stop_requested = 0;
+
+static void
+s_handle_stop(int sig)
+{
+	(void) sig;
+	ddb_stop_requested = 1;
+}
+
+static int
+s_parse_ms(const char *name, const char *v, int *out, char *err, size_t errlen)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (*v == '\0' || *end != '\0' || n < 0 || n > 86400000)
+	{
+		snprintf(err, errlen, "invalid value \"%s\" for --%s", v, name);
+		return -1;
+	}
+	*out = (int) n;
+	return 0;
+}
+
+/* Apply one of this subcommand's flags; -1 with err on a bad value. */
+static int
+s_apply(ddb_options *o, const char *name, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(name, "input") == 0)
+	{
+		if (strcmp(v, "stdin") && strcmp(v, "lambda") && strcmp(v, "streams"))
+			goto bad;
+		o->input = v;
+	}
+	else if (strcmp(name, "table") == 0)
+		o->table = o->rec.table = v;
+	else if (strcmp(name, "stream-arn") == 0)
+		o->stream_arn = v;
+	else if (strcmp(name, "checkpoint") == 0)
+		o->checkpoint = v;
+	else if (strcmp(name, "start") == 0)
+	{
+		if (strcmp(v, "trim_horizon") && strcmp(v, "latest"))
+			goto bad;
+		o->start = v;
+	}
+	else if (strcmp(name, "poll-ms") == 0)
+		return s_parse_ms(name, v, &o->poll_ms, err, errlen);
+	else if (strcmp(name, "idle-exit-ms") == 0)
+		return s_parse_ms(name, v, &o->idle_exit_ms, err, errlen);
+	else if (strcmp(name, "publish-timeout-ms") == 0)
+		return s_parse_ms(name, v, &o->publish_timeout_ms, err, errlen);
+	else if (strcmp(name, "streams-endpoint") == 0)
+		o->streams_endpoint = v;
+	else if (strcmp(name, "id-attribute") == 0)
+		o->rec.id_attr = v;
+	else if (strcmp(name, "events-attribute") == 0)
+		o->rec.events_attr = v;
+	else if (strcmp(name, "aggregate-type") == 0)
+		o->rec.aggregate_type = v;
+	else if (strcmp(name, "on-error") == 0)
+	{
+		if (strcmp(v, "stop") == 0)
+			o->on_error = DDB_ON_ERROR_STOP;
+		else if (strcmp(v, "skip") == 0)
+			o->on_error = DDB_ON_ERROR_SKIP;
+		else
+			goto bad;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid value \"%s\" for --%s (see --help)", v, name);
+	return -1;
+}
+
+static void
+s_defaults(ddb_options *o)
+{
+	const char *v;
+
+	memset(o, 0, sizeof(*o));
+	ddb_record_opts_default(&o->rec);
+	o->input = getenv("AWS_LAMBDA_RUNTIME_API") ? "lambda" : "stdin";
+	o->start = "trim_horizon";
+	o->poll_ms = 1000;
+	o->publish_timeout_ms = 60000;
+	o->on_error = DDB_ON_ERROR_STOP;
+	o->checkpoint = "eventrelay-dynamodb.checkpoint";
+	if ((v = config_env("AWS_ENDPOINT_URL_DYNAMODB_STREAMS")) ||
+		(v = config_env("AWS_ENDPOINT_URL")))
+		o->streams_endpoint = v;
+}
+
+/*
+ * Take this subcommand's flags out of argv (--name=value or --name value),
+ * leaving the rest in rest[] for config_parse.  Returns 1 for --help.
+ */
+static int
+s_split_args(ddb_options *o, int argc, char **argv, char **rest, int *nrest, bool *has_sink,
+			 bool *has_dead_letter, char *err, size_t errlen)
+{
+	int i;
+
+	*nrest = 0;
+	rest[(*nrest)++] = argv[0];
+	for (i = 1; i < argc; i++)
+	{
+		const char *a = argv[i];
+		const s_flag *f;
+		int taken = 0;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+			return 1;
+		if (strncmp(a, "--sink", 6) == 0 && (a[6] == '\0' || a[6] == '='))
+			*has_sink = true;
+		if (strncmp(a, "--dead-letter", 13) == 0 && (a[13] == '\0' || a[13] == '='))
+			*has_dead_letter = true;
+		for (f = s_flags; f->name && strncmp(a, "--", 2) == 0; f++)
+		{
+			size_t n = strlen(f->name);
+			const char *v;
+
+			if (strncmp(a + 2, f->name, n) != 0 || (a[2 + n] != '\0' && a[2 + n] != '='))
+				continue;
+			if (a[2 + n] == '=')
+				v = a + 3 + n;
+			else if (i + 1 < argc)
+				v = argv[++i];
+			else
+			{
+				snprintf(err, errlen, "option --%s needs a value", f->name);
+				return -1;
+			}
+			if (s_apply(o, f->name, v, err, errlen) != 0)
+				return -1;
+			taken = 1;
+			break;
+		}
+		if (!taken)
+			rest[(*nrest)++] = argv[i];
+	}
+	rest[*nrest] = NULL;
+	return 0;
+}
+
+static void
+s_log_stats(const ddb_stats *st)
+{
+	char rec[32], evs[32], rm[32], ng[32], vt[32], na[32], er[32];
+
+	snprintf(rec, sizeof(rec), "%lu", st->records);
+	snprintf(evs, sizeof(evs), "%lu", st->events);
+	snprintf(rm, sizeof(rm), "%lu", st->outcome[DDB_OUT_SKIP_REMOVE]);
+	snprintf(ng, sizeof(ng), "%lu", st->outcome[DDB_OUT_SKIP_NO_GROWTH]);
+	snprintf(vt, sizeof(vt), "%lu", st->outcome[DDB_OUT_SKIP_VIEW_TYPE]);
+	snprintf(na, sizeof(na), "%lu", st->outcome[DDB_OUT_SKIP_NOT_AGGREGATE]);
+	snprintf(er, sizeof(er), "%lu", st->outcome[DDB_OUT_ERROR]);
+	log_kv(LOG_INFO, "dynamodb relay finished", "records", rec, "events", evs, "skipped_remove", rm,
+		   "skipped_no_growth", ng, "skipped_not_new_and_old_images", vt, "skipped_no_events_list",
+		   na, "errors", er, NULL);
+}
+
+int
+ddb_main(int argc, char **argv)
+{
+	ddb_options o;
+	relay_config cfg;
+	ddb_out out;
+	ddb_stats stats;
+	char **rest;
+	char err[512];
+	int nrest;
+	int rc;
+	bool has_sink = false;
+	bool has_dead_letter = false;
+	const s_flag *f;
+	struct sigaction sa;
+
+	s_defaults(&o);
+	for (f = s_flags; f->name; f++)
+	{
+		const char *v = config_env(f->env);
+
+		if (v && s_apply(&o, f->name, v, err, sizeof(err)) != 0)
+		{
+			fprintf(stderr, "eventrelay dynamodb: %s (from %s)\n", err, f->env);
+			return EXIT_CONFIG;
+		}
+	}
+	rest = calloc((size_t) argc + 4, sizeof(char *));
+	if (rest == NULL)
+		return 1;
+	rc = s_split_args(&o, argc, argv, rest, &nrest, &has_sink, &has_dead_letter, err, sizeof(err));
+	if (rc == 1)
+	{
+		fputs(s_usage, stdout);
+		config_usage(stdout);
+		free(rest);
+		return 0;
+	}
+	if (rc < 0)
+	{
+		fprintf(stderr, "eventrelay dynamodb: %s\n", err);
+		free(rest);
+		return EXIT_CONFIG;
+	}
+	/* The obvious sink for a pipe is stdout; for Lambda and Streams, Kinesis. */
+	if (!has_sink && config_env("EVENTRELAY_SINK") == NULL)
+		rest[nrest++] = strcmp(o.input, "stdin") == 0 ? "--sink=stdout" : "--sink=kinesis";
+	/* A Lambda's only writable directory is /tmp. */
+	if (!has_dead_letter && config_env("EVENTRELAY_DEAD_LETTER") == NULL &&
+		strcmp(o.input, "lambda") == 0)
+		rest[nrest++] = "--dead-letter=/tmp/eventrelay-dead-letter.ndjson";
+	rest[nrest] = NULL;
+
+	rc = config_parse(&cfg, nrest, rest, err, sizeof(err));
+	free(rest);
+	if (rc != 0)
+	{
+		if (rc < 0)
+			fprintf(stderr, "eventrelay dynamodb: %s\n", err);
+		config_free(&cfg);
+		return rc < 0 ? EXIT_CONFIG : 0;
+	}
+	log_set_level((log_level) cfg.log_level);
+	o.cfg = &cfg;
+	o.region = cfg.region ? cfg.region : "us-east-1";
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = s_handle_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (ddb_out_open(&out, &cfg, err, sizeof(err)) != 0)
+	{
+		fprintf(stderr, "eventrelay dynamodb: %s\n", err);
+		config_free(&cfg);
+		return EXIT_CONFIG;
+	}
+	memset(&stats, 0, sizeof(stats));
+	if (strcmp(o.input, "stdin") == 0)
+		rc = ddb_stdin_run(&o, STDIN_FILENO, &out, &stats) == 0 ? 0 : 1;
+	else
+	{
+		fprintf(stderr, "eventrelay dynamodb: input \"%s\" is not available yet\n", o.input);
+		rc = EXIT_CONFIG;
+	}
+	s_log_stats(&stats);
+	ddb_out_close(&out);
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,461 @@
+/*
+ * ddb_record.c
+ *		Pluck the appended tail of an aggregate's Events list out of one
+ *		DynamoDB Streams record and write one envelope per event
+ *		(docs/envelope.md, docs/dynamodb.md).
+ */
+#include "ddb_record.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ddb_json.h"
+#include "ddb_uuid.h"
+
+void
+ddb_record_opts_default(ddb_record_opts *o)
+{
+	o->id_attr = "Uuid";
+	o->events_attr = "Events";
+	o->aggregate_type = NULL;
+	o->table = NULL;
+}
+
+void
+ddb_events_init(ddb_events *e)
+{
+	memset(e, 0, sizeof(*e));
+	ddb_buf_init(&e->text);
+	ddb_buf_init(&e->keys);
+}
+
+void
+ddb_events_reset(ddb_events *e)
+{
+	ddb_buf_reset(&e->text);
+	ddb_buf_reset(&e->keys);
+	e->n = 0;
+}
+
+void
+ddb_events_free(ddb_events *e)
+{
+	ddb_buf_free(&e->text);
+	ddb_buf_free(&e->keys);
+	free(e->ev);
+	memset(e, 0, sizeof(*e));
+}
+
+const char *
+ddb_outcome_name(ddb_outcome oc)
+{
+	switch (oc)
+	{
+		case DDB_OUT_EVENTS:
+			return "events";
+		case DDB_OUT_SKIP_REMOVE:
+			return "remove";
+		case DDB_OUT_SKIP_NO_GROWTH:
+			return "no_growth";
+		case DDB_OUT_SKIP_VIEW_TYPE:
+			return "not_new_and_old_images";
+		case DDB_OUT_SKIP_NOT_AGGREGATE:
+			return "no_events_list";
+		case DDB_OUT_ERROR:
+			return "error";
+		default:
+			return "?";
+	}
+}
+
+int
+ddb_seq_cmp(const char *a, const char *b)
+{
+	size_t la, lb;
+	int c;
+
+	/* Decimal strings without leading zeros: longer is larger. */
+	while (*a == '0' && a[1])
+		a++;
+	while (*b == '0' && b[1])
+		b++;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	c = strcmp(a, b);
+	return (c > 0) - (c < 0);
+}
+
+static struct json_object *
+s_get(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return NULL;
+	return v;
+}
+
+static const char *
+s_get_str(struct json_object *o, const char *key)
+{
+	struct json_object *v = s_get(o, key);
+
+	return (v && json_object_is_type(v, json_type_string)) ? json_object_get_string(v) : NULL;
+}
+
+const char *
+ddb_record_sequence(struct json_object *rec)
+{
+	return s_get_str(s_get(rec, "dynamodb"), "SequenceNumber");
+}
+
+/* "arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL" -> NAME */
+static int
+s_table_from_arn(const char *arn, const char **name, size_t *len)
+{
+	const char *p;
+	const char *end;
+
+	if (arn == NULL || (p = strstr(arn, ":table/")) == NULL)
+		return -1;
+	p += 7;
+	end = strchr(p, '/');
+	*name = p;
+	*len = end ? (size_t) (end - p) : strlen(p);
+	return *len ? 0 : -1;
+}
+
+/*
+ * ApproximateCreationDateTime: epoch seconds (int, float, exponent form, or
+ * a numeric string) or, from Kinesis Data Streams for DynamoDB, epoch
+ * milliseconds (told apart by magnitude).  Missing: the time we read it.
+ */
+static void
+s_recorded_at(struct json_object *ddb, ddb_buf *out)
+{
+	struct json_object *v = s_get(ddb, "ApproximateCreationDateTime");
+	double t = 0;
+	time_t secs;
+	long usec;
+	struct tm tm;
+
+	if (v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+		t = json_object_get_double(v);
+	else if (v && json_object_is_type(v, json_type_string))
+		t = strtod(json_object_get_string(v), NULL);
+	if (t > 1e11)
+		t /= 1000.0;
+	if (!(t > 0) || !isfinite(t))
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		t = (double) ts.tv_sec + ts.tv_nsec / 1e9;
+	}
+	secs = (time_t) floor(t);
+	usec = lround((t - floor(t)) * 1e6);
+	if (usec >= 1000000)
+	{
+		secs++;
+		usec -= 1000000;
+	}
+	gmtime_r(&secs, &tm);
+	ddb_buf_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ\"", tm.tm_year + 1900,
+				   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
+static int
+s_events_push(ddb_events *out, const ddb_event *e)
+{
+	if (out->n == out->cap)
+	{
+		size_t cap = out->cap ? out->cap * 2 : 64;
+		ddb_event *p = realloc(out->ev, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		out->ev = p;
+		out->cap = cap;
+	}
+	out->ev[out->n++] = *e;
+	return 0;
+}
+
+/* Static parts of every envelope of one record, computed once. */
+typedef struct s_ctx
+{
+	const char *id;
+	size_t idlen;
+	const char *atype;
+	size_t atypelen;
+	ddb_buf tail; /* ,"recorded_at":...,"source":{...}} */
+} s_ctx;
+
+static int
+s_write_event(s_ctx *c, struct json_object *item, long version, size_t record_index,
+			  ddb_events *out, char *err, size_t errlen)
+{
+	struct json_object *m = s_get(item, "M");
+	struct json_object *name;
+	struct json_object *data;
+	struct json_object *meta;
+	const char *ntext;
+	size_t nlen;
+	char uuid[DDB_UUID_STRLEN + 1];
+	ddb_event e;
+	ddb_buf *t = &out->text;
+
+	if (m == NULL || !json_object_is_type(m, json_type_object) ||
+		json_object_object_length(item) != 1)
+	{
+		snprintf(err, errlen, "event %ld is not a map (M)", version);
+		return -1;
+	}
+	name = s_get(m, "Name");
+	if (name == NULL || ddb_json_key_text(name, &ntext, &nlen, NULL, 0) != 0 ||
+		s_get(name, "S") == NULL)
+	{
+		snprintf(err, errlen, "event %ld has no Name of type S", version);
+		return -1;
+	}
+
+	e.off = t->len;
+	e.record = record_index;
+	ddb_buf_puts(t, "{\"aggregate_id\":");
+	ddb_buf_json_string(t, c->id, c->idlen);
+	ddb_buf_puts(t, ",\"aggregate_type\":");
+	ddb_buf_json_string(t, c->atype, c->atypelen);
+	ddb_uuid_event_id(c->id, c->idlen, version, uuid);
+	ddb_buf_printf(t, ",\"version\":%ld,\"event_id\":\"%s\",\"type\":", version, uuid);
+	ddb_buf_json_string(t, ntext, nlen);
+	ddb_buf_puts(t, ",\"data\":");
+	data = s_get(m, "Data");
+	if (data == NULL)
+		ddb_buf_puts(t, "null");
+	else if (ddb_json_value(data, t, err, errlen) != 0)
+	{
+		char tmp[400];
+
+		snprintf(tmp, sizeof(tmp), "event %ld Data%s%s", version,
+				 err[0] == '.' || err[0] == '[' ? "" : ": ", err);
+		snprintf(err, errlen, "%s", tmp);
+		return -1;
+	}
+	ddb_buf_puts(t, ",\"metadata\":");
+	meta = s_get(m, "Metadata");
+	if (meta == NULL)
+		ddb_buf_puts(t, "{}");
+	else if (s_get(meta, "M") == NULL || ddb_json_value(meta, t, err, errlen) != 0)
+	{
+		snprintf(err, errlen, "event %ld: Metadata is not a valid map (M)", version);
+		return -1;
+	}
+	ddb_buf_append(t, c->tail.data, c->tail.len);
+	e.len = t->len - e.off;
+	ddb_buf_putc(t, '\n');
+
+	e.key_off = out->keys.len;
+	e.key_len = c->idlen;
+	ddb_buf_append(&out->keys, c->id, c->idlen);
+	ddb_buf_putc(&out->keys, '\0');
+	if (ddb_buf_failed(t) || ddb_buf_failed(&out->keys) || s_events_push(out, &e) != 0)
+	{
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static ddb_outcome
+s_pluck(struct json_object *rec, const ddb_record_opts *o, size_t record_index, ddb_events *out,
+		s_ctx *c, char *err, size_t errlen)
+{
+	struct json_object *ddb = s_get(rec, "dynamodb");
+	struct json_object *newimg, *oldimg, *keys, *idav, *newl, *oldl;
+	const char *evname = s_get_str(rec, "eventName");
+	const char *view = s_get_str(ddb, "StreamViewType");
+	const char *arn = s_get_str(rec, "eventSourceARN");
+	const char *seq = s_get_str(ddb, "SequenceNumber");
+	const char *table;
+	size_t tablelen;
+	size_t nold = 0, nnew, i;
+
+	if (!json_object_is_type(rec, json_type_object) || ddb == NULL || evname == NULL)
+	{
+		snprintf(err, errlen, "not a DynamoDB Streams record (no eventName or dynamodb)");
+		return DDB_OUT_ERROR;
+	}
+	if (strcmp(evname, "REMOVE") == 0)
+	{
+		snprintf(err, errlen, "REMOVE record");
+		return DDB_OUT_SKIP_REMOVE;
+	}
+	if (strcmp(evname, "INSERT") != 0 && strcmp(evname, "MODIFY") != 0)
+	{
+		snprintf(err, errlen, "unknown eventName \"%.40s\"", evname);
+		return DDB_OUT_ERROR;
+	}
+	newimg = s_get(ddb, "NewImage");
+	oldimg = s_get(ddb, "OldImage");
+	if (view && strcmp(view, "NEW_AND_OLD_IMAGES") != 0)
+	{
+		snprintf(err, errlen, "stream view type is %.40s, not NEW_AND_OLD_IMAGES", view);
+		return DDB_OUT_SKIP_VIEW_TYPE;
+	}
+	if (newimg == NULL || (oldimg == NULL && strcmp(evname, "MODIFY") == 0))
+	{
+		snprintf(err, errlen, "%s record without %s: the stream must be NEW_AND_OLD_IMAGES", evname,
+				 newimg == NULL ? "NewImage" : "OldImage");
+		return DDB_OUT_SKIP_VIEW_TYPE;
+	}
+	if (!json_object_is_type(newimg, json_type_object) ||
+		(oldimg && !json_object_is_type(oldimg, json_type_object)))
+	{
+		snprintf(err, errlen, "NewImage/OldImage is not an object");
+		return DDB_OUT_ERROR;
+	}
+
+	newl = s_get(newimg, o->events_attr);
+	if (newl == NULL)
+	{
+		snprintf(err, errlen, "item has no \"%.60s\" attribute", o->events_attr);
+		return DDB_OUT_SKIP_NOT_AGGREGATE;
+	}
+	/* The aggregate id: the configured key attribute, else the only key. */
+	keys = s_get(ddb, "Keys");
+	idav = s_get(keys, o->id_attr);
+	if (idav == NULL)
+		idav = s_get(newimg, o->id_attr);
+	if (idav == NULL && keys && json_object_is_type(keys, json_type_object) &&
+		json_object_object_length(keys) == 1)
+		idav = (struct json_object *) lh_entry_v(json_object_get_object(keys)->head);
+	if (idav == NULL)
+	{
+		snprintf(err, errlen, "no key attribute \"%.60s\" and not exactly one key", o->id_attr);
+		return DDB_OUT_ERROR;
+	}
+	if (ddb_json_key_text(idav, &c->id, &c->idlen, err, errlen) != 0)
+		return DDB_OUT_ERROR;
+
+	newl = s_get(newl, "L");
+	oldl = s_get(oldimg, o->events_attr);
+	if (oldl)
+		oldl = s_get(oldl, "L");
+	if (newl == NULL || !json_object_is_type(newl, json_type_array) ||
+		(s_get(oldimg, o->events_attr) &&
+		 (oldl == NULL || !json_object_is_type(oldl, json_type_array))))
+	{
+		snprintf(err, errlen, "attribute \"%.60s\" is not a list (L)", o->events_attr);
+		return DDB_OUT_ERROR;
+	}
+	nnew = json_object_array_length(newl);
+	if (oldl)
+		nold = json_object_array_length(oldl);
+	if (nnew < nold)
+	{
+		snprintf(err, errlen, "events list shrank from %zu to %zu", nold, nnew);
+		return DDB_OUT_ERROR;
+	}
+	/* Append-only: every event already published must be unchanged. */
+	for (i = 0; i < nold; i++)
+	{
+		if (!json_object_equal(json_object_array_get_idx(oldl, i),
+							   json_object_array_get_idx(newl, i)))
+		{
+			snprintf(err, errlen,
+					 "event %zu changed in the middle of the list (of %zu old, %zu new)", i + 1,
+					 nold, nnew);
+			return DDB_OUT_ERROR;
+		}
+	}
+	if (nnew == nold)
+	{
+		snprintf(err, errlen, "events list did not grow (%zu events)", nnew);
+		return DDB_OUT_SKIP_NO_GROWTH;
+	}
+
+	/* The parts shared by every envelope of this record. */
+	if (s_table_from_arn(arn, &table, &tablelen) != 0)
+	{
+		table = s_get_str(rec, "tableName");
+		if (table == NULL)
+			table = o->table ? o->table : "";
+		tablelen = strlen(table);
+	}
+	c->atype = o->aggregate_type ? o->aggregate_type : table;
+	c->atypelen = strlen(o->aggregate_type ? o->aggregate_type : "");
+	if (!o->aggregate_type)
+		c->atypelen = tablelen;
+	ddb_buf_puts(&c->tail, ",\"recorded_at\":");
+	s_recorded_at(ddb, &c->tail);
+	ddb_buf_puts(&c->tail, ",\"source\":{\"kind\":\"dynamodb\",\"table\":");
+	ddb_buf_json_string(&c->tail, table, tablelen);
+	ddb_buf_puts(&c->tail, ",\"sequence_number\":");
+	if (seq)
+		ddb_buf_json_string(&c->tail, seq, strlen(seq));
+	else
+		ddb_buf_puts(&c->tail, "null");
+	ddb_buf_puts(&c->tail, ",\"event_name\":");
+	ddb_buf_json_string(&c->tail, evname, strlen(evname));
+	if (arn)
+	{
+		ddb_buf_puts(&c->tail, ",\"event_source_arn\":");
+		ddb_buf_json_string(&c->tail, arn, strlen(arn));
+	}
+	ddb_buf_puts(&c->tail, "}}");
+	if (ddb_buf_failed(&c->tail))
+	{
+		snprintf(err, errlen, "out of memory");
+		return DDB_OUT_ERROR;
+	}
+
+	for (i = nold; i < nnew; i++)
+	{
+		if (s_write_event(c, json_object_array_get_idx(newl, i), (long) i + 1, record_index, out,
+						  err, errlen) != 0)
+			return DDB_OUT_ERROR;
+	}
+	return DDB_OUT_EVENTS;
+}
+
+ddb_outcome
+ddb_record_pluck(struct json_object *rec, const ddb_record_opts *o, size_t record_index,
+				 ddb_events *out, ddb_stats *stats, char *err, size_t errlen)
+{
+	size_t text_len = out->text.len;
+	size_t keys_len = out->keys.len;
+	size_t n = out->n;
+	s_ctx c;
+	ddb_outcome oc;
+
+	memset(&c, 0, sizeof(c));
+	ddb_buf_init(&c.tail);
+	err[0] = '\0';
+	oc = s_pluck(rec, o, record_index, out, &c, err, errlen);
+	ddb_buf_free(&c.tail);
+	if (oc == DDB_OUT_ERROR)
+	{
+		/* All or nothing per record: drop what this record wrote. */
+		out->text.len = text_len;
+		out->keys.len = keys_len;
+		if (out->text.data)
+			out->text.data[text_len] = '\0';
+		out->n = n;
+	}
+	if (stats)
+	{
+		stats->records++;
+		stats->outcome[oc]++;
+		if (oc == DDB_OUT_EVENTS)
+			stats->events += out->n - n;
+	}
+	return oc;
+}
