@@ -1,0 +1,365 @@
+/*
+ * s3_object.c
+ *		The archive object builder: streaming gzip of NDJSON envelopes, the
+ *		cut decision and the position-derived keys (see s3_object.h).  This
+ *		file and nothing else in the relay includes zlib.
+ */
+#include "s3_object.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#define S3_GZ_LEVEL 6 /* zlib's default: good ratio on JSON, cheap */
+#define S3_GZ_CHUNK 16384
+
+void
+s3_object_init(s3_object *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+void
+s3_object_free(s3_object *o)
+{
+	if (o->zs)
+	{
+		deflateEnd((z_stream *) o->zs);
+		free(o->zs);
+	}
+	buf_free(&o->gz);
+	memset(o, 0, sizeof(*o));
+}
+
+/* Run deflate over the pending input with the given flush mode. */
+static int
+s_deflate(s3_object *o, int flush, char *err, size_t errlen)
+{
+	z_stream *zs = o->zs;
+	int rc;
+
+	do
+	{
+		if (buf_reserve(&o->gz, S3_GZ_CHUNK) < 0)
+		{
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		zs->next_out = (Bytef *) o->gz.data + o->gz.len;
+		zs->avail_out = S3_GZ_CHUNK;
+		rc = deflate(zs, flush);
+		if (rc == Z_STREAM_ERROR)
+		{
+			snprintf(err, errlen, "gzip: deflate failed");
+			return -1;
+		}
+		o->gz.len += S3_GZ_CHUNK - zs->avail_out;
+		o->gz.data[o->gz.len] = '\0';
+	} while (zs->avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+	return 0;
+}
+
+static int
+s_start(s3_object *o, char *err, size_t errlen)
+{
+	z_stream *zs = calloc(1, sizeof(*zs));
+
+	/* windowBits 15 + 16: a gzip wrapper with mtime 0 and no name */
+	if (zs == NULL ||
+		deflateInit2(zs, S3_GZ_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	{
+		free(zs);
+		snprintf(err, errlen, "gzip: could not initialise deflate");
+		return -1;
+	}
+	o->zs = zs;
+	return 0;
+}
+
+int
+s3_object_append(s3_object *o, const char *data, size_t len, int64_t now_ms, char *err,
+				 size_t errlen)
+{
+	z_stream *zs;
+	static const char nl = '\n';
+
+	if (o->finished)
+	{
+		snprintf(err, errlen, "append to a finished archive object");
+		return -1;
+	}
+	if (o->zs == NULL && s_start(o, err, errlen) < 0)
+		return -1;
+	if (o->events == 0)
+		o->opened_ms = now_ms;
+	zs = o->zs;
+	zs->next_in = (Bytef *) data;
+	zs->avail_in = (uInt) len;
+	if (s_deflate(o, Z_NO_FLUSH, err, errlen) < 0)
+		return -1;
+	zs->next_in = (Bytef *) &nl;
+	zs->avail_in = 1;
+	if (s_deflate(o, Z_NO_FLUSH, err, errlen) < 0)
+		return -1;
+	o->raw_bytes += len + 1;
+	o->events++;
+	return 0;
+}
+
+int
+s3_object_finish(s3_object *o, char *err, size_t errlen)
+{
+	if (o->finished)
+		return 0;
+	if (o->zs == NULL && s_start(o, err, errlen) < 0)
+		return -1;
+	((z_stream *) o->zs)->avail_in = 0;
+	if (s_deflate(o, Z_FINISH, err, errlen) < 0)
+		return -1;
+	deflateEnd((z_stream *) o->zs);
+	free(o->zs);
+	o->zs = NULL;
+	o->finished = true;
+	return 0;
+}
+
+bool
+s3_object_due(const s3_object *o, const s3_limits *l, int64_t now_ms)
+{
+	if (o->events == 0)
+		return false;
+	if (o->raw_bytes >= l->max_bytes)
+		return true;
+	return now_ms - o->opened_ms >= l->max_age_ms;
+}
+
+/* ---- time ------------------------------------------------------------- */
+
+static int
+s_digits(const char *s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+time_t
+s3_parse_time(const char *s, size_t len)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec;
+
+	/* YYYY-MM-DDTHH:MM:SS, then optional fraction and Z / +00:00 */
+	if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
+		s[16] != ':')
+		return (time_t) -1;
+	y = s_digits(s, 4);
+	mo = s_digits(s + 5, 2);
+	d = s_digits(s + 8, 2);
+	h = s_digits(s + 11, 2);
+	mi = s_digits(s + 14, 2);
+	sec = s_digits(s + 17, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+		sec < 0 || sec > 60)
+		return (time_t) -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	return timegm(&tm);
+}
+
+time_t
+s3_hour(time_t t)
+{
+	return t - t % 3600;
+}
+
+/* Last occurrence of needle in hay (the source object comes last). */
+static const char *
+s_memrmem(const char *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	size_t i;
+
+	if (len < n)
+		return NULL;
+	for (i = len - n + 1; i-- > 0;)
+		if (hay[i] == needle[0] && memcmp(hay + i, needle, n) == 0)
+			return hay + i;
+	return NULL;
+}
+
+bool
+s3_event_time(const char *data, size_t len, time_t *out)
+{
+	static const char *const fields[] = {"\"commit_time\":\"", "\"recorded_at\":\""};
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+	{
+		const char *p = s_memrmem(data, len, fields[i]);
+		time_t t;
+
+		if (p == NULL)
+			continue;
+		p += strlen(fields[i]);
+		t = s3_parse_time(p, len - (size_t) (p - data));
+		if (t != (time_t) -1)
+		{
+			*out = t;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+int
+s3_partition_prefix(const char *prefix, time_t partition, char *out, size_t outlen)
+{
+	struct tm tm;
+	size_t plen = prefix ? strlen(prefix) : 0;
+	int n;
+
+	gmtime_r(&partition, &tm);
+	n = snprintf(out, outlen, "%s%s%04d/%02d/%02d/%02d/", plen ? prefix : "",
+				 plen && prefix[plen - 1] != '/' ? "/" : "", tm.tm_year + 1900, tm.tm_mon + 1,
+				 tm.tm_mday, tm.tm_hour);
+	return n < 0 || (size_t) n >= outlen ? -1 : 0;
+}
+
+int
+s3_object_key(const char *prefix, time_t partition, uint64_t first_pos, uint64_t last_pos,
+			  char *out, size_t outlen)
+{
+	size_t n;
+	int m;
+
+	if (s3_partition_prefix(prefix, partition, out, outlen) < 0)
+		return -1;
+	n = strlen(out);
+	m = snprintf(out + n, outlen - n, "%016" PRIX64 "_%016" PRIX64 ".ndjson.gz", first_pos,
+				 last_pos);
+	return m < 0 || (size_t) m >= outlen - n ? -1 : 0;
+}
+
+static bool
+s_hex16(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 16; i++)
+	{
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (uint64_t) (c - '0');
+		else if (c >= 'A' && c <= 'F')
+			v |= (uint64_t) (c - 'A' + 10);
+		else
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool
+s3_key_parse(const char *key, time_t *partition, uint64_t *first_pos, uint64_t *last_pos)
+{
+	static const char suffix[] = ".ndjson.gz";
+	size_t len = strlen(key);
+	const char *name;
+	char when[20];
+
+	/* .../YYYY/MM/DD/HH/<16 hex>_<16 hex>.ndjson.gz */
+	if (len < 14 + 33 + sizeof(suffix) - 1 || strcmp(key + len - (sizeof(suffix) - 1), suffix) != 0)
+		return false;
+	name = key + len - (sizeof(suffix) - 1) - 33;
+	if (name[16] != '_' || name[-1] != '/' || !s_hex16(name, first_pos) ||
+		!s_hex16(name + 17, last_pos))
+		return false;
+	/* name - 14 = "YYYY/MM/DD/HH/" */
+	if (name - key < 14)
+		return false;
+	memcpy(when, name - 14, 13);
+	if (when[4] != '/' || when[7] != '/' || when[10] != '/')
+		return false;
+	when[4] = '-';
+	when[7] = '-';
+	when[10] = 'T';
+	memcpy(when + 13, ":00:00", 6);
+	*partition = s3_parse_time(when, 19);
+	if (*partition == (time_t) -1)
+		return false;
+	/* the year must start the segment */
+	return name - key == 14 || name[-15] == '/';
+}
+
+/* ---- reading back ----------------------------------------------------- */
+
+int
+s3_gunzip(const void *in, size_t len, buf *out, char *err, size_t errlen)
+{
+	z_stream zs;
+	int rc = Z_OK;
+
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, 15 + 16) != Z_OK)
+	{
+		snprintf(err, errlen, "gzip: could not initialise inflate");
+		return -1;
+	}
+	zs.next_in = (Bytef *) in;
+	zs.avail_in = (uInt) len;
+	while (zs.avail_in > 0 || rc != Z_STREAM_END)
+	{
+		if (buf_reserve(out, S3_GZ_CHUNK) < 0)
+		{
+			inflateEnd(&zs);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		zs.next_out = (Bytef *) out->data + out->len;
+		zs.avail_out = S3_GZ_CHUNK;
+		rc = inflate(&zs, Z_NO_FLUSH);
+		out->len += S3_GZ_CHUNK - zs.avail_out;
+		out->data[out->len] = '\0';
+		if (rc == Z_STREAM_END && zs.avail_in > 0)
+		{
+			/* another gzip member follows (concatenated files) */
+			if (inflateReset(&zs) != Z_OK)
+				break;
+			rc = Z_OK;
+			continue;
+		}
+		if (rc == Z_STREAM_END)
+			break;
+		if (rc != Z_OK && !(rc == Z_BUF_ERROR && zs.avail_out == 0))
+		{
+			inflateEnd(&zs);
+			snprintf(err, errlen, "gzip: %s",
+					 rc == Z_BUF_ERROR ? "truncated data"
+					 : zs.msg		   ? zs.msg
+									   : "corrupt data");
+			return -1;
+		}
+	}
+	inflateEnd(&zs);
+	return 0;
+}
