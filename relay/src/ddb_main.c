@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ddb_lambda.h"
 #include "ddb_out.h"
 #include "ddb_stdin.h"
 #include "log.h"
@@ -332,12 +333,16 @@ ddb_main(int argc, char **argv)
 	if (ddb_out_open(&out, &cfg, err, sizeof(err)) != 0)
 	{
 		fprintf(stderr, "eventrelay dynamodb: %s\n", err);
+		if (strcmp(o.input, "lambda") == 0)
+			ddb_lambda_init_error(err);
 		config_free(&cfg);
 		return EXIT_CONFIG;
 	}
 	memset(&stats, 0, sizeof(stats));
 	if (strcmp(o.input, "stdin") == 0)
 		rc = ddb_stdin_run(&o, STDIN_FILENO, &out, &stats) == 0 ? 0 : 1;
+	else if (strcmp(o.input, "lambda") == 0)
+		rc = ddb_lambda_run(&o, &out, &stats);
 	else
 	{
 		fprintf(stderr, "eventrelay dynamodb: input \"%s\" is not available yet\n", o.input);

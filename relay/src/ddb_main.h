@@ -6,6 +6,8 @@
 #ifndef DDB_MAIN_H
 #define DDB_MAIN_H
 
+#include <signal.h>
+
 #include "ddb_batch.h"
 #include "ddb_record.h"
 
@@ -27,6 +29,9 @@ typedef struct ddb_options
 	ddb_on_error on_error;
 	const struct relay_config *cfg; /* sinks, Kinesis, credentials, log level */
 } ddb_options;
+
+/* Set by SIGTERM/SIGINT: finish the current batch, then exit. */
+extern volatile sig_atomic_t ddb_stop_requested;
 
 /* Entry point of `eventrelay dynamodb [flags]`; returns the exit status. */
 int ddb_main(int argc, char **argv);
