@@ -1,0 +1,713 @@
+/*
+ * s3_client.c
+ *		S3 PutObject / multipart upload / GetObject / ListObjectsV2 over the
+ *		relay's HTTP client, signed with SigV4 (see s3_client.h).
+ *
+ * Every write is create-only (If-None-Match: *): archive keys are derived
+ * from their content's positions, so a key that already exists was written
+ * by an earlier run from the same events.  A 412 is then checked by reading
+ * the object back and comparing, never assumed.
+ */
+#include "s3_client.h"
+#include "credentials.h"
+#include "http.h"
+#include "log.h"
+#include "s3_object.h"
+#include "s3_xml.h"
+#include "sigv4.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define S3_MAX_HEADERS 12
+
+struct s3_client
+{
+	s3_client_config cfg;
+	char *bucket;
+	char *region;
+	char scheme[8];
+	char host[300]; /* Host header */
+	bool path_style;
+	http_client *http;
+	credentials_provider *creds;
+	http_response resp;
+	bool retryable;	   /* of the last failure */
+	bool config_error; /* of the last failure */
+	s3_stats stats;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+void
+s3_base64(const unsigned char *in, size_t len, char *out)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < len; i += 3)
+	{
+		unsigned long v =
+			((unsigned long) in[i] << 16) | ((unsigned long) in[i + 1] << 8) | in[i + 2];
+
+		out[o++] = tbl[(v >> 18) & 63];
+		out[o++] = tbl[(v >> 12) & 63];
+		out[o++] = tbl[(v >> 6) & 63];
+		out[o++] = tbl[v & 63];
+	}
+	if (i < len)
+	{
+		unsigned long v = (unsigned long) in[i] << 16;
+
+		if (i + 1 < len)
+			v |= (unsigned long) in[i + 1] << 8;
+		out[o++] = tbl[(v >> 18) & 63];
+		out[o++] = tbl[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+}
+
+int
+s3_multipart_plan(size_t len, size_t threshold, size_t part_size, size_t *out_part_size)
+{
+	size_t parts;
+
+	if (threshold == 0 || len < threshold || len == 0)
+		return 0;
+	if (part_size < S3_MIN_PART_SIZE)
+		part_size = S3_MIN_PART_SIZE;
+	/* grow the part size in whole MiB until the object fits in 10,000 parts */
+	while ((len + part_size - 1) / part_size > S3_MAX_PARTS)
+		part_size += 1024 * 1024;
+	parts = (len + part_size - 1) / part_size;
+	if (parts < 2)
+		return 0; /* one part: a plain PUT is cheaper */
+	*out_part_size = part_size;
+	return (int) parts;
+}
+
+static int s_fail(s3_client *c, bool retryable, bool config, char *err, size_t errlen,
+				  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static int
+s_fail(s3_client *c, bool retryable, bool config, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	c->retryable = retryable;
+	c->config_error = config;
+	return -1;
+}
+
+/*
+ * Classify a non-2xx answer (or a 2xx carrying an <Error> body) and fill
+ * err with "what: status Code: Message (request id)".
+ */
+static int
+s_http_error(s3_client *c, const char *what, char *err, size_t errlen)
+{
+	char code[64] = "", msg[256] = "";
+	long st = c->resp.status;
+	bool retry, config = false;
+
+	s3_xml_error(c->resp.body, code, sizeof(code), msg, sizeof(msg));
+	retry = st >= 500 || st == 429 || st == 408 || strcmp(code, "SlowDown") == 0 ||
+			strcmp(code, "InternalError") == 0 || strcmp(code, "RequestTimeout") == 0 ||
+			strcmp(code, "RequestTimeTooSkewed") == 0 || strcmp(code, "ExpiredToken") == 0 ||
+			strcmp(code, "TokenRefreshRequired") == 0;
+	if (strcmp(code, "ExpiredToken") == 0 || strcmp(code, "TokenRefreshRequired") == 0 ||
+		strcmp(code, "InvalidToken") == 0)
+		credentials_invalidate(c->creds);
+	if (!retry &&
+		(strcmp(code, "NoSuchBucket") == 0 || strcmp(code, "AccessDenied") == 0 ||
+		 strcmp(code, "InvalidAccessKeyId") == 0 || strcmp(code, "SignatureDoesNotMatch") == 0 ||
+		 st == 403 || strcmp(code, "PermanentRedirect") == 0 ||
+		 strcmp(code, "AuthorizationHeaderMalformed") == 0))
+		config = true;
+	return s_fail(c, retry, config, err, errlen, "%s: HTTP %ld%s%s%s%s%s%s%s", what, st,
+				  code[0] ? " " : "", code, msg[0] ? ": " : "", msg,
+				  c->resp.request_id[0] ? " (request id " : "", c->resp.request_id,
+				  c->resp.request_id[0] ? ")" : "");
+}
+
+/* ---- one signed request ----------------------------------------------- */
+
+/*
+ * Send method on key (NULL: the bucket) with query (already encoded the AWS
+ * way, or NULL) and extra headers (sigv4_header pairs).  The answer is in
+ * c->resp; returns -1 only when no answer arrived.
+ */
+static int
+s_request(s3_client *c, const char *method, const char *key, const char *query,
+		  const sigv4_header *extra, size_t n_extra, const void *body, size_t len, const char *what,
+		  char *err, size_t errlen)
+{
+	const aws_credentials *cr;
+	sigv4_header hdr[S3_MAX_HEADERS];
+	const char *lines[S3_MAX_HEADERS + 4];
+	char hash[65];
+	sigv4_request rq;
+	sigv4_params pp;
+	sigv4_result res;
+	http_request hr;
+	buf path = BUF_INIT, url = BUF_INIT, hl = BUF_INIT;
+	size_t nh = 0, i, off[S3_MAX_HEADERS + 4];
+	int rc = -1;
+	char cerr[256];
+
+	memset(&res, 0, sizeof(res));
+	if (credentials_get(c->creds, &cr, cerr, sizeof(cerr)) < 0)
+		return s_fail(c, true, false, err, errlen, "%s: no AWS credentials: %s", what, cerr);
+	if (n_extra > S3_MAX_HEADERS - 1)
+		return s_fail(c, false, false, err, errlen, "%s: too many headers", what);
+
+	/* decoded path: the signer encodes it once, and we send that encoding */
+	if (c->path_style)
+		buf_printf(&path, "/%s/%s", c->bucket, key ? key : "");
+	else
+		buf_printf(&path, "/%s", key ? key : "");
+
+	hdr[nh++] = (sigv4_header){"host", c->host};
+	for (i = 0; i < n_extra; i++)
+		hdr[nh++] = extra[i];
+	sigv4_sha256_hex(body ? body : "", body ? len : 0, hash);
+
+	memset(&rq, 0, sizeof(rq));
+	rq.method = method;
+	rq.path = path.data;
+	rq.query = query;
+	rq.headers = hdr;
+	rq.n_headers = nh;
+	rq.payload_hash = hash;
+	memset(&pp, 0, sizeof(pp));
+	pp.access_key = cr->access_key;
+	pp.secret_key = cr->secret_key;
+	pp.session_token = cr->session_token;
+	pp.region = c->region;
+	pp.service = "s3";
+	pp.now = time(NULL);
+	pp.normalize_path = false;
+	pp.sign_body = true;
+	if (sigv4_sign(&rq, &pp, &res, cerr, sizeof(cerr)) < 0)
+	{
+		buf_free(&path);
+		return s_fail(c, false, false, err, errlen, "%s: %s", what, cerr);
+	}
+
+	buf_printf(&url, "%s://%s%s%s%s", c->scheme, c->host, res.canonical_path,
+			   query && *query ? "?" : "", query && *query ? query : "");
+	/* header lines, built in one buffer and pointed into afterwards */
+	nh = 0;
+	for (i = 0; i < n_extra; i++)
+	{
+		off[nh++] = hl.len;
+		buf_printf(&hl, "%s: %s", extra[i].name, extra[i].value);
+		buf_putc(&hl, '\0');
+	}
+	off[nh++] = hl.len;
+	buf_printf(&hl, "Authorization: %s", res.authorization);
+	buf_putc(&hl, '\0');
+	off[nh++] = hl.len;
+	buf_printf(&hl, "X-Amz-Date: %s", res.amz_date);
+	buf_putc(&hl, '\0');
+	off[nh++] = hl.len;
+	buf_printf(&hl, "x-amz-content-sha256: %s", hash);
+	buf_putc(&hl, '\0');
+	if (cr->session_token)
+	{
+		off[nh++] = hl.len;
+		buf_printf(&hl, "x-amz-security-token: %s", cr->session_token);
+		buf_putc(&hl, '\0');
+	}
+	if (url.data == NULL || hl.data == NULL)
+	{
+		s_fail(c, true, false, err, errlen, "%s: out of memory", what);
+		goto done;
+	}
+	for (i = 0; i < nh; i++)
+		lines[i] = hl.data + off[i];
+
+	memset(&hr, 0, sizeof(hr));
+	hr.method = method;
+	hr.url = url.data;
+	hr.headers = lines;
+	hr.n_headers = nh;
+	hr.body = body;
+	hr.body_len = len;
+	hr.timeout_ms = c->cfg.timeout_ms;
+	c->stats.requests++;
+	if (http_do(c->http, &hr, &c->resp, cerr, sizeof(cerr)) < 0)
+	{
+		s_fail(c, true, false, err, errlen, "%s: %s", what, cerr);
+		goto done;
+	}
+	rc = 0;
+
+done:
+	/* the signature and the security token must not linger in freed memory */
+	if (hl.data)
+		memset(hl.data, 0, hl.len);
+	buf_free(&hl);
+	buf_free(&url);
+	buf_free(&path);
+	sigv4_result_free(&res);
+	return rc;
+}
+
+/* ---- client ----------------------------------------------------------- */
+
+s3_client *
+s3_client_new(const s3_client_config *cfg, char *err, size_t errlen)
+{
+	s3_client *c = calloc(1, sizeof(*c));
+	http_options ho;
+	http_url u;
+	char ep[512];
+
+	if (c == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (cfg->bucket == NULL || !*cfg->bucket || cfg->region == NULL || !*cfg->region)
+	{
+		snprintf(err, errlen, "S3 needs a bucket and a region");
+		free(c);
+		return NULL;
+	}
+	c->cfg = *cfg;
+	c->bucket = strdup(cfg->bucket);
+	c->region = strdup(cfg->region);
+	/* an endpoint override (emulators, VPC endpoints) means path-style */
+	c->path_style = cfg->path_style || cfg->endpoint != NULL || strchr(cfg->bucket, '.') != NULL;
+	if (cfg->endpoint)
+		snprintf(ep, sizeof(ep), "%s", cfg->endpoint);
+	else if (c->path_style)
+		snprintf(ep, sizeof(ep), "https://s3.%s.amazonaws.com", cfg->region);
+	else
+		snprintf(ep, sizeof(ep), "https://%s.s3.%s.amazonaws.com", cfg->bucket, cfg->region);
+	if (http_url_parse(ep, &u, err, errlen) < 0)
+	{
+		s3_client_free(c);
+		return NULL;
+	}
+	snprintf(c->scheme, sizeof(c->scheme), "%s", u.scheme);
+	snprintf(c->host, sizeof(c->host), "%s", u.host);
+	if (strcmp(u.scheme, "http") == 0 && !http_url_is_loopback(&u))
+		log_kv(LOG_WARN, "S3 endpoint is plain http on a non-loopback address", "endpoint", ep,
+			   NULL);
+	memset(&ho, 0, sizeof(ho));
+	ho.ca_bundle = cfg->ca_bundle;
+	c->http = http_client_new(&ho, err, errlen);
+	c->creds = c->http ? credentials_provider_new(err, errlen) : NULL;
+	if (c->creds == NULL)
+	{
+		s3_client_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+s3_client_free(s3_client *c)
+{
+	if (c == NULL)
+		return;
+	http_client_free(c->http);
+	credentials_provider_free(c->creds);
+	http_response_free(&c->resp);
+	free(c->bucket);
+	free(c->region);
+	free(c);
+}
+
+bool
+s3_client_retryable(const s3_client *c)
+{
+	return c->retryable;
+}
+
+bool
+s3_client_config_error(const s3_client *c)
+{
+	return c->config_error;
+}
+
+const s3_stats *
+s3_client_stats(const s3_client *c)
+{
+	return &c->stats;
+}
+
+const char *
+s3_client_bucket(const s3_client *c)
+{
+	return c->bucket;
+}
+
+/* ---- reads ------------------------------------------------------------ */
+
+int
+s3_get_object(s3_client *c, const char *key, buf *out, bool *missing, char *err, size_t errlen)
+{
+	char what[600];
+
+	snprintf(what, sizeof(what), "GetObject s3://%s/%s", c->bucket, key);
+	*missing = false;
+	if (s_request(c, "GET", key, NULL, NULL, 0, NULL, 0, what, err, errlen) < 0)
+		return -1;
+	if (c->resp.status == 404)
+	{
+		char code[64] = "";
+
+		s3_xml_error(c->resp.body, code, sizeof(code), NULL, 0);
+		if (strcmp(code, "NoSuchBucket") == 0)
+			return s_http_error(c, what, err, errlen);
+		*missing = true;
+		return 0;
+	}
+	if (c->resp.status != 200)
+		return s_http_error(c, what, err, errlen);
+	buf_reset(out);
+	if (buf_append(out, c->resp.body, c->resp.body_len) < 0)
+		return s_fail(c, true, false, err, errlen, "%s: out of memory", what);
+	return 0;
+}
+
+int
+s3_list_page(s3_client *c, const char *prefix, const char *start_after, const char *token,
+			 int max_keys, s3_list *out, char *err, size_t errlen)
+{
+	buf q = BUF_INIT;
+	char what[600];
+	const char *cur, *end;
+	char *enc, *tr;
+	int cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(what, sizeof(what), "ListObjectsV2 s3://%s/%s", c->bucket, prefix ? prefix : "");
+	/* parameters in sorted order, each value encoded once the AWS way */
+	if (token)
+	{
+		enc = sigv4_uri_encode(token, strlen(token), false);
+		buf_printf(&q, "continuation-token=%s&", enc);
+		free(enc);
+	}
+	buf_printf(&q, "list-type=2&max-keys=%d", max_keys > 0 ? max_keys : 1000);
+	enc = sigv4_uri_encode(prefix ? prefix : "", prefix ? strlen(prefix) : 0, false);
+	buf_printf(&q, "&prefix=%s", enc);
+	free(enc);
+	if (start_after && !token)
+	{
+		enc = sigv4_uri_encode(start_after, strlen(start_after), false);
+		buf_printf(&q, "&start-after=%s", enc);
+		free(enc);
+	}
+	if (s_request(c, "GET", NULL, q.data, NULL, 0, NULL, 0, what, err, errlen) < 0)
+	{
+		buf_free(&q);
+		return -1;
+	}
+	buf_free(&q);
+	if (c->resp.status != 200 || s3_xml_error(c->resp.body, NULL, 0, NULL, 0))
+		return s_http_error(c, what, err, errlen);
+
+	cur = c->resp.body;
+	while ((cur = strstr(cur, "<Contents>")) != NULL)
+	{
+		const char *k;
+		char *key, *size;
+
+		end = strstr(cur, "</Contents>");
+		if (end == NULL)
+			break;
+		k = cur;
+		key = s3_xml_next(&k, end, "Key");
+		k = cur;
+		size = s3_xml_next(&k, end, "Size");
+		cur = end + 11;
+		if (key == NULL)
+		{
+			free(size);
+			continue;
+		}
+		if (out->n == cap)
+		{
+			int ncap = cap ? cap * 2 : 64;
+			char **nk = realloc(out->keys, sizeof(char *) * (size_t) ncap);
+			size_t *ns;
+
+			if (nk)
+				out->keys = nk;
+			ns = nk ? realloc(out->sizes, sizeof(size_t) * (size_t) ncap) : NULL;
+			if (ns == NULL)
+			{
+				free(key);
+				free(size);
+				s3_list_free(out);
+				return s_fail(c, true, false, err, errlen, "%s: out of memory", what);
+			}
+			out->sizes = ns;
+			cap = ncap;
+		}
+		out->keys[out->n] = key;
+		out->sizes[out->n] = size ? (size_t) strtoull(size, NULL, 10) : 0;
+		out->n++;
+		free(size);
+	}
+	cur = c->resp.body;
+	tr = s3_xml_next(&cur, NULL, "IsTruncated");
+	out->truncated = tr && strcmp(tr, "true") == 0;
+	free(tr);
+	if (out->truncated)
+	{
+		cur = c->resp.body;
+		out->next_token = s3_xml_next(&cur, NULL, "NextContinuationToken");
+		if (out->next_token == NULL)
+		{
+			s3_list_free(out);
+			return s_fail(c, false, false, err, errlen,
+						  "%s: truncated listing without a continuation token", what);
+		}
+	}
+	return 0;
+}
+
+void
+s3_list_free(s3_list *l)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->keys[i]);
+	free(l->keys);
+	free(l->sizes);
+	free(l->next_token);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- writes ----------------------------------------------------------- */
+
+static void
+s_checksum(const void *data, size_t len, char out[45])
+{
+	unsigned char d[32];
+
+	sigv4_sha256(data, len, d);
+	s3_base64(d, 32, out);
+}
+
+/*
+ * A create-only write found the key taken: read it back and compare.  Equal
+ * bytes, or equal content once decompressed (a relay built against another
+ * zlib), mean an earlier run wrote this very object.
+ */
+static int
+s_compare_existing(s3_client *c, const char *key, const void *body, size_t len, char *err,
+				   size_t errlen)
+{
+	buf have = BUF_INIT, a = BUF_INIT, b = BUF_INIT;
+	bool missing = false, same;
+	char zerr[128];
+
+	if (s3_get_object(c, key, &have, &missing, err, errlen) < 0)
+	{
+		buf_free(&have);
+		return -1;
+	}
+	if (missing)
+	{
+		/* deleted between the two requests: retrying the write is right */
+		buf_free(&have);
+		return s_fail(c, true, false, err, errlen,
+					  "s3://%s/%s answered 412 but is gone; will write it again", c->bucket, key);
+	}
+	same = have.len == len && memcmp(have.data, body, len) == 0;
+	if (!same && len > 2 && have.len > 2 && ((const unsigned char *) body)[0] == 0x1f &&
+		((const unsigned char *) body)[1] == 0x8b &&
+		s3_gunzip(have.data, have.len, &a, zerr, sizeof(zerr)) == 0 &&
+		s3_gunzip(body, len, &b, zerr, sizeof(zerr)) == 0)
+		same = a.len == b.len && memcmp(a.data, b.data, a.len) == 0;
+	buf_free(&have);
+	buf_free(&a);
+	buf_free(&b);
+	if (!same)
+		return s_fail(c, false, false, err, errlen,
+					  "s3://%s/%s already exists with different content (%zu bytes to write); "
+					  "refusing to overwrite it",
+					  c->bucket, key, len);
+	c->stats.existed++;
+	log_kv(LOG_INFO, "archive object already present with the same content", "bucket", c->bucket,
+		   "key", key, NULL);
+	return 0;
+}
+
+static int
+s_put_single(s3_client *c, const char *key, const void *body, size_t len, const char *ctype,
+			 char *err, size_t errlen)
+{
+	char sum[45], what[600];
+	sigv4_header h[4];
+
+	snprintf(what, sizeof(what), "PutObject s3://%s/%s", c->bucket, key);
+	s_checksum(body, len, sum);
+	h[0] = (sigv4_header){"content-type", ctype};
+	h[1] = (sigv4_header){"if-none-match", "*"};
+	h[2] = (sigv4_header){"x-amz-checksum-sha256", sum};
+	h[3] = (sigv4_header){"x-amz-sdk-checksum-algorithm", "SHA256"};
+	if (s_request(c, "PUT", key, NULL, h, 4, body, len, what, err, errlen) < 0)
+		return -1;
+	if (c->resp.status == 412)
+		return s_compare_existing(c, key, body, len, err, errlen);
+	if (c->resp.status != 200)
+		return s_http_error(c, what, err, errlen);
+	c->stats.puts++;
+	return 0;
+}
+
+static void
+s_abort(s3_client *c, const char *key, const char *upload_id)
+{
+	char *enc = sigv4_uri_encode(upload_id, strlen(upload_id), false);
+	buf q = BUF_INIT;
+	char err[256];
+
+	buf_printf(&q, "uploadId=%s", enc);
+	if (s_request(c, "DELETE", key, q.data, NULL, 0, NULL, 0, "AbortMultipartUpload", err,
+				  sizeof(err)) < 0 ||
+		(c->resp.status != 204 && c->resp.status != 200 && c->resp.status != 404))
+		log_kv(LOG_WARN, "could not abort a multipart upload (a lifecycle rule cleans it up)",
+			   "key", key, NULL);
+	free(enc);
+	buf_free(&q);
+}
+
+static int
+s_put_multipart(s3_client *c, const char *key, const void *body, size_t len, const char *ctype,
+				size_t part_size, int parts, char *err, size_t errlen)
+{
+	const char *cur;
+	char *upload_id = NULL, *enc = NULL;
+	char what[600], sum[45];
+	buf q = BUF_INIT, done = BUF_INIT;
+	sigv4_header h[4];
+	int i, rc = -1;
+	bool retry_saved, config_saved;
+
+	snprintf(what, sizeof(what), "CreateMultipartUpload s3://%s/%s", c->bucket, key);
+	h[0] = (sigv4_header){"content-type", ctype};
+	h[1] = (sigv4_header){"x-amz-checksum-algorithm", "SHA256"};
+	if (s_request(c, "POST", key, "uploads=", h, 2, NULL, 0, what, err, errlen) < 0)
+		return -1;
+	cur = c->resp.body;
+	if (c->resp.status != 200 || s3_xml_error(c->resp.body, NULL, 0, NULL, 0) ||
+		(upload_id = s3_xml_next(&cur, NULL, "UploadId")) == NULL)
+	{
+		if (c->resp.status == 200 && !s3_xml_error(c->resp.body, NULL, 0, NULL, 0))
+			return s_fail(c, true, false, err, errlen, "%s: no UploadId in the answer", what);
+		return s_http_error(c, what, err, errlen);
+	}
+	enc = sigv4_uri_encode(upload_id, strlen(upload_id), false);
+
+	buf_puts(&done, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+	for (i = 0; i < parts; i++)
+	{
+		size_t off = (size_t) i * part_size;
+		size_t n = len - off < part_size ? len - off : part_size;
+
+		snprintf(what, sizeof(what), "UploadPart %d/%d s3://%s/%s", i + 1, parts, c->bucket, key);
+		s_checksum((const char *) body + off, n, sum);
+		buf_reset(&q);
+		buf_printf(&q, "partNumber=%d&uploadId=%s", i + 1, enc);
+		h[0] = (sigv4_header){"content-type", "application/octet-stream"};
+		h[1] = (sigv4_header){"x-amz-checksum-sha256", sum};
+		if (s_request(c, "PUT", key, q.data, h, 2, (const char *) body + off, n, what, err,
+					  errlen) < 0)
+			goto on_error;
+		if (c->resp.status != 200 || c->resp.etag[0] == '\0')
+		{
+			if (c->resp.status == 200)
+				s_fail(c, true, false, err, errlen, "%s: no ETag in the answer", what);
+			else
+				s_http_error(c, what, err, errlen);
+			goto on_error;
+		}
+		c->stats.parts++;
+		buf_printf(&done,
+				   "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag>"
+				   "<ChecksumSHA256>%s</ChecksumSHA256></Part>",
+				   i + 1, c->resp.etag, sum);
+	}
+	buf_puts(&done, "</CompleteMultipartUpload>");
+
+	snprintf(what, sizeof(what), "CompleteMultipartUpload s3://%s/%s", c->bucket, key);
+	buf_reset(&q);
+	buf_printf(&q, "uploadId=%s", enc);
+	h[0] = (sigv4_header){"content-type", "application/xml"};
+	h[1] = (sigv4_header){"if-none-match", "*"};
+	if (s_request(c, "POST", key, q.data, h, 2, done.data, done.len, what, err, errlen) < 0)
+		goto on_error;
+	if (c->resp.status == 412)
+	{
+		rc = s_compare_existing(c, key, body, len, err, errlen);
+		goto on_error; /* the upload is not needed either way */
+	}
+	/*
+	 * S3 answers 200 before it has finished combining the parts and reports
+	 * a failure in that case as an <Error> document in the 200's body.
+	 */
+	if (c->resp.status != 200 || s3_xml_error(c->resp.body, NULL, 0, NULL, 0) ||
+		strstr(c->resp.body, "CompleteMultipartUploadResult") == NULL)
+	{
+		if (c->resp.status == 200 && !s3_xml_error(c->resp.body, NULL, 0, NULL, 0))
+			s_fail(c, true, false, err, errlen, "%s: unexpected answer", what);
+		else
+		{
+			s_http_error(c, what, err, errlen);
+			if (c->resp.status == 200)
+				c->retryable = true; /* InternalError and kin: try the whole upload again */
+		}
+		goto on_error;
+	}
+	c->stats.puts++;
+	c->stats.multipart++;
+	rc = 0;
+	goto out;
+
+on_error:
+	retry_saved = c->retryable;
+	config_saved = c->config_error;
+	s_abort(c, key, upload_id);
+	c->retryable = retry_saved;
+	c->config_error = config_saved;
+out:
+	free(upload_id);
+	free(enc);
+	buf_free(&q);
+	buf_free(&done);
+	return rc;
+}
+
+int
+s3_put_object(s3_client *c, const char *key, const void *body, size_t len, const char *content_type,
+			  char *err, size_t errlen)
+{
+	size_t part_size = 0;
+	int parts = s3_multipart_plan(len, c->cfg.multipart_threshold, c->cfg.part_size, &part_size);
+
+	c->retryable = c->config_error = false;
+	if (content_type == NULL)
+		content_type = "application/octet-stream";
+	if (parts > 0)
+		return s_put_multipart(c, key, body, len, content_type, part_size, parts, err, errlen);
+	return s_put_single(c, key, body, len, content_type, err, errlen);
+}
