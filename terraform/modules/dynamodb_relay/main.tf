@@ -15,12 +15,19 @@ locals {
   # arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL
   table_name = split("/", var.table_stream_arn)[1]
 
+  # `eventrelay dynamodb` reads every flag from EVENTRELAY_<FLAG> when the
+  # bootstrap starts without arguments (see `eventrelay dynamodb --help`).
+  # Region: AWS_REGION, which Lambda sets.
   environment = merge(
     {
-      EVENTRELAY_SOURCE         = "dynamodb"
+      EVENTRELAY_INPUT          = "lambda"
+      EVENTRELAY_SINK           = "kinesis"
       EVENTRELAY_KINESIS_STREAM = split("/", var.kinesis_stream_arn)[1]
       EVENTRELAY_TABLE          = local.table_name
       EVENTRELAY_LOG_LEVEL      = var.log_level
+      # Amazon Linux 2023's CA bundle, also right for a libcurl bundled from
+      # another distribution (which would look elsewhere).
+      AWS_CA_BUNDLE = "/etc/pki/tls/certs/ca-bundle.crt"
     },
     var.aggregate_type == null ? {} : { EVENTRELAY_AGGREGATE_TYPE = var.aggregate_type },
     var.environment,

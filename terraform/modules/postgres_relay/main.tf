@@ -30,13 +30,25 @@ locals {
 
   sinks = var.archive_bucket_arn == null ? ["kinesis"] : ["kinesis", "s3"]
 
+  # Flags of `eventrelay --help`; AWS_REGION comes from the environment and
+  # credentials from the task role (container credentials endpoint).
   command = concat(
-    ["--slot", var.slot_name],
+    [
+      "--slot=${var.slot_name}",
+      "--stream=${local.stream_name}",
+    ],
     var.create_slot ? ["--create-slot"] : [],
-    ["--stream", local.stream_name],
-    flatten([for s in local.sinks : ["--sink", s]]),
-    var.archive_bucket_arn == null ? [] : ["--bucket", local.bucket_name, "--prefix", var.archive_prefix],
-    ["--metrics-port", tostring(var.metrics_port)],
+    [for s in local.sinks : "--sink=${s}"],
+    var.archive_bucket_arn == null ? [] : [
+      "--s3-bucket=${local.bucket_name}",
+      "--s3-prefix=${var.archive_prefix}",
+    ],
+    [
+      "--metrics-port=${var.metrics_port}",
+      "--log-level=${var.log_level}",
+      # Leave ECS a margin between the relay's own flush deadline and SIGKILL.
+      "--shutdown-timeout=${max(1, var.stop_timeout_seconds - 10)}",
+    ],
     var.extra_args,
   )
 

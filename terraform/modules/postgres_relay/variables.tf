@@ -119,7 +119,7 @@ variable "database_secret_format" {
 variable "conninfo_env_name" {
   description = "Environment variable the relay reads its connection string from (database_secret_format = conninfo)."
   type        = string
-  default     = "EVENTRELAY_DSN"
+  default     = "EVENTRELAY_DBNAME"
 }
 
 variable "database_secret_kms_key_arn" {
@@ -208,6 +208,12 @@ variable "metrics_port" {
   default     = 9187
 }
 
+variable "log_level" {
+  description = "Relay log level: debug, info, warn or error."
+  type        = string
+  default     = "info"
+}
+
 variable "extra_args" {
   description = "Extra relay command-line flags."
   type        = list(string)
@@ -221,7 +227,7 @@ variable "environment" {
 }
 
 variable "stop_timeout_seconds" {
-  description = "Time between SIGTERM and SIGKILL on stop/deploy (max 120 on Fargate)."
+  description = "Time between SIGTERM and SIGKILL on stop/deploy (max 120 on Fargate); the relay's --shutdown-timeout is 10 s less."
   type        = number
   default     = 60
 
