@@ -23,7 +23,7 @@ SELECT * FROM changes();
 SELECT eventstore.append('f0000000-0000-0000-0000-000000000001', 'cart', 2, '[{"type": "ItemAdded", "data": {"sku": "B"}}]');
 SELECT (j->>'version')::bigint = e.version AND (j->>'event_id')::uuid = e.event_id
 	   AND j->'data' = e.data AND (j->>'recorded_at')::timestamptz = e.recorded_at AS matches,
-	   j->'source'->>'kind' AS kind, j->'source'->>'database' AS db,
+	   j->'source'->>'database' AS db,
 	   (j->'source'->>'lsn')::pg_lsn IS NOT NULL AS has_lsn,
 	   (j->'source'->>'xid')::xid IS NOT NULL AS has_xid,
 	   (j->'source'->>'commit_time')::timestamptz >= e.recorded_at AS commit_after_record

@@ -631,7 +631,11 @@ build_envelope(EsDecodingData *data, ReorderBufferTXN *txn, Datum *values, bool 
 
 	if (data->include_source)
 	{
-		appendStringInfoString(buf, ",\"source\":{\"kind\":\"postgres\"");
+		/* Fields are written with a leading comma; the first one drops it. */
+		int			open;
+
+		appendStringInfoString(buf, ",\"source\":{");
+		open = buf->len;
 		if (data->include_database)
 		{
 			appendStringInfoString(buf, ",\"database\":");
@@ -651,6 +655,13 @@ build_envelope(EsDecodingData *data, ReorderBufferTXN *txn, Datum *values, bool 
 		{
 			appendStringInfoString(buf, ",\"commit_time\":");
 			append_timestamptz(buf, ES_COMMIT_TIME(txn));
+		}
+		if (buf->len > open)
+		{
+			/* drop the comma right after "{" */
+			memmove(buf->data + open, buf->data + open + 1, buf->len - open - 1);
+			buf->len--;
+			buf->data[buf->len] = '\0';
 		}
 		appendStringInfoChar(buf, '}');
 	}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+#
+# append_bench.sh - append throughput of eventstore.append() against the same
+# rows written by hand-written SQL (UPDATE the aggregate row + one multi-row
+# INSERT of the events), in the same run, on a throwaway durable cluster
+# (fsync=on, synchronous_commit=on).  Then load() speed for an aggregate of
+# 10,000 events against a plain SELECT of the same rows.
+#
+#   bench/append_bench.sh            environment: TXNS (per run, default 6000),
+#                                    K (events per append, 10), CLIENTS (2),
+#                                    REPEATS (3), NAGGS (20000)
+# Prints a table and the ratio; the median of REPEATS runs is reported, the
+# two variants alternate so that neither always runs on a warmer cache.
+set -Eeuo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/lib.sh"
+
+TXNS=${TXNS:-6000}
+K=${K:-10}
+CLIENTS=${CLIENTS:-2}
+REPEATS=${REPEATS:-3}
+NAGGS=${NAGGS:-20000}
+
+es_install_extension
+es_cluster_start "fsync = on" "synchronous_commit = on" "shared_buffers = 256MB" "max_wal_size = 4GB"
+es_psql -c "CREATE EXTENSION eventstore" >/dev/null
+es_psql >/dev/null <<SQL
+CREATE TABLE public.aggregates (id uuid PRIMARY KEY, type text NOT NULL, version bigint NOT NULL);
+CREATE TABLE public.events (
+	aggregate_id uuid NOT NULL, version bigint NOT NULL, aggregate_type text NOT NULL,
+	event_id uuid NOT NULL UNIQUE, type text NOT NULL, data jsonb NOT NULL, metadata jsonb NOT NULL,
+	recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (aggregate_id, version));
+INSERT INTO public.aggregates SELECT md5('agg-' || i)::uuid, 'cart', 0 FROM generate_series(1, $NAGGS) i;
+VACUUM ANALYZE;
+SQL
+
+# The same ~200-byte data and ~130-byte metadata per event in both variants.
+DATA="jsonb_build_object('item_name', 'Item ' || substr(h, 1, 24), 'sku', 'SKU-' || upper(substr(h, 25, 8)),
+      'quantity', 1 + i % 9, 'price', round(((:aid * 31 + i * 7919) % 100000) / 100.0, 2), 'currency', 'EUR',
+      'warehouse', 'WH-' || lpad((:aid % 16)::text, 2, '0'), 'note', 'added from web checkout, campaign ' || substr(h, 9, 12))"
+META="jsonb_build_object('correlation_id', md5('corr-' || h)::uuid, 'causation_id', md5('caus-' || h)::uuid, 'user_id', 'user-' || (:aid % 5000))"
+TYPE="(ARRAY['ItemAdded', 'ItemQuantityChanged', 'ItemRemoved'])[1 + i % 3]"
+
+cat >"$ES_TMP/hand.sql" <<SQL
+\set aid random(1, $NAGGS)
+BEGIN;
+UPDATE public.aggregates SET version = version + $K WHERE id = md5('agg-' || :aid)::uuid RETURNING version AS newver \gset
+INSERT INTO public.events (aggregate_id, version, aggregate_type, event_id, type, data, metadata)
+SELECT md5('agg-' || :aid)::uuid, :newver - $K + i, 'cart', gen_random_uuid(), $TYPE, $DATA, $META
+  FROM generate_series(1, $K) i, LATERAL (SELECT md5(:aid || '/' || i || '/' || random()) AS h) x;
+COMMIT;
+SQL
+cat >"$ES_TMP/append.sql" <<SQL
+\set aid random(1, $NAGGS)
+SELECT eventstore.append(md5('agg-' || :aid)::uuid, 'cart', NULL,
+       (SELECT jsonb_agg(jsonb_build_object('type', $TYPE, 'data', $DATA, 'metadata', $META) ORDER BY i)
+          FROM generate_series(1, $K) i, LATERAL (SELECT md5(:aid || '/' || i || '/' || random()) AS h) x));
+SQL
+
+run() { # run NAME SCRIPT: prints events/s
+	local tps
+	"$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -t $((TXNS / CLIENTS)) -f "$2" postgres \
+		>"$ES_TMP/$1.log" 2>&1 || {
+		cat "$ES_TMP/$1.log" >&2
+		es_die "pgbench $1 failed"
+	}
+	tps=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' "$ES_TMP/$1.log" | tail -n 1)
+	awk -v t="$tps" -v k="$K" 'BEGIN { printf "%.0f\n", t * k }'
+}
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+declare -a HAND=() APPEND=()
+for ((r = 1; r <= REPEATS; r++)); do
+	if ((r % 2)); then
+		HAND+=("$(run hand "$ES_TMP/hand.sql")")
+		APPEND+=("$(run append "$ES_TMP/append.sql")")
+	else
+		APPEND+=("$(run append "$ES_TMP/append.sql")")
+		HAND+=("$(run hand "$ES_TMP/hand.sql")")
+	fi
+	es_log "round $r: hand-written SQL ${HAND[-1]} events/s, eventstore.append ${APPEND[-1]} events/s"
+	es_psql -c "CHECKPOINT" >/dev/null
+done
+h=$(printf '%s\n' "${HAND[@]}" | median)
+a=$(printf '%s\n' "${APPEND[@]}" | median)
+n=$(es_psql -c "SELECT count(*) FROM eventstore.events")
+nh=$(es_psql -c "SELECT count(*) FROM public.events")
+
+# load(): one aggregate of 10,000 events, fetched whole by the client.
+es_psql -c "SELECT eventstore.append('10000000-0000-0000-0000-000000010000', 'bulk', 0,
+	(SELECT jsonb_agg(jsonb_build_object('type', 'ItemAdded', 'data', jsonb_build_object('sku', md5(i::text), 'qty', i)) ORDER BY i)
+	   FROM generate_series(1, 10000) i))" >/dev/null
+echo "SELECT * FROM eventstore.load('10000000-0000-0000-0000-000000010000');" >"$ES_TMP/load.sql"
+echo "SELECT * FROM eventstore.events WHERE aggregate_id = '10000000-0000-0000-0000-000000010000' ORDER BY version;" >"$ES_TMP/select.sql"
+loadrun() {
+	"$PGBIN/pgbench" -n -M prepared -c 1 -t 40 -f "$1" postgres 2>&1 | sed -nE 's/^latency average = ([0-9.]+) ms.*/\1/p'
+}
+ls_=$(loadrun "$ES_TMP/load.sql")
+ss_=$(loadrun "$ES_TMP/select.sql")
+
+echo
+echo "== append_bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(es_psql -c 'SELECT version()' | sed 's/ on x86_64.*//')"
+echo "command: TXNS=$TXNS K=$K CLIENTS=$CLIENTS REPEATS=$REPEATS NAGGS=$NAGGS bench/append_bench.sh"
+printf '%-44s %12s   %s\n' "workload ($CLIENTS clients, $K events/txn)" "events/s" "runs"
+printf '%-44s %12s   %s\n' "hand-written SQL (UPDATE + multi-row INSERT)" "$h" "${HAND[*]}"
+printf '%-44s %12s   %s\n' "eventstore.append()" "$a" "${APPEND[*]}"
+printf 'ratio append / hand-written: %s  (target >= 0.90)\n' "$(awk -v a="$a" -v h="$h" 'BEGIN { printf "%.2f", a / h }')"
+echo "rows: $n events via append, $nh by hand"
+printf 'load() of a 10,000-event aggregate: %s ms (%s events/s); plain SELECT of the same rows: %s ms\n' \
+	"$ls_" "$(awk -v l="$ls_" 'BEGIN { printf "%.0f", 10000 / (l / 1000) }')" "$ss_"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+#
+# decode_bench.sh - the eventstore output plugin decoded side by side with
+# test_decoding, wal2json (format 1 and 2) and pgoutput over one workload
+# appended through eventstore.append(), in the same run (bench/decode_baseline.sh
+# does the measuring).  Then one huge transaction (1,500,000 events) against a
+# 1,000-event one for the walsender's peak memory.
+#
+#   bench/decode_bench.sh [throughput|bigtxn|all]    (default all)
+# Environment passes through to decode_baseline.sh (N_EVENTS, REPEATS, ...).
+set -Eeuo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/tests/lib.sh"
+bash "$ROOT/scripts/deps.sh" pg bench >/dev/null
+es_install_extension
+
+conf=""
+if es_pg_has_setting output_plugin_libraries; then
+	conf="output_plugin_libraries = 'pgoutput, test_decoding, wal2json, eventstore'"
+fi
+common=(
+	EXTRA_PLUGINS=eventstore
+	EXTRA_SETUP_SQL="CREATE EXTENSION eventstore;"
+	PGBENCH_SCRIPT="$ROOT/bench/append_eventstore.pgbench"
+	EVENTS_TABLE=eventstore.events
+	WAL2JSON_TABLES=eventstore.events
+	EXTRA_PG_CONF="$conf"
+	RESULTS_DIR="$ROOT/bench/results"
+)
+
+what=${1:-all}
+if [[ $what == throughput || $what == all ]]; then
+	env "${common[@]}" bash "$ROOT/bench/decode_baseline.sh"
+fi
+if [[ $what == bigtxn || $what == all ]]; then
+	# The same 1,500,000 events as 1,500 transactions of 1,000, then as one
+	# transaction; compare the walsender's peak memory (wsn_MB).
+	env "${common[@]}" N_EVENTS=1500000 TXN_SIZE=1000 CLIENTS=1 REPEATS=1 \
+		SKIP_DECODERS="test_decoding wal2json_v1 wal2json_v2 pgoutput" bash "$ROOT/bench/decode_baseline.sh"
+	env "${common[@]}" N_EVENTS=1500000 TXN_SIZE=1500000 CLIENTS=1 REPEATS=1 \
+		SKIP_DECODERS="test_decoding wal2json_v1 wal2json_v2 pgoutput" bash "$ROOT/bench/decode_baseline.sh"
+fi
