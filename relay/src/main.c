@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-volatile sig_atomic_t relay_stop_requested = 0;
-
 static void
 handle_stop(int sig)
 {

@@ -1,14 +1,491 @@
 /*
  * relay.c
- *		Placeholder until the PostgreSQL source lands.
+ *		The PostgreSQL path's main loop: read the replication stream, hand
+ *		each transaction's events to every sink, and confirm to PostgreSQL
+ *		the end LSN of the last transaction every sink acknowledged.
+ *
+ * Loop shape (after pg_recvlogical): send feedback when due; read what is
+ * available without blocking; let the sinks do due work; when there is
+ * nothing to read, wait on the replication socket (and the metrics
+ * listener) until the nearest deadline.
+ *
+ * Positions: the sinks see one position per transaction, its end LSN
+ * (commit marker end_lsn).  The flush LSN reported is min(sink acked);
+ * only when no transaction is open and every sink acknowledged every
+ * committed transaction does it move to the WAL end the server last
+ * reported, so an idle events table never pins WAL.
+ *
+ * Reconnects (PostgreSQL restart, network): the sinks keep what they hold;
+ * the server resends every transaction after the slot's confirmed position,
+ * and transactions already handed to the sinks are skipped by their commit
+ * LSN (a partly received one is resumed after its last event put), so
+ * order per aggregate holds across the reconnect.
  */
 #include "relay.h"
+#include "config.h"
+#include "deadletter.h"
+#include "event.h"
 #include "log.h"
+#include "metrics.h"
+#include "sink.h"
+#include "source_pg.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+volatile sig_atomic_t relay_stop_requested = 0;
+
+#define READ_BUDGET 2000		/* messages per turn before sinks get polled */
+#define LAG_RING	4096
+#define FEEDBACK_MIN_MS 1000	/* least interval between confirmations */
+
+typedef struct lag_entry
+{
+	uint64_t	end_lsn;
+	int64_t		commit_us;
+} lag_entry;
+
+typedef struct relay_state
+{
+	const relay_config *cfg;
+	pg_source  *src;
+	sink_set	sinks;
+	deadletter *dl;
+
+	/* transaction being received */
+	bool		in_txn;
+	bool		skip_txn;		/* already handed to the sinks before a reconnect */
+	uint64_t	txn_lsn;		/* commit LSN (begin marker) */
+	uint32_t	txn_seq;		/* events of it seen in this stream */
+	uint32_t	txn_skip_events;	/* events of it already put before a reconnect */
+	int64_t		txn_commit_us;
+
+	/* what the sinks have */
+	uint64_t	open_lsn;		/* commit LSN of a transaction put but not committed */
+	uint32_t	open_put;		/* its events put so far */
+	uint64_t	last_commit_lsn;	/* commit LSN of the last transaction committed to sinks */
+	uint64_t	last_end_lsn;	/* its end LSN */
+
+	/* feedback */
+	uint64_t	server_wal_end; /* latest WAL end from the server */
+	uint64_t	keepalive_end;	/* WAL end of the last keepalive */
+	uint64_t	confirmed;		/* flush LSN last sent */
+	uint64_t	slot_lsn;		/* slot position at connect: never send less */
+	int64_t		next_feedback;
+	int64_t		last_feedback;
+	bool		reply_now;
+
+	/* reconnect */
+	int64_t		reconnect_at;
+	int			reconnect_delay;
+
+	lag_entry	lag[LAG_RING];
+	size_t		lag_head,
+				lag_count;
+} relay_state;
+
+static int64_t
+s_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+s_lag_push(relay_state *st, uint64_t end_lsn, int64_t commit_us)
+{
+	if (st->lag_count == LAG_RING)
+	{
+		/* keep the oldest: it is what the lag is measured by */
+		st->lag[(st->lag_head + LAG_RING - 1) % LAG_RING] = (lag_entry){end_lsn, commit_us};
+		return;
+	}
+	st->lag[(st->lag_head + st->lag_count) % LAG_RING] = (lag_entry){end_lsn, commit_us};
+	st->lag_count++;
+}
+
+static void
+s_lag_update(relay_state *st, uint64_t acked)
+{
+	while (st->lag_count > 0 && st->lag[st->lag_head].end_lsn <= acked)
+	{
+		st->lag_head = (st->lag_head + 1) % LAG_RING;
+		st->lag_count--;
+	}
+	if (st->lag_count > 0 && st->lag[st->lag_head].commit_us > 0)
+		metrics.lag_seconds = (double) (s_now_us() - st->lag[st->lag_head].commit_us) / 1e6;
+	else if (st->in_txn && st->txn_commit_us > 0)
+		metrics.lag_seconds = (double) (s_now_us() - st->txn_commit_us) / 1e6;
+	else
+		metrics.lag_seconds = 0;
+	if (metrics.lag_seconds < 0)
+		metrics.lag_seconds = 0;
+}
+
+/* The flush LSN that may be confirmed now. */
+static uint64_t
+s_flush_lsn(relay_state *st)
+{
+	uint64_t	acked = sink_set_acked(&st->sinks);
+	uint64_t	flush = acked;
+
+	if (!st->in_txn && st->open_lsn == 0 && acked >= st->last_end_lsn &&
+		st->keepalive_end > flush)
+		flush = st->keepalive_end;
+	if (flush < st->slot_lsn)
+		flush = st->slot_lsn;
+	return flush;
+}
+
+static int
+s_send_feedback(relay_state *st, int64_t now)
+{
+	char		err[512];
+	uint64_t	flush = s_flush_lsn(st);
+
+	if (flush < st->confirmed)
+		flush = st->confirmed;
+	if (source_pg_feedback(st->src, st->server_wal_end > flush ? st->server_wal_end : flush, flush,
+						   err, sizeof(err)) < 0)
+	{
+		log_kv(LOG_WARN, "replication connection lost", "detail", err, NULL);
+		return -1;
+	}
+	if (flush > st->confirmed && log_get_level() <= LOG_DEBUG)
+	{
+		char		l[32];
+
+		lsn_format(flush, l);
+		log_kv(LOG_DEBUG, "confirmed", "flush_lsn", l, NULL);
+	}
+	st->confirmed = flush;
+	metrics.acked_lsn = flush;
+	st->next_feedback = now + st->cfg->status_interval_ms;
+	st->last_feedback = now;
+	st->reply_now = false;
+	return 0;
+}
+
+/* Handle one XLogData message. Returns 0, or -1 with a fatal error. */
+static int
+s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, size_t errlen)
+{
+	plugin_msg	pm;
+
+	if (event_parse(m->data, m->len, &pm, err, errlen) < 0)
+	{
+		*fatal_config = false;
+		return -1;
+	}
+	switch (pm.kind)
+	{
+		case PM_BEGIN:
+			st->in_txn = true;
+			st->txn_lsn = pm.lsn;
+			st->txn_seq = 0;
+			st->txn_commit_us = pm.commit_time_us;
+			/* resent after a reconnect? */
+			st->skip_txn = st->last_commit_lsn != 0 && pm.lsn <= st->last_commit_lsn;
+			st->txn_skip_events = st->open_lsn == pm.lsn ? st->open_put : 0;
+			return 0;
+		case PM_EVENT:
+		{
+			relay_event ev;
+
+			if (!st->in_txn)
+			{
+				snprintf(err, errlen,
+						 "event outside a transaction: the plugin ignored include-transaction");
+				return -1;
+			}
+			metrics.events_received++;
+			metrics.bytes_received += m->len;
+			if (st->skip_txn || st->txn_seq < st->txn_skip_events)
+			{
+				st->txn_seq++;
+				return 0;
+			}
+			ev.data = m->data;
+			ev.len = m->len;
+			ev.key = pm.key;
+			ev.key_len = pm.key_len;
+			ev.pos = st->txn_lsn;
+			ev.seq = st->txn_seq++;
+			st->open_lsn = st->txn_lsn;
+			st->open_put = st->txn_seq;
+			return sink_set_put(&st->sinks, &ev, err, errlen, fatal_config);
+		}
+		case PM_COMMIT:
+		{
+			uint64_t	end = pm.end_lsn ? pm.end_lsn : m->data_start;
+
+			if (!st->in_txn)
+			{
+				snprintf(err, errlen, "commit marker without a begin marker");
+				return -1;
+			}
+			st->in_txn = false;
+			if (st->skip_txn)
+				return 0;
+			if (sink_set_commit(&st->sinks, end, err, errlen, fatal_config) < 0)
+				return -1;
+			metrics.transactions++;
+			st->last_commit_lsn = st->txn_lsn;
+			st->last_end_lsn = end;
+			st->open_lsn = 0;
+			st->open_put = 0;
+			s_lag_push(st, end, st->txn_commit_us);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static int
+s_exit_for(pg_fail f)
+{
+	return f == PGF_SLOT ? EXIT_SLOT : f == PGF_CONFIG ? EXIT_CONFIG : 1;
+}
+
+/* Connect (or reconnect).  Returns 0, 1 to retry later, or an exit code > 1... as -code. */
+static int
+s_connect(relay_state *st, int *exit_code)
+{
+	char		err[1024],
+				l[32];
+	pg_fail		f;
+	uint64_t	slot_lsn = 0;
+
+	if (source_pg_start(st->src, st->confirmed, &slot_lsn, &f, err, sizeof(err)) < 0)
+	{
+		if (f != PGF_RETRY)
+		{
+			log_kv(LOG_ERROR, err, NULL);
+			*exit_code = s_exit_for(f);
+			return -1;
+		}
+		st->reconnect_delay = st->reconnect_delay ? st->reconnect_delay * 2 : 500;
+		if (st->reconnect_delay > st->cfg->reconnect_max_ms)
+			st->reconnect_delay = st->cfg->reconnect_max_ms;
+		st->reconnect_at = relay_now_ms() + st->reconnect_delay;
+		log_kv(LOG_WARN, "could not start streaming; will retry", "detail", err, NULL);
+		return 1;
+	}
+	st->reconnect_delay = 0;
+	if (slot_lsn > st->slot_lsn)
+		st->slot_lsn = slot_lsn;
+	if (st->confirmed < st->slot_lsn)
+		st->confirmed = st->slot_lsn;
+	st->in_txn = false;
+	st->keepalive_end = 0;
+	st->next_feedback = relay_now_ms() + st->cfg->status_interval_ms;
+	lsn_format(slot_lsn, l);
+	log_kv(LOG_INFO, "streaming", "slot", st->cfg->slot, "from_lsn", l, NULL);
+	return 0;
+}
+
+static void
+s_lost(relay_state *st, const char *err)
+{
+	log_kv(LOG_WARN, "replication stream interrupted; reconnecting", "detail", err, NULL);
+	metrics.reconnects++;
+	st->in_txn = false;
+	st->reconnect_delay = st->reconnect_delay ? st->reconnect_delay : 250;
+	st->reconnect_at = relay_now_ms() + st->reconnect_delay;
+}
+
+static int
+s_open_sinks(relay_state *st, char *err, size_t errlen)
+{
+	int			i;
+
+	st->dl = deadletter_open(st->cfg->dead_letter, st->cfg, err, errlen);
+	if (st->dl == NULL)
+		return -1;
+	for (i = 0; i < st->cfg->n_sinks; i++)
+	{
+		sink	   *s = sink_open(st->cfg->sinks[i], st->cfg, st->dl, err, errlen);
+
+		if (s == NULL)
+			return -1;
+		st->sinks.s[st->sinks.n++] = s;
+	}
+	return 0;
+}
+
+static int
+s_shutdown(relay_state *st, int rc)
+{
+	char		err[512],
+				l[32];
+	int64_t		deadline = relay_now_ms() + st->cfg->shutdown_timeout_ms;
+	int			drained;
+
+	log_kv(LOG_INFO, "stopping: delivering what is in flight", NULL);
+	drained = sink_set_drain(&st->sinks, deadline, err, sizeof(err));
+	if (drained < 0)
+		log_kv(LOG_WARN, "not everything was delivered before stopping; it will be sent again",
+			   "detail", err, NULL);
+	if (source_pg_connected(st->src))
+		s_send_feedback(st, relay_now_ms());
+	source_pg_close(st->src);
+	lsn_format(st->confirmed, l);
+	log_kv(LOG_INFO, "stopped", "confirmed_lsn", l, NULL);
+	if (rc == 0 && drained < 0)
+		rc = 1;
+	return rc;
+}
 
 int
 relay_run(const relay_config *cfg)
 {
-	(void) cfg;
-	log_error("the PostgreSQL source is not built yet");
-	return 1;
+	relay_state *st = calloc(1, sizeof(*st));
+	char		err[1024];
+	int			rc = 0;
+	bool		fatal_config = false;
+
+	if (st == NULL)
+		return 1;
+	st->cfg = cfg;
+	st->src = source_pg_new(cfg);
+	if (s_open_sinks(st, err, sizeof(err)) < 0)
+	{
+		fprintf(stderr, "eventrelay: %s\n", err);
+		rc = EXIT_CONFIG;
+		goto done;
+	}
+	if (cfg->metrics_port > 0 &&
+		metrics_serve_open(cfg->metrics_address, cfg->metrics_port, err, sizeof(err)) < 0)
+	{
+		fprintf(stderr, "eventrelay: %s\n", err);
+		rc = EXIT_CONFIG;
+		goto done;
+	}
+	if (s_connect(st, &rc) < 0)
+		goto done;
+
+	while (!relay_stop_requested)
+	{
+		int64_t		now = relay_now_ms();
+		bool		idle = true;
+		int			budget = READ_BUDGET;
+		struct pollfd pfd[2];
+		int			nfd = 0,
+					timeout;
+		int64_t		due;
+
+		if (!source_pg_connected(st->src) && now >= st->reconnect_at)
+		{
+			int			r = s_connect(st, &rc);
+
+			if (r < 0)
+				break;
+		}
+
+		/* read while there is data and the sinks are not too far behind */
+		while (source_pg_connected(st->src) && budget-- > 0 &&
+			   sink_set_pending_bytes(&st->sinks) < cfg->max_buffer_bytes)
+		{
+			pg_msg		m;
+			pg_fail		f;
+			int			r = source_pg_read(st->src, &m, &f, err, sizeof(err));
+
+			if (r == 0)
+				break;
+			if (r < 0)
+			{
+				if (f != PGF_RETRY)
+				{
+					log_kv(LOG_ERROR, err, NULL);
+					rc = s_exit_for(f);
+					goto stop;
+				}
+				s_lost(st, err);
+				break;
+			}
+			idle = false;
+			if (m.wal_end > st->server_wal_end)
+				st->server_wal_end = m.wal_end;
+			metrics.received_lsn = st->server_wal_end;
+			if (m.type == 'k')
+			{
+				st->keepalive_end = m.wal_end;
+				if (m.reply_requested)
+					st->reply_now = true;
+				break;			/* answer promptly */
+			}
+			if (s_handle_data(st, &m, &fatal_config, err, sizeof(err)) < 0)
+			{
+				log_kv(LOG_ERROR, err, NULL);
+				rc = fatal_config ? EXIT_CONFIG : 1;
+				goto stop;
+			}
+		}
+		if (budget <= 0)
+			idle = false;
+
+		now = relay_now_ms();
+		if (sink_set_poll(&st->sinks, now, idle, err, sizeof(err), &fatal_config) < 0)
+		{
+			log_kv(LOG_ERROR, err, NULL);
+			rc = fatal_config ? EXIT_CONFIG : 1;
+			goto stop;
+		}
+		s_lag_update(st, sink_set_acked(&st->sinks));
+
+		now = relay_now_ms();
+		if (source_pg_connected(st->src) &&
+			(st->reply_now || now >= st->next_feedback ||
+			 /* confirm soon (at most once a second) once something new is acknowledged */
+			 (s_flush_lsn(st) > st->confirmed && now >= st->last_feedback + FEEDBACK_MIN_MS)))
+		{
+			if (s_send_feedback(st, now) < 0)
+				s_lost(st, "feedback failed");
+		}
+
+		if (!idle)
+			continue;
+
+		/* wait for data, a sink deadline, feedback or a metrics scrape */
+		due = sink_set_next_due(&st->sinks);
+		if (source_pg_connected(st->src))
+		{
+			pfd[nfd].fd = source_pg_socket(st->src);
+			pfd[nfd].events = POLLIN;
+			nfd++;
+			if (st->next_feedback < due)
+				due = st->next_feedback;
+			if (s_flush_lsn(st) > st->confirmed && st->last_feedback + FEEDBACK_MIN_MS < due)
+				due = st->last_feedback + FEEDBACK_MIN_MS;
+		}
+		else if (st->reconnect_at < due)
+			due = st->reconnect_at;
+		if (metrics_serve_fd() >= 0)
+		{
+			pfd[nfd].fd = metrics_serve_fd();
+			pfd[nfd].events = POLLIN;
+			nfd++;
+		}
+		now = relay_now_ms();
+		timeout = due == INT64_MAX ? 1000 : due <= now ? 0 : (int) (due - now > 1000 ? 1000 : due - now);
+		if (poll(pfd, (nfds_t) nfd, timeout) > 0 && metrics_serve_fd() >= 0 &&
+			(pfd[nfd - 1].revents & POLLIN))
+			metrics_serve_handle();
+	}
+
+stop:
+	rc = s_shutdown(st, rc);
+done:
+	sink_set_free(&st->sinks);
+	deadletter_free(st->dl);
+	source_pg_free(st->src);
+	metrics_serve_close();
+	free(st);
+	return rc;
 }

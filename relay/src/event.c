@@ -1,0 +1,245 @@
+/*
+ * event.c
+ *		Parsing the plugin's messages (see event.h).
+ *
+ * Fast path: the plugin writes "aggregate_id" first and as a plain uuid
+ * string, so an event starts with {"aggregate_id":"<key>".  Anything else
+ * (another producer, a reordered object) goes through json-c.  Markers are
+ * produced by our plugin in a fixed flat shape; their fields are found by
+ * name.
+ */
+#include "event.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json.h>
+
+#define EVENT_PREFIX "{\"aggregate_id\":\""
+#define MARKER_PREFIX "{\"kind\":\""
+
+int
+lsn_parse(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t	hi = 0,
+				lo = 0;
+	size_t		i = 0;
+	int			nd = 0;
+
+	for (; i < len && s[i] != '/'; i++, nd++)
+	{
+		int			c = s[i];
+		int			v = c >= '0' && c <= '9' ? c - '0'
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+		if (v < 0 || nd >= 8)
+			return -1;
+		hi = hi * 16 + (uint64_t) v;
+	}
+	if (i >= len || nd == 0)
+		return -1;
+	i++;
+	for (nd = 0; i < len; i++, nd++)
+	{
+		int			c = s[i];
+		int			v = c >= '0' && c <= '9' ? c - '0'
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+		if (v < 0 || nd >= 8)
+			return -1;
+		lo = lo * 16 + (uint64_t) v;
+	}
+	if (nd == 0)
+		return -1;
+	*out = (hi << 32) | lo;
+	return 0;
+}
+
+void
+lsn_format(uint64_t lsn, char out[32])
+{
+	snprintf(out, 32, "%X/%X", (unsigned int) (lsn >> 32), (unsigned int) lsn);
+}
+
+static int
+s_digits(const char *s, int n)
+{
+	int			v = 0,
+				i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int64_t
+event_parse_time_us(const char *s, size_t len)
+{
+	struct tm	tm;
+	int64_t		us = 0;
+	size_t		i;
+	int			scale = 100000;
+
+	if (len < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = s_digits(s, 4) - 1900;
+	tm.tm_mon = s_digits(s + 5, 2) - 1;
+	tm.tm_mday = s_digits(s + 8, 2);
+	tm.tm_hour = s_digits(s + 11, 2);
+	tm.tm_min = s_digits(s + 14, 2);
+	tm.tm_sec = s_digits(s + 17, 2);
+	if (tm.tm_year < 0 || tm.tm_mon < 0 || tm.tm_mday < 0 || tm.tm_hour < 0 || tm.tm_min < 0 ||
+		tm.tm_sec < 0)
+		return 0;
+	i = 19;
+	if (i < len && s[i] == '.')
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		{
+			us += (s[i] - '0') * scale;
+			scale /= 10;
+		}
+	return (int64_t) timegm(&tm) * 1000000 + us;
+}
+
+/* Find "name":" in a flat marker and return the string value's span. */
+static const char *
+s_marker_str(const char *data, size_t len, const char *name, size_t *vlen)
+{
+	char		pat[40];
+	size_t		plen = (size_t) snprintf(pat, sizeof(pat), "\"%s\":\"", name);
+	const char *p = memmem(data, len, pat, plen);
+	const char *end;
+
+	if (p == NULL)
+		return NULL;
+	p += plen;
+	end = memchr(p, '"', len - (size_t) (p - data));
+	if (end == NULL)
+		return NULL;
+	*vlen = (size_t) (end - p);
+	return p;
+}
+
+static int
+s_parse_marker(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen)
+{
+	const char *kind = data + strlen(MARKER_PREFIX);
+	const char *v;
+	size_t		vlen;
+
+	if (len > strlen(MARKER_PREFIX) + 7 && strncmp(kind, "begin\"", 6) == 0)
+		m->kind = PM_BEGIN;
+	else if (len > strlen(MARKER_PREFIX) + 8 && strncmp(kind, "commit\"", 7) == 0)
+		m->kind = PM_COMMIT;
+	else
+	{
+		snprintf(err, errlen, "unknown marker kind in \"%.60s\"", data);
+		return -1;
+	}
+	v = s_marker_str(data, len, "lsn", &vlen);
+	if (v == NULL || lsn_parse(v, vlen, &m->lsn) < 0)
+	{
+		snprintf(err, errlen, "marker without a valid \"lsn\": \"%.80s\"", data);
+		return -1;
+	}
+	v = s_marker_str(data, len, "end_lsn", &vlen);
+	if (v && lsn_parse(v, vlen, &m->end_lsn) < 0)
+	{
+		snprintf(err, errlen, "marker with an invalid \"end_lsn\": \"%.80s\"", data);
+		return -1;
+	}
+	v = s_marker_str(data, len, "commit_time", &vlen);
+	if (v)
+		m->commit_time_us = event_parse_time_us(v, vlen);
+	v = memmem(data, len, "\"events\":", 9);
+	if (v)
+		m->events = strtoll(v + 9, NULL, 10);
+	return 0;
+}
+
+/* Slow path: a full JSON parse to find aggregate_id. */
+static int
+s_parse_event_json(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o,
+			   *v;
+	const char *key;
+	int			rc = -1;
+
+	if (tok == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o = json_tokener_parse_ex(tok, data, (int) len);
+	json_tokener_free(tok);
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+	{
+		snprintf(err, errlen, "not a JSON object: \"%.80s\"", data);
+		goto done;
+	}
+	if (json_object_object_get_ex(o, "kind", &v))
+	{
+		snprintf(err, errlen, "unexpected message \"%.80s\"", data);
+		goto done;
+	}
+	if (!json_object_object_get_ex(o, "aggregate_id", &v) || json_object_is_type(v, json_type_null))
+	{
+		snprintf(err, errlen, "event without \"aggregate_id\": \"%.80s\"", data);
+		goto done;
+	}
+	key = json_object_get_string(v);
+	m->key_len = strlen(key);
+	if (m->key_len >= sizeof(m->keybuf))
+		m->key_len = sizeof(m->keybuf) - 1;	/* too long for Kinesis anyway: dead letter */
+	memcpy(m->keybuf, key, m->key_len);
+	m->keybuf[m->key_len] = '\0';
+	m->key = m->keybuf;
+	m->kind = PM_EVENT;
+	rc = 0;
+
+done:
+	if (o)
+		json_object_put(o);
+	return rc;
+}
+
+int
+event_parse(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen)
+{
+	static const size_t eplen = sizeof(EVENT_PREFIX) - 1;
+	static const size_t mplen = sizeof(MARKER_PREFIX) - 1;
+
+	m->key = NULL;
+	m->key_len = 0;
+	m->lsn = m->end_lsn = 0;
+	m->commit_time_us = 0;
+	m->events = -1;
+	if (len > eplen && memcmp(data, EVENT_PREFIX, eplen) == 0)
+	{
+		const char *k = data + eplen;
+		const char *end = memchr(k, '"', len - eplen);
+
+		/* a backslash means an escaped key: let json-c unescape it */
+		if (end && memchr(k, '\\', (size_t) (end - k)) == NULL)
+		{
+			m->kind = PM_EVENT;
+			m->key = k;
+			m->key_len = (size_t) (end - k);
+			return 0;
+		}
+	}
+	else if (len > mplen && memcmp(data, MARKER_PREFIX, mplen) == 0)
+		return s_parse_marker(data, len, m, err, errlen);
+	return s_parse_event_json(data, len, m, err, errlen);
+}

@@ -1,0 +1,473 @@
+/*
+ * source_pg.c
+ *		Logical replication over libpq, in the manner of pg_recvlogical (see
+ *		source_pg.h).
+ */
+#include "source_pg.h"
+#include "buf.h"
+#include "event.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+/* Seconds between the Unix epoch and the PostgreSQL epoch (2000-01-01). */
+#define PG_EPOCH_OFFSET_SECS 946684800LL
+
+#define ERRCODE_UNDEFINED_OBJECT		   "42704"
+#define ERRCODE_OBJECT_NOT_IN_PREREQ_STATE "55000"
+#define ERRCODE_INVALID_PASSWORD		   "28P01"
+#define ERRCODE_INVALID_AUTHORIZATION	   "28000"
+#define ERRCODE_INVALID_CATALOG_NAME	   "3D000"
+#define ERRCODE_INVALID_PARAMETER_VALUE	   "22023"
+#define ERRCODE_INSUFFICIENT_PRIVILEGE	   "42501"
+
+struct pg_source
+{
+	const relay_config *cfg;
+	PGconn	   *conn;
+	char	   *copybuf;		/* last PQgetCopyData buffer */
+};
+
+pg_source *
+source_pg_new(const relay_config *cfg)
+{
+	pg_source  *s = calloc(1, sizeof(*s));
+
+	if (s)
+		s->cfg = cfg;
+	return s;
+}
+
+static void
+s_disconnect(pg_source *s)
+{
+	if (s->copybuf)
+		PQfreemem(s->copybuf);
+	s->copybuf = NULL;
+	if (s->conn)
+		PQfinish(s->conn);
+	s->conn = NULL;
+}
+
+void
+source_pg_free(pg_source *s)
+{
+	if (s == NULL)
+		return;
+	s_disconnect(s);
+	free(s);
+}
+
+bool
+source_pg_connected(const pg_source *s)
+{
+	return s->conn != NULL;
+}
+
+int
+source_pg_socket(const pg_source *s)
+{
+	return s->conn ? PQsocket(s->conn) : -1;
+}
+
+/* Classify a server error by SQLSTATE. */
+static pg_fail
+s_classify(const char *sqlstate, const char *msg)
+{
+	if (sqlstate == NULL)
+		return PGF_RETRY;
+	if (strcmp(sqlstate, ERRCODE_UNDEFINED_OBJECT) == 0 && strstr(msg, "replication slot"))
+		return PGF_SLOT;
+	if (strcmp(sqlstate, ERRCODE_OBJECT_NOT_IN_PREREQ_STATE) == 0 &&
+		(strstr(msg, "invalidated") || strstr(msg, "can no longer get changes")))
+		return PGF_SLOT;
+	if (strcmp(sqlstate, ERRCODE_INVALID_PASSWORD) == 0 ||
+		strcmp(sqlstate, ERRCODE_INVALID_AUTHORIZATION) == 0 ||
+		strcmp(sqlstate, ERRCODE_INVALID_CATALOG_NAME) == 0 ||
+		strcmp(sqlstate, ERRCODE_INVALID_PARAMETER_VALUE) == 0 ||
+		strcmp(sqlstate, ERRCODE_INSUFFICIENT_PRIVILEGE) == 0 ||
+		strncmp(sqlstate, "42", 2) == 0)
+		return PGF_CONFIG;
+	return PGF_RETRY;
+}
+
+static void
+s_copy_msg(char *err, size_t errlen, const char *prefix, const char *msg)
+{
+	size_t		n;
+
+	snprintf(err, errlen, "%s%s", prefix, msg ? msg : "");
+	n = strlen(err);
+	while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
+		err[--n] = '\0';
+	for (char *p = err; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+}
+
+static int
+s_result_fail(pg_source *s, PGresult *res, const char *what, pg_fail *fail, char *err,
+			  size_t errlen)
+{
+	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(s->conn);
+	char		prefix[128];
+
+	if (msg == NULL || !*msg)
+		msg = PQerrorMessage(s->conn);
+	*fail = s_classify(sqlstate, msg);
+	snprintf(prefix, sizeof(prefix), "%s: ", what);
+	s_copy_msg(err, errlen, prefix, msg);
+	if (res)
+		PQclear(res);
+	return -1;
+}
+
+static int
+s_connect(pg_source *s, pg_fail *fail, char *err, size_t errlen)
+{
+	const char *keys[] = {"dbname", "replication", "fallback_application_name", NULL};
+	const char *vals[] = {s->cfg->dbname ? s->cfg->dbname : "", "database", "eventrelay", NULL};
+
+	s->conn = PQconnectdbParams(keys, vals, 1);
+	if (s->conn == NULL)
+	{
+		*fail = PGF_RETRY;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (PQstatus(s->conn) != CONNECTION_OK)
+	{
+		const char *msg = PQerrorMessage(s->conn);
+
+		/* a refused password or unknown database will not fix itself */
+		*fail = (strstr(msg, "password authentication failed") || strstr(msg, "does not exist") ||
+				 strstr(msg, "no pg_hba.conf entry") || strstr(msg, "invalid connection option") ||
+				 strstr(msg, "missing \"=\""))
+			? PGF_CONFIG
+			: PGF_RETRY;
+		s_copy_msg(err, errlen, "could not connect to PostgreSQL: ", msg);
+		s_disconnect(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Look at the slot; create it if allowed.  Fills *confirmed with its position. */
+static int
+s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail *fail, char *err,
+			 size_t errlen)
+{
+	const relay_config *cfg = s->cfg;
+	char	   *lit = PQescapeLiteral(s->conn, cfg->slot, strlen(cfg->slot));
+	buf			q = BUF_INIT;
+	PGresult   *res;
+	char		dbname[256];
+
+	res = PQexec(s->conn, "SELECT pg_catalog.current_database()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		PQfreemem(lit);
+		return s_result_fail(s, res, "could not query the database", fail, err, errlen);
+	}
+	snprintf(dbname, sizeof(dbname), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	buf_printf(&q,
+			   "SELECT slot_type, plugin, database, wal_status, confirmed_flush_lsn, "
+			   "COALESCE(active_pid, 0) FROM pg_catalog.pg_replication_slots WHERE slot_name = %s",
+			   lit);
+	PQfreemem(lit);
+	res = PQexec(s->conn, q.data);
+	buf_free(&q);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return s_result_fail(s, res, "could not look up the replication slot", fail, err, errlen);
+	if (PQntuples(res) == 0)
+	{
+		PQclear(res);
+		if (!cfg->create_slot)
+		{
+			*fail = PGF_SLOT;
+			snprintf(err, errlen,
+					 "replication slot \"%s\" does not exist; create it with --create-slot "
+					 "(events committed before it exists are not relayed)",
+					 cfg->slot);
+			return -1;
+		}
+		if (last_confirmed != 0)
+		{
+			*fail = PGF_SLOT;
+			snprintf(err, errlen,
+					 "replication slot \"%s\" disappeared while the relay was running; not "
+					 "recreating it over a gap (restart the relay to create it anew)",
+					 cfg->slot);
+			return -1;
+		}
+		buf_printf(&q, "CREATE_REPLICATION_SLOT \"%s\" LOGICAL \"%s\" NOEXPORT_SNAPSHOT", cfg->slot,
+				   cfg->plugin);
+		res = PQexec(s->conn, q.data);
+		buf_free(&q);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			s_result_fail(s, res, "could not create the replication slot", fail, err, errlen);
+			if (*fail == PGF_RETRY && strstr(err, "already exists"))
+				*fail = PGF_RETRY;	/* raced with another creator: look again */
+			return -1;
+		}
+		log_kv(LOG_INFO, "replication slot created", "slot", cfg->slot, "plugin", cfg->plugin,
+			   "consistent_point", PQgetvalue(res, 0, 1), NULL);
+		lsn_parse(PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1)), slot_lsn);
+		PQclear(res);
+		return 0;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "logical") != 0 ||
+		strcmp(PQgetvalue(res, 0, 1), cfg->plugin) != 0)
+	{
+		*fail = PGF_SLOT;
+		snprintf(err, errlen, "replication slot \"%s\" is a %s slot of plugin \"%s\", not a logical slot of \"%s\"",
+				 cfg->slot, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), cfg->plugin);
+		PQclear(res);
+		return -1;
+	}
+	if (strcmp(PQgetvalue(res, 0, 2), dbname) != 0)
+	{
+		*fail = PGF_SLOT;
+		snprintf(err, errlen, "replication slot \"%s\" belongs to database \"%s\", not \"%s\"",
+				 cfg->slot, PQgetvalue(res, 0, 2), dbname);
+		PQclear(res);
+		return -1;
+	}
+	if (strcmp(PQgetvalue(res, 0, 3), "lost") == 0)
+	{
+		*fail = PGF_SLOT;
+		snprintf(err, errlen,
+				 "replication slot \"%s\" was invalidated (wal_status lost: the WAL it needed "
+				 "was removed); events may be missing. Drop and recreate the slot after "
+				 "re-syncing consumers",
+				 cfg->slot);
+		PQclear(res);
+		return -1;
+	}
+	if (!PQgetisnull(res, 0, 4))
+	{
+		const char *v = PQgetvalue(res, 0, 4);
+
+		if (lsn_parse(v, strlen(v), slot_lsn) == 0 && last_confirmed != 0 &&
+			*slot_lsn > last_confirmed)
+		{
+			char		mine[32];
+
+			lsn_format(last_confirmed, mine);
+			*fail = PGF_SLOT;
+			snprintf(err, errlen,
+					 "replication slot \"%s\" is at %s, ahead of %s that this relay confirmed: "
+					 "it was recreated or advanced by someone else, and events in between would "
+					 "be lost; restart the relay to accept the slot's position",
+					 cfg->slot, v, mine);
+			PQclear(res);
+			return -1;
+		}
+	}
+	PQclear(res);
+	return 0;
+}
+
+static void
+s_add_option(buf *q, bool *first, const char *name, const char *value)
+{
+	buf_printf(q, "%s\"%s\" '", *first ? " (" : ", ", name);
+	for (const char *p = value; *p; p++)
+	{
+		if (*p == '\'')
+			buf_putc(q, '\'');
+		buf_putc(q, *p);
+	}
+	buf_putc(q, '\'');
+	*first = false;
+}
+
+int
+source_pg_start(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail *fail,
+				char *err, size_t errlen)
+{
+	const relay_config *cfg = s->cfg;
+	buf			q = BUF_INIT;
+	bool		first = true;
+	PGresult   *res;
+	int			i;
+
+	*fail = PGF_RETRY;
+	s_disconnect(s);
+	if (s_connect(s, fail, err, errlen) < 0)
+		return -1;
+	*slot_lsn = 0;
+	if (s_check_slot(s, last_confirmed, slot_lsn, fail, err, errlen) < 0)
+	{
+		s_disconnect(s);
+		return -1;
+	}
+	/* from the slot's confirmed position: the server skips what was confirmed */
+	buf_printf(&q, "START_REPLICATION SLOT \"%s\" LOGICAL 0/0", cfg->slot);
+	s_add_option(&q, &first, "include-transaction", "on");
+	if (cfg->aggregate_types)
+		s_add_option(&q, &first, "aggregate-types", cfg->aggregate_types);
+	if (cfg->event_types)
+		s_add_option(&q, &first, "event-types", cfg->event_types);
+	for (i = 0; i < cfg->n_plugin_opts; i++)
+		s_add_option(&q, &first, cfg->plugin_opts[i].key, cfg->plugin_opts[i].value);
+	if (!first)
+		buf_putc(&q, ')');
+	res = PQexec(s->conn, q.data);
+	buf_free(&q);
+	if (PQresultStatus(res) != PGRES_COPY_BOTH)
+	{
+		s_result_fail(s, res, "could not start replication", fail, err, errlen);
+		/* a bad plugin option is reported as an error during startup */
+		if (strstr(err, "option") || strstr(err, "parameter"))
+			*fail = PGF_CONFIG;
+		s_disconnect(s);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static uint64_t
+s_get_u64(const unsigned char *p)
+{
+	uint64_t	v = 0;
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void
+s_put_u64(unsigned char *p, uint64_t v)
+{
+	int			i;
+
+	for (i = 7; i >= 0; i--)
+	{
+		p[i] = (unsigned char) (v & 0xff);
+		v >>= 8;
+	}
+}
+
+int
+source_pg_read(pg_source *s, pg_msg *m, pg_fail *fail, char *err, size_t errlen)
+{
+	int			n;
+	const unsigned char *b;
+
+	*fail = PGF_RETRY;
+	if (s->conn == NULL)
+	{
+		snprintf(err, errlen, "not connected");
+		return -1;
+	}
+	if (s->copybuf)
+	{
+		PQfreemem(s->copybuf);
+		s->copybuf = NULL;
+	}
+	n = PQgetCopyData(s->conn, &s->copybuf, 1);
+	if (n == 0)
+	{
+		if (PQconsumeInput(s->conn) == 0)
+		{
+			s_copy_msg(err, errlen, "replication connection lost: ", PQerrorMessage(s->conn));
+			s_disconnect(s);
+			return -1;
+		}
+		n = PQgetCopyData(s->conn, &s->copybuf, 1);
+		if (n == 0)
+			return 0;
+	}
+	if (n == -1)
+	{
+		/* the server ended the stream: fetch its reason */
+		PGresult   *res = PQgetResult(s->conn);
+
+		if (res && PQresultStatus(res) != PGRES_COMMAND_OK)
+			s_result_fail(s, res, "replication stream ended", fail, err, errlen);
+		else
+		{
+			if (res)
+				PQclear(res);
+			snprintf(err, errlen, "replication stream ended by the server");
+		}
+		s_disconnect(s);
+		return -1;
+	}
+	if (n < 0)
+	{
+		s_copy_msg(err, errlen, "replication connection lost: ", PQerrorMessage(s->conn));
+		s_disconnect(s);
+		return -1;
+	}
+	b = (const unsigned char *) s->copybuf;
+	memset(m, 0, sizeof(*m));
+	m->type = (char) b[0];
+	if (m->type == 'w' && n >= 25)
+	{
+		m->data_start = s_get_u64(b + 1);
+		m->wal_end = s_get_u64(b + 9);
+		m->data = s->copybuf + 25;
+		m->len = (size_t) n - 25;
+		return 1;
+	}
+	if (m->type == 'k' && n >= 18)
+	{
+		m->wal_end = s_get_u64(b + 1);
+		m->reply_requested = b[17] != 0;
+		return 1;
+	}
+	snprintf(err, errlen, "unexpected replication message type '%c' (%d bytes)", m->type, n);
+	s_disconnect(s);
+	return -1;
+}
+
+int
+source_pg_feedback(pg_source *s, uint64_t write_lsn, uint64_t flush_lsn, char *err,
+				   size_t errlen)
+{
+	unsigned char msg[34];
+	struct timespec ts;
+	int64_t		now_us;
+
+	if (s->conn == NULL)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_us = ((int64_t) ts.tv_sec - PG_EPOCH_OFFSET_SECS) * 1000000 + ts.tv_nsec / 1000;
+	msg[0] = 'r';
+	s_put_u64(msg + 1, write_lsn);
+	s_put_u64(msg + 9, flush_lsn);
+	s_put_u64(msg + 17, flush_lsn);	/* apply = flush: nothing is applied later */
+	s_put_u64(msg + 25, (uint64_t) now_us);
+	msg[33] = 0;
+	if (PQputCopyData(s->conn, (const char *) msg, sizeof(msg)) <= 0 || PQflush(s->conn) < 0)
+	{
+		s_copy_msg(err, errlen, "could not send feedback: ", PQerrorMessage(s->conn));
+		s_disconnect(s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+source_pg_close(pg_source *s)
+{
+	if (s->conn)
+	{
+		PQputCopyEnd(s->conn, NULL);
+		PQflush(s->conn);
+	}
+	s_disconnect(s);
+}
