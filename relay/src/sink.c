@@ -12,6 +12,7 @@
 
 extern const sink_type sink_type_stdout;
 extern const sink_type sink_type_kinesis;
+extern const sink_type sink_type_s3;
 
 /*
  * Known sinks.  To add one: declare its sink_type above and list it here
@@ -19,6 +20,7 @@ extern const sink_type sink_type_kinesis;
  */
 static const sink_type *const registry[] = {
 	&sink_type_kinesis,
+	&sink_type_s3,
 	&sink_type_stdout,
 	NULL
 };
