@@ -22,6 +22,7 @@
 #include "ddb_lambda.h"
 #include "ddb_out.h"
 #include "ddb_stdin.h"
+#include "ddb_streams.h"
 #include "log.h"
 
 static const char s_usage[] =
@@ -343,6 +344,8 @@ ddb_main(int argc, char **argv)
 		rc = ddb_stdin_run(&o, STDIN_FILENO, &out, &stats) == 0 ? 0 : 1;
 	else if (strcmp(o.input, "lambda") == 0)
 		rc = ddb_lambda_run(&o, &out, &stats);
+	else if (strcmp(o.input, "streams") == 0)
+		rc = ddb_streams_run(&o, &out, &stats);
 	else
 	{
 		fprintf(stderr, "eventrelay dynamodb: input \"%s\" is not available yet\n", o.input);

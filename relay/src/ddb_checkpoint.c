@@ -1,0 +1,222 @@
+/*
+ * ddb_checkpoint.c
+ *		The Streams reader's checkpoint file (see ddb_checkpoint.h).
+ */
+#include "ddb_checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ddb_buf.h"
+
+static char *
+s_dup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+ddb_ckpt_shard *
+ddb_ckpt_find(ddb_ckpt *c, const char *shard_id)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->s[i].id, shard_id) == 0)
+			return &c->s[i];
+	return NULL;
+}
+
+int
+ddb_ckpt_set(ddb_ckpt *c, const char *shard_id, const char *seq, bool finished)
+{
+	ddb_ckpt_shard *s = ddb_ckpt_find(c, shard_id);
+
+	if (s == NULL)
+	{
+		if (c->n == c->cap)
+		{
+			size_t cap = c->cap ? c->cap * 2 : 8;
+			ddb_ckpt_shard *p = realloc(c->s, cap * sizeof(*p));
+
+			if (p == NULL)
+				return -1;
+			c->s = p;
+			c->cap = cap;
+		}
+		s = &c->s[c->n];
+		memset(s, 0, sizeof(*s));
+		if ((s->id = strdup(shard_id)) == NULL)
+			return -1;
+		c->n++;
+	}
+	if (seq)
+	{
+		char *d = strdup(seq);
+
+		if (d == NULL)
+			return -1;
+		free(s->seq);
+		s->seq = d;
+	}
+	s->finished = finished;
+	return 0;
+}
+
+void
+ddb_ckpt_clear(ddb_ckpt *c, const char *stream_arn)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+	{
+		free(c->s[i].id);
+		free(c->s[i].seq);
+	}
+	c->n = 0;
+	free(c->stream_arn);
+	c->stream_arn = s_dup(stream_arn);
+}
+
+void
+ddb_ckpt_free(ddb_ckpt *c)
+{
+	ddb_ckpt_clear(c, NULL);
+	free(c->s);
+	free(c->path);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+ddb_ckpt_load(ddb_ckpt *c, const char *path, char *err, size_t errlen)
+{
+	struct json_object *o, *v, *shards;
+
+	memset(c, 0, sizeof(*c));
+	c->path = strdup(path);
+	if (c->path == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (access(path, F_OK) != 0)
+		return 0;
+	o = json_object_from_file(path);
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+	{
+		snprintf(err, errlen, "checkpoint file %s is not valid JSON", path);
+		if (o)
+			json_object_put(o);
+		return -1;
+	}
+	if (json_object_object_get_ex(o, "stream_arn", &v) && json_object_is_type(v, json_type_string))
+		c->stream_arn = strdup(json_object_get_string(v));
+	if (json_object_object_get_ex(o, "shards", &shards) &&
+		json_object_is_type(shards, json_type_object))
+	{
+		json_object_object_foreach(shards, id, sh)
+		{
+			struct json_object *seq = NULL, *fin = NULL;
+
+			json_object_object_get_ex(sh, "sequence_number", &seq);
+			json_object_object_get_ex(sh, "finished", &fin);
+			if (ddb_ckpt_set(c, id,
+							 seq && json_object_is_type(seq, json_type_string)
+								 ? json_object_get_string(seq)
+								 : NULL,
+							 fin && json_object_get_boolean(fin)) != 0)
+			{
+				snprintf(err, errlen, "out of memory");
+				json_object_put(o);
+				return -1;
+			}
+		}
+	}
+	json_object_put(o);
+	return 0;
+}
+
+static int
+s_write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0)
+	{
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t) w;
+	}
+	return 0;
+}
+
+int
+ddb_ckpt_save(const ddb_ckpt *c, char *err, size_t errlen)
+{
+	ddb_buf b;
+	char tmp[4096];
+	char dir[4096];
+	int fd;
+	size_t i;
+
+	ddb_buf_init(&b);
+	ddb_buf_puts(&b, "{\"stream_arn\":");
+	if (c->stream_arn)
+		ddb_buf_json_string(&b, c->stream_arn, strlen(c->stream_arn));
+	else
+		ddb_buf_puts(&b, "null");
+	ddb_buf_puts(&b, ",\"shards\":{");
+	for (i = 0; i < c->n; i++)
+	{
+		if (i)
+			ddb_buf_putc(&b, ',');
+		ddb_buf_json_string(&b, c->s[i].id, strlen(c->s[i].id));
+		ddb_buf_puts(&b, ":{\"sequence_number\":");
+		if (c->s[i].seq)
+			ddb_buf_json_string(&b, c->s[i].seq, strlen(c->s[i].seq));
+		else
+			ddb_buf_puts(&b, "null");
+		ddb_buf_printf(&b, ",\"finished\":%s}", c->s[i].finished ? "true" : "false");
+	}
+	ddb_buf_puts(&b, "}}\n");
+	if (ddb_buf_failed(&b))
+	{
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+
+	/* Write beside the file, flush, rename over it, flush the directory. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", c->path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || s_write_all(fd, b.data, b.len) != 0 || fsync(fd) != 0)
+	{
+		snprintf(err, errlen, "writing checkpoint %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		ddb_buf_free(&b);
+		return -1;
+	}
+	close(fd);
+	ddb_buf_free(&b);
+	if (rename(tmp, c->path) != 0)
+	{
+		snprintf(err, errlen, "renaming checkpoint to %s: %s", c->path, strerror(errno));
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", c->path);
+	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+	{
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}

@@ -1,0 +1,651 @@
+/*
+ * ddb_streams.c
+ *		The DynamoDB Streams API reader (see ddb_streams.h).
+ *
+ * Rules it keeps:
+ *  - parent shards before children: a shard is read only once its parent
+ *    was read to its end (or no longer exists), so an aggregate's records
+ *    stay in order across shard splits;
+ *  - the checkpoint of a shard moves only past records whose events every
+ *    sink acknowledged, and is on disk before the next batch is read;
+ *  - an expired iterator is replaced from the checkpoint
+ *    (AFTER_SEQUENCE_NUMBER), never from LATEST;
+ *  - data trimmed before it was read (TrimmedDataAccessException, a
+ *    checkpointed shard that vanished unfinished, a checkpoint older than
+ *    its shard) is reported as loss (error log + count), then reading goes
+ *    on from the oldest data left: never skipped silently.
+ */
+#include "ddb_streams.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "ddb_aws.h"
+#include "ddb_batch.h"
+#include "ddb_checkpoint.h"
+#include "ddb_input.h"
+#include "log.h"
+
+#define DESCRIBE_EVERY_MS 10000
+#define RETRY_BASE_MS	  200
+#define RETRY_MAX_MS	  10000
+
+typedef struct s_shard
+{
+	char *id;
+	char *parent;
+	char *start_seq;
+	bool closed;	/* has an EndingSequenceNumber */
+	bool present;	/* in the last DescribeStream */
+	bool initial;	/* existed at start-up (--start applies) */
+	bool from_trim; /* next iterator from TRIM_HORIZON (after a loss) */
+	char *iter;
+	int64_t next_ms; /* do not read before */
+	int failures;	 /* consecutive failed reads (backoff) */
+} s_shard;
+
+typedef struct s_state
+{
+	const ddb_options *opt;
+	ddb_out *out;
+	ddb_stats *stats;
+	ddb_aws *aws;
+	ddb_ckpt ck;
+	char *arn;
+	s_shard *sh;
+	size_t n;
+	size_t cap;
+	bool described;
+	unsigned long lost; /* loss reports */
+} s_state;
+
+static void
+s_sleep_ms(int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	nanosleep(&ts, NULL); /* a signal ends it early: the loop checks the flag */
+}
+
+static int64_t
+s_backoff(s_shard *s)
+{
+	int64_t d = RETRY_BASE_MS << (s->failures < 6 ? s->failures : 6);
+
+	s->failures++;
+	if (d > RETRY_MAX_MS)
+		d = RETRY_MAX_MS;
+	return relay_now_ms() + d / 2 + rand() % (d / 2 + 1);
+}
+
+static const char *
+s_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+static void
+s_loss(s_state *st, const char *shard, const char *why)
+{
+	st->lost++;
+	log_kv(LOG_ERROR, "dynamodb stream data lost before it was read", "shard", shard, "reason", why,
+		   "stream_arn", st->arn, NULL);
+}
+
+static int
+s_save(s_state *st)
+{
+	char err[512];
+
+	if (ddb_ckpt_save(&st->ck, err, sizeof(err)) != 0)
+	{
+		log_kv(LOG_ERROR, "cannot save the checkpoint", "error", err, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* The table's latest stream (ListStreams), unless --stream-arn was given. */
+static int
+s_resolve_arn(s_state *st)
+{
+	char err[512], type[128];
+	ddb_buf body;
+	struct json_object *o = NULL, *streams;
+	const char *best = NULL, *best_label = "";
+	size_t i;
+	ddb_aws_status rc;
+
+	if (st->opt->stream_arn)
+		return (st->arn = strdup(st->opt->stream_arn)) ? 0 : -1;
+	if (st->opt->table == NULL)
+	{
+		log_error("--input=streams needs --table or --stream-arn");
+		return -1;
+	}
+	ddb_buf_init(&body);
+	ddb_buf_puts(&body, "{\"TableName\":");
+	ddb_buf_json_string(&body, st->opt->table, strlen(st->opt->table));
+	ddb_buf_putc(&body, '}');
+	while ((rc = ddb_aws_call(st->aws, "ListStreams", body.data, &o, type, sizeof(type), err,
+							  sizeof(err))) == DDB_AWS_RETRY &&
+		   !ddb_stop_requested)
+	{
+		log_kv(LOG_WARN, "ListStreams failed, retrying", "error", err, NULL);
+		s_sleep_ms(1000);
+	}
+	ddb_buf_free(&body);
+	if (rc != DDB_AWS_OK)
+	{
+		log_kv(LOG_ERROR, "cannot find the table's stream", "error", err, NULL);
+		return -1;
+	}
+	if (json_object_object_get_ex(o, "Streams", &streams) &&
+		json_object_is_type(streams, json_type_array))
+	{
+		for (i = 0; i < json_object_array_length(streams); i++)
+		{
+			struct json_object *s = json_object_array_get_idx(streams, i);
+			const char *label = s_str(s, "StreamLabel");
+
+			if (s_str(s, "StreamArn") && (best == NULL || (label && strcmp(label, best_label) > 0)))
+			{
+				best = s_str(s, "StreamArn");
+				best_label = label ? label : "";
+			}
+		}
+	}
+	if (best)
+		st->arn = strdup(best);
+	json_object_put(o);
+	if (st->arn == NULL)
+	{
+		log_kv(LOG_ERROR, "the table has no stream: enable one with NEW_AND_OLD_IMAGES", "table",
+			   st->opt->table, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static s_shard *
+s_find(s_state *st, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < st->n; i++)
+		if (strcmp(st->sh[i].id, id) == 0)
+			return &st->sh[i];
+	return NULL;
+}
+
+static s_shard *
+s_add(s_state *st, const char *id)
+{
+	s_shard *s;
+
+	if (st->n == st->cap)
+	{
+		size_t cap = st->cap ? st->cap * 2 : 16;
+		s_shard *p = realloc(st->sh, cap * sizeof(*p));
+
+		if (p == NULL)
+			return NULL;
+		st->sh = p;
+		st->cap = cap;
+	}
+	s = &st->sh[st->n];
+	memset(s, 0, sizeof(*s));
+	if ((s->id = strdup(id)) == NULL)
+		return NULL;
+	st->n++;
+	return s;
+}
+
+/* DescribeStream (all pages): learn new shards, notice vanished ones. */
+static int
+s_describe(s_state *st)
+{
+	char err[512], type[128];
+	char *last = NULL;
+	size_t i;
+	bool first = !st->described;
+
+	for (i = 0; i < st->n; i++)
+		st->sh[i].present = false;
+	do
+	{
+		ddb_buf body;
+		struct json_object *o = NULL, *desc, *shards;
+		ddb_aws_status rc;
+		const char *view;
+
+		ddb_buf_init(&body);
+		ddb_buf_puts(&body, "{\"StreamArn\":");
+		ddb_buf_json_string(&body, st->arn, strlen(st->arn));
+		if (last)
+		{
+			ddb_buf_puts(&body, ",\"ExclusiveStartShardId\":");
+			ddb_buf_json_string(&body, last, strlen(last));
+		}
+		ddb_buf_putc(&body, '}');
+		rc = ddb_aws_call(st->aws, "DescribeStream", body.data, &o, type, sizeof(type), err,
+						  sizeof(err));
+		ddb_buf_free(&body);
+		free(last);
+		last = NULL;
+		if (rc != DDB_AWS_OK)
+		{
+			log_kv(rc == DDB_AWS_RETRY ? LOG_WARN : LOG_ERROR, "DescribeStream failed", "error",
+				   err, NULL);
+			return rc == DDB_AWS_RETRY ? 0 : -1;
+		}
+		json_object_object_get_ex(o, "StreamDescription", &desc);
+		view = s_str(desc, "StreamViewType");
+		if (first && view && strcmp(view, "NEW_AND_OLD_IMAGES") != 0)
+			log_kv(LOG_WARN,
+				   "stream view type is not NEW_AND_OLD_IMAGES: its records will be skipped",
+				   "stream_view_type", view, NULL);
+		if (json_object_object_get_ex(desc, "Shards", &shards) &&
+			json_object_is_type(shards, json_type_array))
+		{
+			for (i = 0; i < json_object_array_length(shards); i++)
+			{
+				struct json_object *j = json_object_array_get_idx(shards, i), *range = NULL;
+				const char *id = s_str(j, "ShardId");
+				s_shard *s;
+
+				if (id == NULL)
+					continue;
+				s = s_find(st, id);
+				if (s == NULL)
+				{
+					if ((s = s_add(st, id)) == NULL)
+						return -1;
+					s->parent =
+						s_str(j, "ParentShardId") ? strdup(s_str(j, "ParentShardId")) : NULL;
+					s->initial = first;
+				}
+				json_object_object_get_ex(j, "SequenceNumberRange", &range);
+				if (s->start_seq == NULL && s_str(range, "StartingSequenceNumber"))
+					s->start_seq = strdup(s_str(range, "StartingSequenceNumber"));
+				s->closed = s_str(range, "EndingSequenceNumber") != NULL;
+				s->present = true;
+			}
+		}
+		if (s_str(desc, "LastEvaluatedShardId"))
+			last = strdup(s_str(desc, "LastEvaluatedShardId"));
+		json_object_put(o);
+	} while (last);
+	st->described = true;
+
+	/* A checkpointed shard that is gone before we finished it: loss. */
+	for (i = 0; i < st->ck.n; i++)
+	{
+		ddb_ckpt_shard *c = &st->ck.s[i];
+		s_shard *s = s_find(st, c->id);
+
+		if (!c->finished && (s == NULL || !s->present))
+		{
+			s_loss(st, c->id, "the shard was trimmed before it was read to its end");
+			c->finished = true;
+			s_save(st);
+		}
+	}
+	return 0;
+}
+
+/* May this shard be read now?  Only after its parent is finished. */
+static bool
+s_ready(s_state *st, s_shard *s)
+{
+	ddb_ckpt_shard *c = ddb_ckpt_find(&st->ck, s->id);
+	s_shard *p;
+	ddb_ckpt_shard *pc;
+
+	if (!s->present || (c && c->finished))
+		return false;
+	if (s->parent == NULL)
+		return true;
+	p = s_find(st, s->parent);
+	pc = ddb_ckpt_find(&st->ck, s->parent);
+	if (p == NULL || !p->present)
+		return true; /* parent expired (24 h): nothing left to read first */
+	return pc && pc->finished;
+}
+
+static int
+s_get_iterator(s_state *st, s_shard *s)
+{
+	ddb_ckpt_shard *c = ddb_ckpt_find(&st->ck, s->id);
+	const char *kind;
+	const char *seq = NULL;
+	char err[512], type[128];
+	ddb_buf body;
+	struct json_object *o = NULL;
+	ddb_aws_status rc;
+
+	if (c && c->seq && !s->from_trim)
+	{
+		if (s->start_seq && ddb_seq_cmp(c->seq, s->start_seq) < 0)
+		{
+			s_loss(st, s->id, "the checkpoint is older than the shard's oldest record");
+			s->from_trim = true;
+		}
+		else
+		{
+			kind = "AFTER_SEQUENCE_NUMBER";
+			seq = c->seq;
+		}
+	}
+	if (seq == NULL)
+		kind = (!s->from_trim && s->initial && !c && strcmp(st->opt->start, "latest") == 0)
+				   ? "LATEST"
+				   : "TRIM_HORIZON";
+	ddb_buf_init(&body);
+	ddb_buf_puts(&body, "{\"StreamArn\":");
+	ddb_buf_json_string(&body, st->arn, strlen(st->arn));
+	ddb_buf_puts(&body, ",\"ShardId\":");
+	ddb_buf_json_string(&body, s->id, strlen(s->id));
+	ddb_buf_printf(&body, ",\"ShardIteratorType\":\"%s\"", kind);
+	if (seq)
+	{
+		ddb_buf_puts(&body, ",\"SequenceNumber\":");
+		ddb_buf_json_string(&body, seq, strlen(seq));
+	}
+	ddb_buf_putc(&body, '}');
+	rc = ddb_aws_call(st->aws, "GetShardIterator", body.data, &o, type, sizeof(type), err,
+					  sizeof(err));
+	ddb_buf_free(&body);
+	if (rc == DDB_AWS_ERROR && strcmp(type, "TrimmedDataAccessException") == 0)
+	{
+		s_loss(st, s->id, "records after the checkpoint were trimmed");
+		s->from_trim = true;
+		return 0; /* next round starts from TRIM_HORIZON */
+	}
+	if (rc == DDB_AWS_ERROR && strcmp(type, "ResourceNotFoundException") == 0)
+	{
+		s->present = false; /* gone: the next DescribeStream tells whether data was lost */
+		return 0;
+	}
+	if (rc != DDB_AWS_OK)
+	{
+		log_kv(rc == DDB_AWS_RETRY ? LOG_WARN : LOG_ERROR, "GetShardIterator failed", "shard",
+			   s->id, "error", err, NULL);
+		s->next_ms = s_backoff(s);
+		return rc == DDB_AWS_RETRY ? 0 : -1;
+	}
+	free(s->iter);
+	s->iter = s_str(o, "ShardIterator") ? strdup(s_str(o, "ShardIterator")) : NULL;
+	s->from_trim = false;
+	log_kv(LOG_DEBUG, "shard iterator", "shard", s->id, "type", kind, "sequence_number",
+		   seq ? seq : "", NULL);
+	json_object_put(o);
+	return 0;
+}
+
+/*
+ * One GetRecords on shard s: publish, checkpoint, follow the iterator.
+ * Returns the number of records read, or -1 on a fatal error.
+ */
+static long
+s_read(s_state *st, s_shard *s)
+{
+	char err[512], type[128];
+	ddb_buf body;
+	struct json_object *o = NULL, *recs_arr = NULL, *next;
+	ddb_aws_status rc;
+	ddb_recs recs;
+	ddb_events ev;
+	size_t stop, done;
+	bool fatal;
+	long nread;
+
+	ddb_buf_init(&body);
+	ddb_buf_puts(&body, "{\"ShardIterator\":");
+	ddb_buf_json_string(&body, s->iter, strlen(s->iter));
+	ddb_buf_puts(&body, ",\"Limit\":1000}");
+	rc = ddb_aws_call(st->aws, "GetRecords", body.data, &o, type, sizeof(type), err, sizeof(err));
+	ddb_buf_free(&body);
+	if (rc != DDB_AWS_OK)
+	{
+		free(s->iter);
+		s->iter = NULL;
+		if (rc == DDB_AWS_ERROR && strcmp(type, "ExpiredIteratorException") == 0)
+		{
+			log_kv(LOG_INFO, "shard iterator expired, refreshing it from the checkpoint", "shard",
+				   s->id, NULL);
+			return 0;
+		}
+		if (rc == DDB_AWS_ERROR && strcmp(type, "TrimmedDataAccessException") == 0)
+		{
+			s_loss(st, s->id, "records were trimmed while being read");
+			s->from_trim = true;
+			return 0;
+		}
+		if (rc == DDB_AWS_ERROR && strcmp(type, "ResourceNotFoundException") == 0)
+		{
+			s->present = false;
+			return 0;
+		}
+		log_kv(rc == DDB_AWS_RETRY ? LOG_WARN : LOG_ERROR, "GetRecords failed", "shard", s->id,
+			   "error", err, NULL);
+		s->next_ms = s_backoff(s);
+		return rc == DDB_AWS_RETRY ? 0 : -1;
+	}
+	if (json_object_object_get_ex(o, "Records", &recs_arr) &&
+		json_object_is_type(recs_arr, json_type_array))
+	{
+		recs.arr = recs_arr;
+		recs.one = NULL;
+		recs.n = json_object_array_length(recs_arr);
+	}
+	else
+		memset(&recs, 0, sizeof(recs));
+	nread = (long) recs.n;
+
+	ddb_events_init(&ev);
+	stop = ddb_batch_pluck(&recs, &st->opt->rec, st->opt->on_error, 0, &ev, st->stats);
+	done = ddb_out_publish(st->out, &ev, 0, stop, relay_now_ms() + st->opt->publish_timeout_ms,
+						   &fatal, err, sizeof(err));
+	ddb_events_free(&ev);
+	if (done > 0)
+	{
+		const char *seq = ddb_record_sequence(ddb_recs_get(&recs, done - 1));
+
+		if (seq && (ddb_ckpt_set(&st->ck, s->id, seq, false) != 0 || s_save(st) != 0))
+		{
+			json_object_put(o);
+			return -1;
+		}
+	}
+	if (done < stop)
+	{
+		/* The sinks gave up: drop what they hold, re-read from the checkpoint. */
+		log_kv(LOG_ERROR, "publishing failed; re-reading from the checkpoint", "shard", s->id,
+			   "error", err, NULL);
+		json_object_put(o);
+		free(s->iter);
+		s->iter = NULL;
+		s->next_ms = s_backoff(s);
+		if (fatal || ddb_out_reset(st->out, err, sizeof(err)) != 0)
+			return -1;
+		return nread;
+	}
+	if (stop < recs.n)
+	{
+		/* --on-error=stop: the bad record was logged; do not go past it. */
+		json_object_put(o);
+		return -1;
+	}
+	s->failures = 0;
+	next = NULL;
+	json_object_object_get_ex(o, "NextShardIterator", &next);
+	free(s->iter);
+	s->iter = (next && json_object_is_type(next, json_type_string))
+				  ? strdup(json_object_get_string(next))
+				  : NULL;
+	if (s->iter == NULL)
+	{
+		/* A closed shard read to its end: its children may start. */
+		log_kv(LOG_INFO, "shard finished", "shard", s->id, NULL);
+		if (ddb_ckpt_set(&st->ck, s->id, NULL, true) != 0 || s_save(st) != 0)
+		{
+			json_object_put(o);
+			return -1;
+		}
+	}
+	else if (recs.n == 0)
+		s->next_ms = relay_now_ms() + st->opt->poll_ms;
+	json_object_put(o);
+	return nread;
+}
+
+static void
+s_free(s_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n; i++)
+	{
+		free(st->sh[i].id);
+		free(st->sh[i].parent);
+		free(st->sh[i].start_seq);
+		free(st->sh[i].iter);
+	}
+	free(st->sh);
+	free(st->arn);
+	ddb_ckpt_free(&st->ck);
+	ddb_aws_free(st->aws);
+}
+
+int
+ddb_streams_run(const ddb_options *opt, ddb_out *out, ddb_stats *stats)
+{
+	s_state st;
+	char err[512];
+	int64_t next_describe = 0;
+	int64_t last_data;
+	int rc = 0;
+
+	memset(&st, 0, sizeof(st));
+	st.opt = opt;
+	st.out = out;
+	st.stats = stats;
+	if (ddb_ckpt_load(&st.ck, opt->checkpoint, err, sizeof(err)) != 0)
+	{
+		log_kv(LOG_ERROR, "cannot load the checkpoint", "error", err, NULL);
+		s_free(&st);
+		return EXIT_CONFIG;
+	}
+	st.aws = ddb_aws_new(opt->streams_endpoint, opt->region, opt->cfg->ca_bundle,
+						 opt->cfg->request_timeout_ms, err, sizeof(err));
+	if (st.aws == NULL)
+	{
+		log_kv(LOG_ERROR, "cannot set up the DynamoDB Streams client", "error", err, NULL);
+		s_free(&st);
+		return EXIT_CONFIG;
+	}
+	if (s_resolve_arn(&st) != 0)
+	{
+		s_free(&st);
+		return ddb_stop_requested ? 0 : EXIT_CONFIG;
+	}
+	if (st.ck.stream_arn && strcmp(st.ck.stream_arn, st.arn) != 0)
+	{
+		log_kv(LOG_WARN, "the checkpoint belongs to another stream; starting this one afresh",
+			   "checkpoint_stream", st.ck.stream_arn, "stream_arn", st.arn, NULL);
+		ddb_ckpt_clear(&st.ck, st.arn);
+	}
+	else if (st.ck.stream_arn == NULL)
+		ddb_ckpt_clear(&st.ck, st.arn);
+	log_kv(LOG_INFO, "reading dynamodb stream", "stream_arn", st.arn, "checkpoint", opt->checkpoint,
+		   NULL);
+
+	last_data = relay_now_ms();
+	while (!ddb_stop_requested)
+	{
+		int64_t now = relay_now_ms();
+		int64_t wake = now + opt->poll_ms;
+		bool any_ready = false;
+		size_t i;
+
+		if (now >= next_describe)
+		{
+			if (s_describe(&st) != 0)
+			{
+				rc = 1;
+				break;
+			}
+			next_describe = now + DESCRIBE_EVERY_MS;
+		}
+		for (i = 0; i < st.n && !ddb_stop_requested; i++)
+		{
+			s_shard *s = &st.sh[i];
+			long got;
+
+			if (!s_ready(&st, s))
+				continue;
+			any_ready = true;
+			if (s->next_ms > relay_now_ms())
+			{
+				if (s->next_ms < wake)
+					wake = s->next_ms;
+				continue;
+			}
+			if (s->iter == NULL && s_get_iterator(&st, s) != 0)
+			{
+				rc = 1;
+				break;
+			}
+			if (s->iter == NULL)
+			{
+				wake = relay_now_ms();
+				continue;
+			}
+			got = s_read(&st, s);
+			if (got < 0)
+			{
+				rc = 1;
+				break;
+			}
+			if (got > 0)
+				last_data = relay_now_ms();
+			if (!s_ready(&st, s))
+				next_describe = 0; /* finished: its children may be listed now */
+			wake = relay_now_ms(); /* go round again at once after a read */
+		}
+		if (rc != 0)
+			break;
+		if (opt->idle_exit_ms > 0 && relay_now_ms() - last_data >= opt->idle_exit_ms)
+		{
+			log_kv(LOG_INFO, "no new records, exiting (--idle-exit-ms)", NULL);
+			break;
+		}
+		if (!any_ready && st.n > 0)
+			wake = next_describe < wake ? next_describe : wake;
+		s_sleep_ms(wake - relay_now_ms());
+	}
+	if (st.lost)
+	{
+		char n[32];
+
+		snprintf(n, sizeof(n), "%lu", st.lost);
+		log_kv(LOG_ERROR, "dynamodb stream data was lost (see the errors above)", "loss_reports", n,
+			   NULL);
+	}
+	s_free(&st);
+	return rc;
+}
