@@ -110,7 +110,10 @@ SELECT count(*), min((c::jsonb->>'version')::int), max((c::jsonb->>'version')::i
 	   bool_and((c::jsonb->>'version')::int = (c::jsonb->>'data')::int) AS data_matches_version
   FROM changes() c;
 
--- a database without the extension decodes to nothing (and does not fail)
+-- TRUNCATE of the events by the owner: nothing either
+TRUNCATE eventstore.events, eventstore.aggregates;
+SELECT * FROM changes();
+
 SELECT 'stop' FROM pg_drop_replication_slot('es_slot');
 DROP FUNCTION public.changes(text[]);
 DROP TABLE public.other;
