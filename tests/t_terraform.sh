@@ -8,8 +8,12 @@
 #     file is left in the work tree
 #   - every module has variables.tf, outputs.tf, versions.tf (with a pinned
 #     provider version) and a README.md
+#   - terraform test for the modules that have tests/ (dynamodb_relay,
+#     postgres_relay): the rendered IAM policies name exactly the resources
+#     they should, and the function / task are configured as documented
 #   - no IAM policy names a wildcard ("*") resource (and the check itself
 #     catches one when shown one)
+#   - scripts/build-lambda-zip.sh builds a zip whose bootstrap runs
 
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -88,6 +92,17 @@ for d in "${dirs[@]}"; do
 	else
 		echo "$out"
 		es_not_ok "terraform validate $d"
+	fi
+	# Module tests (tests/*.tftest.hcl): the real provider renders the IAM
+	# policies and the task/function configuration, every managed resource is
+	# overridden, so no AWS account or network is needed.
+	if compgen -G "$wd/tests/*.tftest.hcl" >/dev/null; then
+		if out=$("$TERRAFORM" -chdir="$wd" test -no-color 2>&1); then
+			es_ok "terraform test $d ($(grep -E '^(Success|Failure)' <<<"$out"))"
+		else
+			echo "$out" | tail -n 40
+			es_not_ok "terraform test $d"
+		fi
 	fi
 done
 

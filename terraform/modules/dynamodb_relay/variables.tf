@@ -33,6 +33,11 @@ variable "table_kms_key_arn" {
   description = "Customer managed KMS key of the table, if any (the function then gets kms:Decrypt on it)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.table_kms_key_arn == null ? true : can(regex("^arn:[^:]+:kms:[^:]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.table_kms_key_arn))
+    error_message = "table_kms_key_arn must be null or the ARN of one KMS key (arn:...:key/ID)."
+  }
 }
 
 variable "kinesis_stream_arn" {
@@ -49,6 +54,11 @@ variable "kinesis_kms_key_arn" {
   description = "KMS key encrypting the Kinesis stream (the function gets kms:GenerateDataKey on it); null if the stream is not encrypted with a customer key."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.kinesis_kms_key_arn == null ? true : can(regex("^arn:[^:]+:kms:[^:]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.kinesis_kms_key_arn))
+    error_message = "kinesis_kms_key_arn must be null or the ARN of one KMS key (arn:...:key/ID)."
+  }
 }
 
 variable "aggregate_type" {

@@ -126,6 +126,11 @@ variable "database_secret_kms_key_arn" {
   description = "Customer managed KMS key of the secret, if any."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.database_secret_kms_key_arn == null ? true : can(regex("^arn:[^:]+:kms:[^:]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.database_secret_kms_key_arn))
+    error_message = "database_secret_kms_key_arn must be null or the ARN of one KMS key (arn:...:key/ID)."
+  }
 }
 
 variable "pg_sslmode" {
@@ -160,6 +165,11 @@ variable "kinesis_kms_key_arn" {
   description = "KMS key of the stream's server-side encryption (the task gets kms:GenerateDataKey on it)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.kinesis_kms_key_arn == null ? true : can(regex("^arn:[^:]+:kms:[^:]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.kinesis_kms_key_arn))
+    error_message = "kinesis_kms_key_arn must be null or the ARN of one KMS key (arn:...:key/ID)."
+  }
 }
 
 variable "archive_bucket_arn" {
@@ -179,8 +189,8 @@ variable "archive_prefix" {
   default     = "events/"
 
   validation {
-    condition     = length(var.archive_prefix) > 0 && endswith(var.archive_prefix, "/")
-    error_message = "archive_prefix must be non-empty and end with '/' (the write permission is scoped to it)."
+    condition     = length(var.archive_prefix) > 0 && endswith(var.archive_prefix, "/") && !strcontains(var.archive_prefix, "*")
+    error_message = "archive_prefix must be non-empty, end with '/' and contain no '*' (the write permission is scoped to it)."
   }
 }
 
@@ -188,6 +198,11 @@ variable "dead_letter_prefix" {
   description = "Key prefix where the relay sets aside records Kinesis can never accept; null = none granted."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.dead_letter_prefix == null ? true : (length(var.dead_letter_prefix) > 0 && endswith(var.dead_letter_prefix, "/") && !strcontains(var.dead_letter_prefix, "*"))
+    error_message = "dead_letter_prefix must be null or a non-empty prefix ending with '/', without '*'."
+  }
 }
 
 variable "allow_archive_read" {
@@ -200,6 +215,11 @@ variable "archive_kms_key_arn" {
   description = "KMS key of the bucket's SSE-KMS, if any."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.archive_kms_key_arn == null ? true : can(regex("^arn:[^:]+:kms:[^:]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.archive_kms_key_arn))
+    error_message = "archive_kms_key_arn must be null or the ARN of one KMS key (arn:...:key/ID)."
+  }
 }
 
 variable "metrics_port" {
@@ -253,6 +273,11 @@ variable "ecr_repository_arn" {
   description = "ARN of the private ECR repository holding the image: the execution role may pull from it. (Also attach a policy for ecr:GetAuthorizationToken through execution_role_policy_arns, see README.md.)"
   type        = string
   default     = null
+
+  validation {
+    condition     = var.ecr_repository_arn == null ? true : can(regex("^arn:[^:]+:ecr:[^:]+:[0-9]{12}:repository/[^*]+$", var.ecr_repository_arn))
+    error_message = "ecr_repository_arn must be null or the ARN of one repository."
+  }
 }
 
 variable "execution_role_policy_arns" {

@@ -1,0 +1,189 @@
+# terraform test: renders the module with the real AWS provider but without an
+# AWS account. Every managed resource is overridden (no API call is made); the
+# IAM policy documents are computed by the provider for real, so the
+# assertions below check the policies the task would get. Run by
+# tests/t_terraform.sh.
+
+provider "aws" {
+  region                      = "eu-west-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+}
+
+variables {
+  name                       = "pg-relay"
+  image                      = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/eventrelay:1.0.0"
+  vpc_id                     = "vpc-0123456789abcdef0"
+  subnet_ids                 = ["subnet-0123456789abcdef0"]
+  database_security_group_id = "sg-0123456789abcdef0"
+  database_secret_arn        = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:eventstore/relay-AbCdEf"
+  kinesis_stream_arn         = "arn:aws:kinesis:eu-west-1:123456789012:stream/events"
+  kinesis_kms_key_arn        = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  archive_bucket_arn         = "arn:aws:s3:::acme-archive"
+  ecr_repository_arn         = "arn:aws:ecr:eu-west-1:123456789012:repository/eventrelay"
+}
+
+override_data {
+  target = data.aws_caller_identity.current
+  values = { account_id = "123456789012" }
+}
+
+override_data {
+  target = data.aws_region.current
+  values = { name = "eu-west-1" }
+}
+
+override_resource {
+  target = aws_ecs_cluster.this
+  values = { arn = "arn:aws:ecs:eu-west-1:123456789012:cluster/pg-relay" }
+}
+
+override_resource {
+  target = aws_cloudwatch_log_group.this
+  values = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/pg-relay" }
+}
+
+override_resource {
+  target = aws_iam_role.execution
+  values = { arn = "arn:aws:iam::123456789012:role/pg-relay-execution", id = "pg-relay-execution", name = "pg-relay-execution" }
+}
+
+override_resource {
+  target = aws_iam_role.task
+  values = { arn = "arn:aws:iam::123456789012:role/pg-relay-task", id = "pg-relay-task", name = "pg-relay-task" }
+}
+
+override_resource {
+  target = aws_iam_role_policy.execution
+}
+
+override_resource {
+  target = aws_iam_role_policy.task
+}
+
+override_resource {
+  target = aws_iam_role_policy_attachment.execution_extra
+}
+
+override_resource {
+  target = aws_security_group.this
+  values = { id = "sg-0fedcba9876543210" }
+}
+
+override_resource {
+  target = aws_vpc_security_group_egress_rule.https
+}
+
+override_resource {
+  target = aws_vpc_security_group_egress_rule.database_sg
+}
+
+override_resource {
+  target = aws_vpc_security_group_egress_rule.database_cidr
+}
+
+override_resource {
+  target = aws_vpc_security_group_ingress_rule.database_from_relay
+}
+
+override_resource {
+  target = aws_ecs_task_definition.this
+  values = { arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/pg-relay:1" }
+}
+
+override_resource {
+  target = aws_ecs_service.this
+}
+
+run "renders" {
+  command = apply
+
+  # Task role: the one stream, its key, and objects under the archive prefix.
+  assert {
+    condition = toset(flatten([for s in jsondecode(data.aws_iam_policy_document.task.json).Statement : s.Resource])) == toset([
+      "arn:aws:kinesis:eu-west-1:123456789012:stream/events",
+      "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+      "arn:aws:s3:::acme-archive/events/*",
+    ])
+    error_message = "the task role names other resources than the stream, its key and the archive prefix"
+  }
+
+  assert {
+    condition = toset(flatten([for s in jsondecode(data.aws_iam_policy_document.task.json).Statement : s.Action])) == toset([
+      "kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary", "kms:GenerateDataKey",
+      "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject",
+    ])
+    error_message = "the task role allows other actions than publishing and archiving"
+  }
+
+  # Execution role: the secret, the log group, the repository.
+  assert {
+    condition = toset(flatten([for s in jsondecode(data.aws_iam_policy_document.execution.json).Statement : s.Resource])) == toset([
+      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:eventstore/relay-AbCdEf",
+      "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/pg-relay",
+      "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/pg-relay:log-stream:*",
+      "arn:aws:ecr:eu-west-1:123456789012:repository/eventrelay",
+    ])
+    error_message = "the execution role names other resources than the secret, the log group and the repository"
+  }
+
+  # The connection comes from the secret, into libpq's variables.
+  assert {
+    condition = toset([for s in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].secrets : "${s.name}=${s.valueFrom}"]) == toset([
+      "PGHOST=arn:aws:secretsmanager:eu-west-1:123456789012:secret:eventstore/relay-AbCdEf:host::",
+      "PGPORT=arn:aws:secretsmanager:eu-west-1:123456789012:secret:eventstore/relay-AbCdEf:port::",
+      "PGUSER=arn:aws:secretsmanager:eu-west-1:123456789012:secret:eventstore/relay-AbCdEf:username::",
+      "PGPASSWORD=arn:aws:secretsmanager:eu-west-1:123456789012:secret:eventstore/relay-AbCdEf:password::",
+      "PGDATABASE=arn:aws:secretsmanager:eu-west-1:123456789012:secret:eventstore/relay-AbCdEf:dbname::",
+    ])
+    error_message = "the database login does not come from the secret"
+  }
+
+  assert {
+    condition = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].command == [
+      "--slot=eventrelay", "--stream=events", "--create-slot", "--sink=kinesis", "--sink=s3",
+      "--s3-bucket=acme-archive", "--s3-prefix=events/", "--metrics-port=9187", "--log-level=info",
+      "--shutdown-timeout=50",
+    ]
+    error_message = "unexpected relay command line"
+  }
+
+  assert {
+    condition     = aws_ecs_service.this.desired_count == 1 && aws_ecs_service.this.deployment_maximum_percent == 100 && aws_ecs_service.this.deployment_minimum_healthy_percent == 0
+    error_message = "the service must run exactly one relay and stop the old one before starting a new one"
+  }
+}
+
+run "kinesis_only_with_a_conninfo_secret" {
+  command = apply
+
+  variables {
+    archive_bucket_arn     = null
+    database_secret_format = "conninfo"
+    ecr_repository_arn     = null
+  }
+
+  assert {
+    condition     = toset(flatten([for s in jsondecode(data.aws_iam_policy_document.task.json).Statement : s.Resource])) == toset(["arn:aws:kinesis:eu-west-1:123456789012:stream/events", "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"])
+    error_message = "without an archive the task may touch only the stream and its key"
+  }
+
+  assert {
+    condition     = [for s in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].secrets : s.name] == ["EVENTRELAY_DBNAME"]
+    error_message = "a conninfo secret goes whole into EVENTRELAY_DBNAME"
+  }
+}
+
+run "rejects_a_wildcard_bucket" {
+  command = plan
+
+  variables {
+    archive_bucket_arn = "arn:aws:s3:::*"
+  }
+
+  expect_failures = [var.archive_bucket_arn]
+}
