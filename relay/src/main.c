@@ -11,6 +11,7 @@
 #include "ddb_main.h"
 #include "log.h"
 #include "relay.h"
+#include "replay.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -76,6 +77,8 @@ main(int argc, char **argv)
 	/* A custom-runtime Lambda starts its bootstrap without arguments. */
 	if (argc == 1 && getenv("AWS_LAMBDA_RUNTIME_API") != NULL)
 		return ddb_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "replay") == 0)
+		return replay_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "run") == 0)
 		return run_main(argc - 1, argv + 1);
 	return run_main(argc, argv);

@@ -663,13 +663,16 @@ s_put_multipart(s3_client *c, const char *key, const void *body, size_t len, con
 	}
 	/*
 	 * S3 answers 200 before it has finished combining the parts and reports
-	 * a failure in that case as an <Error> document in the 200's body.
+	 * a failure in that case as an <Error> document in the 200's body.  The
+	 * root of a success is <CompleteMultipartUploadResult> (some emulators
+	 * say ...Response).
 	 */
 	if (c->resp.status != 200 || s3_xml_error(c->resp.body, NULL, 0, NULL, 0) ||
-		strstr(c->resp.body, "CompleteMultipartUploadResult") == NULL)
+		strstr(c->resp.body, "<CompleteMultipartUpload") == NULL)
 	{
 		if (c->resp.status == 200 && !s3_xml_error(c->resp.body, NULL, 0, NULL, 0))
-			s_fail(c, true, false, err, errlen, "%s: unexpected answer", what);
+			s_fail(c, true, false, err, errlen, "%s: unexpected answer: %.200s", what,
+				   c->resp.body);
 		else
 		{
 			s_http_error(c, what, err, errlen);

@@ -158,7 +158,21 @@ s_check_existing(sink_s3 *s, char *err, size_t errlen)
 	n = strlen(pfx);
 	snprintf(pfx + n, sizeof(pfx) - n, "%016" PRIX64 "_", s->cur.first_pos);
 	if (s3_list_page(s->client, pfx, NULL, NULL, 10, &l, err, errlen) < 0)
-		return -1;
+	{
+		if (s3_client_retryable(s->client))
+			return -1;
+		/*
+		 * Not allowed to list (a policy without s3:ListBucket): archive
+		 * without the recovery cut rather than not at all.  A restart may
+		 * then store an object overlapping the previous run's last one.
+		 */
+		log_kv(LOG_WARN, "cannot list the archive; crash recovery cut disabled", "error", err,
+			   NULL);
+		err[0] = '\0';
+		s->check_due = false;
+		s->recovering = false;
+		return 0;
+	}
 	s->check_due = false;
 	for (i = 0; i < l.n; i++)
 	{
