@@ -100,7 +100,10 @@ es_fault_proxy_start() {
 }
 
 es_fault_proxy_stop() {
-	[[ -n ${ES_PROXY_PID:-} ]] && kill "$ES_PROXY_PID" 2>/dev/null && wait "$ES_PROXY_PID" 2>/dev/null
+	if [[ -n ${ES_PROXY_PID:-} ]]; then
+		kill "$ES_PROXY_PID" 2>/dev/null || true
+		wait "$ES_PROXY_PID" 2>/dev/null || true
+	fi
 	ES_PROXY_PID=
 }
 
