@@ -19,7 +19,11 @@
  * URI schemes other than files.  To add one, declare its open function and
  * add a line {"scheme://", open} here.
  */
+deadletter *s3_deadletter_open(const char *uri, const struct relay_config *cfg, char *err,
+								size_t errlen);
+
 static const deadletter_scheme schemes[] = {
+	{"s3://", s3_deadletter_open},
 	{NULL, NULL}
 };
 

@@ -546,8 +546,8 @@ s_compare_existing(s3_client *c, const char *key, const void *body, size_t len, 
 					  "refusing to overwrite it",
 					  c->bucket, key, len);
 	c->stats.existed++;
-	log_kv(LOG_INFO, "archive object already present with the same content", "bucket", c->bucket,
-		   "key", key, NULL);
+	log_kv(LOG_INFO, "S3 object already present with the same content", "bucket", c->bucket, "key",
+		   key, NULL);
 	return 0;
 }
 
