@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+#
+# t_relay_slot.sh - the relay and its replication slot:
+#   - two sinks at once (kinesis + stdout): both get every event;
+#   - while only other tables are written, the slot keeps advancing (the
+#     relay confirms the WAL end of keepalives), so it pins a bounded amount
+#     of WAL (RELAY_IDLE_SECONDS, default 20, sets how long);
+#   - an invalidated slot (wal_status lost) stops the relay with exit 3 and
+#     a clear message, and the relay does not create a slot over the gap.
+set -Eeuo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib_aws.sh"
+
+es_need aws jq python3 node
+RELAY=$(es_relay_bin)
+es_cluster_start "max_slot_wal_keep_size = 64MB" "checkpoint_timeout = 30s"
+es_psql -c 'CREATE EXTENSION eventstore'
+es_kinesalite_start
+es_kinesis_create "$ES_KINESALITE_URL" events 1
+TMP=$ES_TMP
+IDLE=${RELAY_IDLE_SECONDS:-20}
+
+"$RELAY" --dbname "$(es_relay_dsn)" --slot relay_slot --create-slot \
+	--sink kinesis --sink stdout --stream events --endpoint-url "$ES_KINESALITE_URL" \
+	--region us-east-1 --status-interval 1 --dead-letter "$TMP/dl.ndjson" \
+	>"$TMP/stdout.ndjson" 2>"$TMP/relay.log" &
+RELAY_PID=$!
+es_on_exit "kill -9 $RELAY_PID"
+for ((i = 0; i < 100; i++)); do
+	[[ $(es_psql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name='relay_slot'") == 1 ]] && break
+	sleep 0.1
+done
+
+# --- two sinks ----------------------------------------------------------------
+es_psql <<'SQL' >/dev/null
+SELECT eventstore.append(gen_random_uuid(), 'cart', 0,
+       (SELECT jsonb_agg(jsonb_build_object('type', 'ItemAdded', 'data', jsonb_build_object('i', g)))
+          FROM generate_series(1, 5) g))
+  FROM generate_series(1, 200);
+SQL
+es_check "caught up with two sinks" es_wait_caught_up relay_slot 60
+es_kinesis_read "$ES_KINESALITE_URL" events >"$TMP/read.ndjson"
+es_check "kinesis sink: all 1000 events, in order" es_check_events "$TMP/read.ndjson"
+es_check "stdout sink: all 1000 events, in order" es_check_events "$TMP/stdout.ndjson"
+
+# --- only other tables are written: the slot must not pin WAL --------------------
+es_psql -c "CREATE TABLE churn (id bigserial, pad text)"
+start_lsn=$(es_psql -c "SELECT pg_current_wal_lsn()")
+end=$((SECONDS + IDLE))
+while ((SECONDS < end)); do
+	es_psql -c "INSERT INTO churn (pad) SELECT repeat('x', 500) FROM generate_series(1, 5000)" >/dev/null
+	sleep 0.5
+done
+es_psql -c "CHECKPOINT" >/dev/null
+sleep 2.5
+read -r written pinned confirmed_gap < <(es_psql -F ' ' -c "
+	SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$start_lsn')::bigint,
+	       pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint,
+	       pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint
+	  FROM pg_replication_slots WHERE slot_name = 'relay_slot'")
+echo "# other-table WAL written: $written bytes; WAL behind restart_lsn: $pinned; behind confirmed_flush: $confirmed_gap"
+es_check "confirmed_flush follows the WAL end while no events are written (< 1 MB behind)" \
+	test "$confirmed_gap" -lt 1048576
+es_check "restart_lsn moved on: the slot pins less than half of the WAL written" \
+	test "$pinned" -lt $((written / 2))
+
+kill -TERM "$RELAY_PID"
+rc=0
+wait "$RELAY_PID" || rc=$?
+es_eq "clean shutdown" 0 "$rc"
+
+# --- an invalidated slot ---------------------------------------------------------
+es_psql -c "SELECT pg_create_logical_replication_slot('relay_lost', 'eventstore')" >/dev/null
+for ((i = 0; i < 12; i++)); do
+	es_psql -c "INSERT INTO churn (pad) SELECT repeat('y', 1000) FROM generate_series(1, 20000); SELECT pg_switch_wal()" >/dev/null
+	es_psql -c "CHECKPOINT" >/dev/null
+	[[ $(es_psql -c "SELECT wal_status FROM pg_replication_slots WHERE slot_name='relay_lost'") == lost ]] && break
+done
+if [[ $(es_psql -c "SELECT wal_status FROM pg_replication_slots WHERE slot_name='relay_lost'") == lost ]]; then
+	rc=0
+	timeout 30 "$RELAY" --dbname "$(es_relay_dsn)" --slot relay_lost --create-slot --sink stdout \
+		>/dev/null 2>"$TMP/lost.log" || rc=$?
+	es_eq "an invalidated slot stops the relay with exit 3" 3 "$rc"
+	es_check "with a message that says so" grep -q 'invalidated' "$TMP/lost.log"
+else
+	es_not_ok "could not get the slot invalidated (wal_status $(es_psql -c "SELECT wal_status FROM pg_replication_slots WHERE slot_name='relay_lost'"))"
+fi
+es_done
