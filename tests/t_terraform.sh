@@ -79,31 +79,48 @@ find "$TMP/terraform" \( -name .terraform -o -name .terraform.lock.hcl \) -prune
 dirs=()
 for m in "${modules[@]}"; do dirs+=("modules/$m"); done
 for e in terraform/examples/*/; do dirs+=("examples/$(basename "$e")"); done
-for d in "${dirs[@]}"; do
-	wd=$TMP/terraform/$d
-	if ! "$TERRAFORM" -chdir="$wd" init "${init_args[@]}" >"$TMP/init.log" 2>&1; then
-		tail -n 20 "$TMP/init.log"
-		es_not_ok "terraform init $d"
-		continue
+# check_dir DIR: init, validate and (if it has tests/) terraform test one
+# directory; prints "ok|not ok<TAB>description" lines and diagnostics.
+check_dir() {
+	local d=$1 wd=$TMP/terraform/$1 out
+	if ! out=$("$TERRAFORM" -chdir="$wd" init "${init_args[@]}" 2>&1); then
+		printf 'diag\t%s\n' "$(tail -n 20 <<<"$out")"
+		printf 'not ok\tterraform init %s\n' "$d"
+		return
 	fi
 	if out=$("$TERRAFORM" -chdir="$wd" validate -no-color 2>&1); then
-		es_ok "terraform validate $d"
-		if grep -q 'Warning' <<<"$out"; then es_log "$d: $out"; fi
+		printf 'ok\tterraform validate %s\n' "$d"
 	else
-		echo "$out"
-		es_not_ok "terraform validate $d"
+		printf 'diag\t%s\n' "$out"
+		printf 'not ok\tterraform validate %s\n' "$d"
 	fi
-	# Module tests (tests/*.tftest.hcl): the real provider renders the IAM
-	# policies and the task/function configuration, every managed resource is
-	# overridden, so no AWS account or network is needed.
+	# Tests (tests/*.tftest.hcl): the modules' render the IAM policies with the
+	# real provider and every managed resource overridden; the example's wire
+	# both paths against a mocked provider. No AWS account or network needed.
 	if compgen -G "$wd/tests/*.tftest.hcl" >/dev/null; then
 		if out=$("$TERRAFORM" -chdir="$wd" test -no-color 2>&1); then
-			es_ok "terraform test $d ($(grep -E '^(Success|Failure)' <<<"$out"))"
+			printf 'ok\tterraform test %s (%s)\n' "$d" "$(grep -E '^(Success|Failure)' <<<"$out")"
 		else
-			echo "$out" | tail -n 40
-			es_not_ok "terraform test $d"
+			printf 'diag\t%s\n' "$(tail -n 40 <<<"$out")"
+			printf 'not ok\tterraform test %s\n' "$d"
 		fi
 	fi
+}
+# Two directories at a time: terraform spends its time loading the provider.
+jobs_max=${TF_TEST_JOBS:-2}
+for i in "${!dirs[@]}"; do
+	while (($(jobs -rp | wc -l) >= jobs_max)); do wait -n || true; done
+	check_dir "${dirs[$i]}" >"$TMP/result.$i" 2>&1 &
+done
+wait
+for i in "${!dirs[@]}"; do
+	while IFS= read -r line; do
+		case $line in
+		ok$'\t'*) es_ok "${line#*$'\t'}" ;;
+		"not ok"$'\t'*) es_not_ok "${line#*$'\t'}" ;;
+		*) printf '#   %s\n' "${line#diag$'\t'}" ;;
+		esac
+	done <"$TMP/result.$i"
 done
 
 # --- no wildcard resources in IAM policies ------------------------------------
