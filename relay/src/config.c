@@ -33,6 +33,7 @@ enum
 	OPT_PLUGIN_OPTION,
 	OPT_STATUS_INTERVAL,
 	OPT_RECONNECT_MAX,
+	OPT_END_LSN,
 	OPT_SINK,
 	OPT_DEAD_LETTER,
 	OPT_MAX_BUFFER,
@@ -86,6 +87,10 @@ static const opt_doc opts[] = {
 	 "send a standby status update at least this often (default 10)", NULL},
 	{OPT_RECONNECT_MAX, "reconnect-max", 1, "SECS", NULL,
 	 "longest wait between reconnection attempts after PostgreSQL went away (default 30)", NULL},
+	{OPT_END_LSN, "end-lsn", 1, "LSN", NULL,
+	 "stop (exit 0) once everything up to this WAL position is delivered and confirmed, like "
+	 "pg_recvlogical --endpos (benchmarks, one-off catch-up runs)",
+	 NULL},
 
 	{OPT_SINK, "sink", 1, "NAME", "EVENTRELAY_SINK",
 	 "where events go: kinesis (default), stdout, ...; repeat for several sinks (each "
@@ -389,6 +394,17 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 				return -1;
 			cfg->status_interval_ms = (int) n * 1000;
 			break;
+		case OPT_END_LSN:
+		{
+			unsigned int hi,
+						lo;
+			char		extra;
+
+			if (sscanf(v, "%X/%X%c", &hi, &lo, &extra) != 2)
+				return s_fail(err, errlen, "invalid --end-lsn \"%s\": expected X/X", v);
+			s_set(&cfg->end_lsn, v);
+			break;
+		}
 		case OPT_RECONNECT_MAX:
 			if (s_parse_num(d->name, v, 1, 3600, false, &n, err, errlen) < 0)
 				return -1;
@@ -726,6 +742,7 @@ config_free(relay_config *cfg)
 	free(cfg->dbname);
 	free(cfg->slot);
 	free(cfg->plugin);
+	free(cfg->end_lsn);
 	free(cfg->aggregate_types);
 	free(cfg->event_types);
 	for (i = 0; i < cfg->n_plugin_opts; i++)

@@ -40,6 +40,7 @@ typedef struct relay_config
 	int			n_plugin_opts;
 	int			status_interval_ms;
 	int			reconnect_max_ms;
+	char	   *end_lsn;		/* stop once everything up to here is confirmed */
 
 	/* sinks */
 	char	   *sinks[CONFIG_MAX_SINKS];

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,18 +142,27 @@ deadletter_open(const char *uri, const struct relay_config *cfg, char *err, size
 	return deadletter_file_open(uri, err, errlen);
 }
 
+/* Sinks may run sender threads: one record at a time. */
+static pthread_mutex_t dl_mu = PTHREAD_MUTEX_INITIALIZER;
+
 int
 deadletter_put(deadletter *dl, const char *sink_name, const relay_event *ev, const char *reason,
 			   char *err, size_t errlen)
 {
+	int			rc;
+
 	if (dl == NULL)
 	{
 		snprintf(err, errlen, "no dead letter destination for a rejected record (%s)", reason);
 		return -1;
 	}
-	if (dl->ops->put(dl, sink_name, ev, reason, err, errlen) < 0)
+	pthread_mutex_lock(&dl_mu);
+	rc = dl->ops->put(dl, sink_name, ev, reason, err, errlen);
+	if (rc == 0)
+		dl->count++;
+	pthread_mutex_unlock(&dl_mu);
+	if (rc < 0)
 		return -1;
-	dl->count++;
 	log_kv(LOG_WARN, "record set aside in the dead letter", "sink", sink_name, "reason", reason,
 		   NULL);
 	return 0;

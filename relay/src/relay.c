@@ -79,6 +79,8 @@ typedef struct relay_state
 	int64_t		last_feedback;
 	bool		reply_now;
 
+	uint64_t	end_lsn;		/* --end-lsn, 0 if none */
+
 	/* reconnect */
 	int64_t		reconnect_at;
 	int			reconnect_delay;
@@ -367,6 +369,8 @@ relay_run(const relay_config *cfg)
 		rc = EXIT_CONFIG;
 		goto done;
 	}
+	if (cfg->end_lsn)
+		lsn_parse(cfg->end_lsn, strlen(cfg->end_lsn), &st->end_lsn);
 	if (s_connect(st, &rc) < 0)
 		goto done;
 
@@ -438,6 +442,11 @@ relay_run(const relay_config *cfg)
 			goto stop;
 		}
 		s_lag_update(st, sink_set_acked(&st->sinks));
+		if (st->end_lsn && s_flush_lsn(st) >= st->end_lsn)
+		{
+			log_kv(LOG_INFO, "reached --end-lsn", NULL);
+			break;
+		}
 
 		now = relay_now_ms();
 		if (source_pg_connected(st->src) &&

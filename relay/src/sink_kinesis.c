@@ -1,15 +1,22 @@
 /*
  * sink_kinesis.c
  *		The Kinesis sink: the batcher (batch.c) in front of the PutRecords
- *		client (kinesis.c).  One request at a time; a failed record waits out
- *		its own backoff while records of other aggregates keep flowing, and no
- *		later record of its aggregate is sent before it succeeds (batch.h).
+ *		client (kinesis.c).  A sender thread owns the HTTP side, so the source
+ *		keeps reading (and batches keep filling) while a request is in flight;
+ *		the batcher is shared under one mutex.  One request at a time: a
+ *		failed record waits out its own backoff while records of other
+ *		aggregates keep flowing, and no later record of its aggregate is sent
+ *		before it succeeds (batch.h).
  *
  * Records the service can never accept go to the dead letter: too large or
  * with an unusable partition key (found before sending), or rejected as
  * invalid (ValidationException: the batch is then resent one record per
  * request to find the culprit).  Configuration errors (unknown stream,
  * rejected credentials) stop the relay; everything else is retried.
+ *
+ * Threading: the main thread calls put/commit/poll/drain; the sender thread
+ * takes batches and reports outcomes.  base.acked is written only by the
+ * main thread (copied from the batcher in poll/commit/drain).
  */
 #include "sink.h"
 #include "batch.h"
@@ -19,17 +26,18 @@
 #include "log.h"
 #include "metrics.h"
 
-#include <poll.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define KINESIS_EXPIRED_LIMIT 3
 
 typedef struct sink_kinesis
 {
 	sink		base;
-	batcher		b;
 	kinesis_client *client;
 	int			max_records;	/* configured batch size */
 	int			isolate;		/* records still to send one per request */
@@ -40,14 +48,41 @@ typedef struct sink_kinesis
 	batch_outcome *outcome;
 	metrics_sink_counters *m;
 	int64_t		last_error_log;
+
+	/* shared with the sender thread, under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t wake;		/* sender: work may be due */
+	pthread_cond_t progress;	/* main: a request completed */
+	batcher		b;
+	bool		draining;		/* ignore the linger: send what is there */
+	bool		stopping;
+	bool		failed;			/* the sender hit a fatal error */
+	bool		failed_config;
+	char		failmsg[512];
+	pthread_t	thread;
+	bool		thread_started;
 } sink_kinesis;
 
-static int
-s_fatal(sink_kinesis *k, bool config, const char *msg, char *err, size_t errlen)
+/* Wall-clock deadline for pthread_cond_timedwait from a monotonic ms deadline. */
+static struct timespec
+s_abs(int64_t due_ms)
 {
-	snprintf(err, errlen, "%s", msg);
-	k->base.fatal_config = config;
-	return -1;
+	struct timespec ts;
+	int64_t		wait = due_ms - relay_now_ms();
+
+	if (wait < 0)
+		wait = 0;
+	if (wait > 1000)
+		wait = 1000;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t) (wait / 1000);
+	ts.tv_nsec += (long) (wait % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L)
+	{
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
 }
 
 static int
@@ -62,21 +97,33 @@ s_dead_letter(sink_kinesis *k, const batch_record *r, const char *reason, char *
 	return 0;
 }
 
-/* Send one batch if anything is eligible.  Returns records sent, or -1 (fatal). */
-static int
-s_send(sink_kinesis *k, int64_t now, char *err, size_t errlen)
+/* Sender thread: record a fatal error and stop sending. */
+static void
+s_fail(sink_kinesis *k, bool config, const char *msg)
 {
-	char		msg[512];
-	int			n,
-				i,
+	pthread_mutex_lock(&k->mu);
+	k->failed = true;
+	k->failed_config = config;
+	snprintf(k->failmsg, sizeof(k->failmsg), "%s", msg);
+	pthread_cond_broadcast(&k->progress);
+	pthread_mutex_unlock(&k->mu);
+}
+
+/*
+ * Sender thread: send one batch (n records already taken and marked in
+ * flight) and report the outcomes.  Returns 0, or -1 after s_fail().
+ */
+static int
+s_send(sink_kinesis *k, int n)
+{
+	char		msg[512],
+				err[512];
+	int			i,
 				failed = 0;
 	kinesis_status ks;
-	int64_t		t0;
+	int64_t		t0,
+				now;
 
-	k->b.lim.max_records = k->isolate > 0 ? 1 : k->max_records;
-	n = batch_take(&k->b, now, k->recs);
-	if (n == 0)
-		return 0;
 	for (i = 0; i < n; i++)
 	{
 		k->entries[i].data = k->recs[i]->data;
@@ -109,8 +156,8 @@ s_send(sink_kinesis *k, int64_t now, char *err, size_t errlen)
 				}
 				else if (k->rstatus[i] == KR_FATAL)
 				{
-					batch_done(&k->b, k->recs, k->outcome, 0, now);
-					return s_fatal(k, true, msg, err, errlen);
+					s_fail(k, true, msg);
+					return -1;
 				}
 				else
 					k->outcome[i] = BO_RETRY;
@@ -125,8 +172,11 @@ s_send(sink_kinesis *k, int64_t now, char *err, size_t errlen)
 		case KS_INVALID:
 			if (n == 1)
 			{
-				if (s_dead_letter(k, k->recs[0], msg, err, errlen) < 0)
+				if (s_dead_letter(k, k->recs[0], msg, err, sizeof(err)) < 0)
+				{
+					s_fail(k, false, err);
 					return -1;
+				}
 				k->outcome[0] = BO_DROPPED;
 				break;
 			}
@@ -139,7 +189,10 @@ s_send(sink_kinesis *k, int64_t now, char *err, size_t errlen)
 			break;
 		case KS_EXPIRED:
 			if (++k->expired_in_row > KINESIS_EXPIRED_LIMIT)
-				return s_fatal(k, true, msg, err, errlen);
+			{
+				s_fail(k, true, msg);
+				return -1;
+			}
 			/* credentials were invalidated: retry like any transient failure */
 			__attribute__((fallthrough));
 		case KS_RETRY:
@@ -153,25 +206,97 @@ s_send(sink_kinesis *k, int64_t now, char *err, size_t errlen)
 				k->outcome[i] = BO_RETRY;
 			break;
 		case KS_FATAL:
-			for (i = 0; i < n; i++)
-				k->outcome[i] = BO_RETRY;
-			batch_done(&k->b, k->recs, k->outcome, n, now);
-			return s_fatal(k, true, msg, err, errlen);
+			s_fail(k, true, msg);
+			return -1;
 	}
+	pthread_mutex_lock(&k->mu);
 	batch_done(&k->b, k->recs, k->outcome, n, now);
+	pthread_cond_broadcast(&k->progress);
+	pthread_mutex_unlock(&k->mu);
+	return 0;
+}
+
+static void *
+s_sender(void *arg)
+{
+	sink_kinesis *k = arg;
+
+	pthread_mutex_lock(&k->mu);
+	while (!k->stopping && !k->failed)
+	{
+		int64_t		now = relay_now_ms();
+		int			n = 0;
+
+		if (k->b.head != NULL && now >= k->b.blocked_until &&
+			(k->draining || batch_due(&k->b, now)))
+		{
+			k->b.lim.max_records = k->isolate > 0 ? 1 : k->max_records;
+			n = batch_take(&k->b, now, k->recs);
+		}
+		if (n > 0)
+		{
+			pthread_mutex_unlock(&k->mu);
+			if (log_get_level() <= LOG_DEBUG)
+			{
+				char		nb[64];
+
+				snprintf(nb, sizeof(nb), "%d of %zu", n, k->b.n_records);
+				log_kv(LOG_DEBUG, "PutRecords", "records", nb, NULL);
+			}
+			if (s_send(k, n) < 0)
+				return NULL;
+			pthread_mutex_lock(&k->mu);
+			continue;
+		}
+		/* nothing to send now: sleep until the linger or a backoff ends, or new work */
+		{
+			int64_t		due = batch_next_due(&k->b);
+			struct timespec ts = s_abs(due == INT64_MAX ? now + 1000 : due);
+
+			pthread_cond_timedwait(&k->wake, &k->mu, &ts);
+		}
+	}
+	pthread_mutex_unlock(&k->mu);
+	return NULL;
+}
+
+/* Main thread: copy the acknowledged position; report a sender failure. */
+static int
+s_sync(sink_kinesis *k, char *err, size_t errlen)
+{
+	int			rc = 0;
+
+	pthread_mutex_lock(&k->mu);
 	k->base.acked = k->b.acked;
-	return n;
+	if (k->failed)
+	{
+		snprintf(err, errlen, "%s", k->failmsg);
+		k->base.fatal_config = k->failed_config;
+		rc = -1;
+	}
+	pthread_mutex_unlock(&k->mu);
+	return rc;
 }
 
 static int
 s_put(sink *s, const relay_event *ev, char *err, size_t errlen)
 {
 	sink_kinesis *k = (sink_kinesis *) s;
-	int			rc = batch_put(&k->b, ev->data, ev->len, ev->key, ev->key_len, ev->pos, ev->seq,
-							   relay_now_ms());
+	int			rc;
+	bool		full;
 
+	pthread_mutex_lock(&k->mu);
+	rc = batch_put(&k->b, ev->data, ev->len, ev->key, ev->key_len, ev->pos, ev->seq,
+				   relay_now_ms());
+	full = k->b.n_records == (size_t) k->max_records;
+	if (full)
+		pthread_cond_signal(&k->wake);
+	pthread_mutex_unlock(&k->mu);
 	if (rc < 0)
-		return s_fatal(k, false, "out of memory", err, errlen);
+	{
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (rc == 1)
 	{
 		char		reason[160];
@@ -192,9 +317,6 @@ s_put(sink *s, const relay_event *ev, char *err, size_t errlen)
 					 ev->len + ev->key_len, k->b.lim.max_record_bytes);
 		return s_dead_letter(k, &r, reason, err, errlen);
 	}
-	/* a full batch goes at once */
-	if (k->b.n_records >= (size_t) k->max_records && batch_due(&k->b, relay_now_ms()))
-		return s_send(k, relay_now_ms(), err, errlen) < 0 ? -1 : 0;
 	return 0;
 }
 
@@ -203,77 +325,71 @@ s_commit(sink *s, uint64_t pos, char *err, size_t errlen)
 {
 	sink_kinesis *k = (sink_kinesis *) s;
 
-	(void) err;
-	(void) errlen;
+	pthread_mutex_lock(&k->mu);
 	batch_commit(&k->b, pos);
-	k->base.acked = k->b.acked;
-	return 0;
+	pthread_cond_signal(&k->wake);
+	pthread_mutex_unlock(&k->mu);
+	return s_sync(k, err, errlen);
 }
 
 static int
 s_poll(sink *s, int64_t now, bool idle, char *err, size_t errlen)
 {
-	sink_kinesis *k = (sink_kinesis *) s;
-	int			rounds = 0;
-
+	(void) now;
 	(void) idle;
-	/* a few requests per call, so the source still gets its turn */
-	while (rounds++ < 4 && batch_due(&k->b, now))
-	{
-		int			n = s_send(k, now, err, errlen);
-
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		now = relay_now_ms();
-	}
-	return 0;
+	return s_sync((sink_kinesis *) s, err, errlen);
 }
 
 static int64_t
 s_next_due(sink *s)
 {
-	return batch_next_due(&((sink_kinesis *) s)->b);
+	sink_kinesis *k = (sink_kinesis *) s;
+	int64_t		due;
+
+	/* the sender sends by itself; come back soon to pick up acknowledgements */
+	pthread_mutex_lock(&k->mu);
+	due = k->b.head ? relay_now_ms() + 50 : INT64_MAX;
+	pthread_mutex_unlock(&k->mu);
+	return due;
 }
 
 static size_t
 s_pending_bytes(sink *s)
 {
-	return ((sink_kinesis *) s)->b.bytes;
+	sink_kinesis *k = (sink_kinesis *) s;
+	size_t		n;
+
+	pthread_mutex_lock(&k->mu);
+	n = k->b.bytes;
+	pthread_mutex_unlock(&k->mu);
+	return n;
 }
 
 static int
 s_drain(sink *s, int64_t deadline, char *err, size_t errlen)
 {
 	sink_kinesis *k = (sink_kinesis *) s;
+	int			rc = 0;
 
-	while (k->b.n_records > 0)
+	pthread_mutex_lock(&k->mu);
+	k->draining = true;
+	pthread_cond_signal(&k->wake);
+	while (k->b.n_records > 0 && !k->failed && relay_now_ms() < deadline)
 	{
-		int64_t		now = relay_now_ms();
-		int			n;
+		struct timespec ts = s_abs(deadline);
 
-		if (now >= deadline)
-		{
-			snprintf(err, errlen, "%zu records not delivered before the deadline", k->b.n_records);
-			return -1;
-		}
-		n = s_send(k, now, err, errlen);
-		if (n < 0)
-			return -1;
-		if (n == 0)
-		{
-			int64_t		wait = k->b.blocked_until - now;
-
-			if (wait > deadline - now)
-				wait = deadline - now;
-			if (wait < 1)
-				wait = 1;
-			poll(NULL, 0, (int) wait);
-		}
+		pthread_cond_timedwait(&k->progress, &k->mu, &ts);
 	}
-	k->base.acked = k->b.acked;
-	return 0;
+	if (k->b.n_records > 0 && !k->failed)
+	{
+		snprintf(err, errlen, "%zu records not delivered before the deadline", k->b.n_records);
+		rc = -1;
+	}
+	k->draining = false;
+	pthread_mutex_unlock(&k->mu);
+	if (s_sync(k, err, errlen) < 0)
+		rc = -1;
+	return rc;
 }
 
 static void
@@ -281,8 +397,20 @@ s_free(sink *s)
 {
 	sink_kinesis *k = (sink_kinesis *) s;
 
+	if (k->thread_started)
+	{
+		pthread_mutex_lock(&k->mu);
+		k->stopping = true;
+		pthread_cond_signal(&k->wake);
+		pthread_mutex_unlock(&k->mu);
+		/* a request in flight ends within its timeout */
+		pthread_join(k->thread, NULL);
+	}
 	batch_free(&k->b);
 	kinesis_client_free(k->client);
+	pthread_mutex_destroy(&k->mu);
+	pthread_cond_destroy(&k->wake);
+	pthread_cond_destroy(&k->progress);
 	free(k->recs);
 	free(k->entries);
 	free(k->rstatus);
@@ -333,6 +461,17 @@ s_open(const relay_config *cfg, struct deadletter *dl, char *err, size_t errlen)
 	k->outcome = calloc(n, sizeof(*k->outcome));
 	k->m = metrics_sink("kinesis");
 	k->base.ops = &kinesis_ops;
+	pthread_mutex_init(&k->mu, NULL);
+	pthread_cond_init(&k->wake, NULL);
+	pthread_cond_init(&k->progress, NULL);
+	if (pthread_create(&k->thread, NULL, s_sender, k) != 0)
+	{
+		snprintf(err, errlen, "could not start the Kinesis sender thread");
+		k->thread_started = false;
+		s_free(&k->base);
+		return NULL;
+	}
+	k->thread_started = true;
 	return &k->base;
 }
 
