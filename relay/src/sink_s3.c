@@ -23,6 +23,7 @@
 #include "config.h"
 #include "deadletter.h"
 #include "log.h"
+#include "metrics.h"
 #include "s3_client.h"
 #include "s3_object.h"
 #include "s3_settings.h"
@@ -76,8 +77,9 @@ typedef struct sink_s3
 	uint64_t forced_cut; /* cut cur right after this position */
 	int64_t check_retry_ms;
 
-	unsigned long objects; /* uploaded by this run */
-	unsigned long events;  /* archived by this run */
+	metrics_sink_counters *m; /* "s3" in the metrics endpoint */
+	unsigned long objects;	  /* uploaded by this run */
+	unsigned long events;	  /* archived by this run */
 } sink_s3;
 
 static int64_t
@@ -296,12 +298,24 @@ static int
 s_upload_one(sink_s3 *s, int64_t now, char *err, size_t errlen)
 {
 	s3_sealed *x = s->head;
+	int rc;
 
 	if (x == NULL || now < s->retry_at_ms)
 		return 0;
-	if (s3_put_object(s->client, x->key, x->obj.gz.data, x->obj.gz.len, S3_CONTENT_TYPE, err,
-					  errlen) < 0)
+	rc = s3_put_object(s->client, x->key, x->obj.gz.data, x->obj.gz.len, S3_CONTENT_TYPE, err,
+					   errlen);
+	if (s->m)
 	{
+		s->m->requests = s3_client_stats(s->client)->requests;
+		s->m->request_seconds += (double) (relay_now_ms() - now) / 1000.0;
+	}
+	if (rc < 0)
+	{
+		if (s->m)
+		{
+			s->m->errors++;
+			s->m->retries += x->obj.events;
+		}
 		if (!s3_client_retryable(s->client))
 		{
 			s->base.fatal_config = s3_client_config_error(s->client);
@@ -318,6 +332,11 @@ s_upload_one(sink_s3 *s, int64_t now, char *err, size_t errlen)
 
 		snprintf(n, sizeof(n), "%zu", x->obj.events);
 		log_kv(LOG_INFO, "archive object stored", "key", x->key, "events", n, NULL);
+	}
+	if (s->m)
+	{
+		s->m->records += x->obj.events;
+		s->m->bytes += x->obj.raw_bytes;
 	}
 	s->attempts = 0;
 	s->retry_at_ms = 0;
@@ -475,6 +494,7 @@ s_open(const relay_config *cfg, struct deadletter *dl, char *err, size_t errlen)
 		return NULL;
 	}
 	s3_object_init(&s->cur);
+	s->m = metrics_sink("s3");
 	s->recovering = true;
 	s->check_due = true;
 	s->base.ops = &s3_ops;
