@@ -526,24 +526,20 @@ s_run(replay_state *rs, relay_config *out, char *err, size_t errlen)
 		uint64_t a, b;
 
 		s3_key_parse(rs->keys[i], &part, &a, &b);
-		if (i > 0 && b <= prev_last)
-		{
-			/* wholly inside what was replayed: a leftover of an interrupted run */
-			rs->overlaps++;
-			log_kv(LOG_WARN, "replay: skipping an object whose positions were already replayed",
-				   "key", rs->keys[i], NULL);
-			rs->objects_done++;
-			continue;
-		}
 		if (i > 0 && a <= prev_last)
 		{
+			/*
+			 * Not skipped: with one relay per prefix this only follows a run
+			 * whose crash-recovery cut was unavailable, and with several
+			 * relays writing one prefix skipping would lose events.
+			 * Consumers dedupe on (aggregate_id, version).
+			 */
 			rs->overlaps++;
-			log_kv(LOG_WARN,
-				   "replay: object overlaps the previous one; its events may repeat "
-				   "(consumers dedupe on aggregate_id and version)",
+			log_kv(LOG_WARN, "replay: object overlaps the previous one; its events may repeat",
 				   "key", rs->keys[i], NULL);
 		}
-		prev_last = b;
+		if (b > prev_last)
+			prev_last = b;
 		if (s_replay_object(rs, rs->keys[i], err, errlen) < 0)
 			return 1;
 		rs->objects_done++;
