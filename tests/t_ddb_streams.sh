@@ -74,26 +74,32 @@ run_relay() { # run_relay LOG [FLAGS]: read the stream until it has been idle fo
 	timeout 60 "$RELAY" dynamodb --input=streams --table=carts --checkpoint="$TMP/ckpt.json" \
 		--poll-ms=100 --idle-exit-ms=1000 "${SINK[@]}" "$@" >>"$TMP/stdout.ndjson" 2>"$TMP/$log"
 }
-# read_back: every event published so far, one envelope per line, in stream order.
+# read_back: every event published so far, one envelope per line, in stream
+# order.  Kinesis is read incrementally (the next iterator is kept), so each
+# call costs one or two CLI runs.
+KIT=""
+: >"$TMP/kinesis.ndjson"
 read_back() {
 	if [[ ${SINK[0]} == --sink=stdout ]]; then
 		cat "$TMP/stdout.ndjson"
 		return
 	fi
-	local shard it out
-	shard=$(aws kinesis list-shards --stream-name cart-events --query 'Shards[0].ShardId' --output text)
-	it=$(aws kinesis get-shard-iterator --stream-name cart-events --shard-id "$shard" \
-		--shard-iterator-type TRIM_HORIZON --query ShardIterator --output text)
+	local out n
+	if [[ -z $KIT ]]; then
+		KIT=$(aws kinesis get-shard-iterator --stream-name cart-events --shard-iterator-type TRIM_HORIZON \
+			--shard-id "$(aws kinesis list-shards --stream-name cart-events --query 'Shards[0].ShardId' --output text)" \
+			--query ShardIterator --output text)
+	fi
 	while :; do
-		out=$(aws kinesis get-records --shard-iterator "$it" --limit 1000 --output json)
-		[[ $(jq '.Records | length' <<<"$out") -gt 0 ]] || break
-		jq -r '.Records[] | "\(.PartitionKey)\t\(.Data)"' <<<"$out" | while IFS=$'\t' read -r key data; do
-			env=$(base64 -d <<<"$data")
-			[[ $(jq -r .aggregate_id <<<"$env") == "$key" ]] || echo "partition key $key does not match" >&2
-			echo "$env"
-		done
-		it=$(jq -r .NextShardIterator <<<"$out")
+		out=$(aws kinesis get-records --shard-iterator "$KIT" --limit 1000 --output json)
+		KIT=$(jq -r .NextShardIterator <<<"$out")
+		n=$(jq '.Records | length' <<<"$out")
+		((n > 0)) || break
+		jq -r '.Records[] | select((.Data | @base64d | fromjson | .aggregate_id) != .PartitionKey) |
+			"partition key \(.PartitionKey) does not match"' <<<"$out" >&2
+		jq -r '.Records[] | .Data | @base64d' <<<"$out" >>"$TMP/kinesis.ndjson"
 	done
+	cat "$TMP/kinesis.ndjson"
 }
 # per_cart: "cart v1 v2 ..." per aggregate in arrival order (Kinesis keeps order per key only).
 per_cart() { jq -r '"\(.aggregate_id) v\(.version)"' | awk '{v[$1] = v[$1] " " $2} END {for (k in v) print k v[k]}' | sort | paste -sd, -; }
@@ -114,11 +120,23 @@ es_check "attribute-only change skipped with its reason" grep -q '"skip":"no_gro
 es_check "checkpoint written" jq -e '.shards[] | .sequence_number | test("^[0-9]+$")' "$TMP/ckpt.json" >/dev/null
 
 es_check "second run exits cleanly" run_relay run2.log
-es_eq "second run: nothing published again" 8 "$(read_back | wc -l | tr -d ' ')"
+read_back >"$TMP/got2.ndjson"
+es_eq "second run: nothing published again" 8 "$(wc -l <"$TMP/got2.ndjson" | tr -d ' ')"
 
 append cart-b "$(item B-4 2 2.50)"
 append cart-d "$(opened c-4)" "$(item D-1 1 1)"
-es_check "third run exits cleanly" run_relay run3.log
+MPORT=$(es_free_port)
+run_relay run3.log --metrics-port="$MPORT" --idle-exit-ms=4000 &
+RUN3=$!
+es_wait_port "$MPORT" 20 || true
+for _ in $(seq 50); do # until the three new events are counted (or 10 s)
+	metrics=$(curl -s "http://127.0.0.1:$MPORT/metrics" || true)
+	grep -q '^eventrelay_events_received_total 3$' <<<"$metrics" && break
+	sleep 0.2
+done
+es_check "third run exits cleanly" wait $RUN3
+es_eq "metrics endpoint counts the new events" "eventrelay_events_received_total 3" \
+	"$(grep '^eventrelay_events_received_total ' <<<"$metrics")"
 read_back >"$TMP/got3.ndjson"
 es_eq "third run: only the new events" "cart-b v5,cart-d v1 v2" "$(tail -n +9 "$TMP/got3.ndjson" | per_cart)"
 
@@ -128,6 +146,7 @@ jq '.shards["shardId-00000000000000000000-deadbeef"] = {"sequence_number": "1", 
 es_check "fourth run exits cleanly" run_relay run4.log
 es_check "vanished unfinished shard reported as loss" \
 	grep -q '"msg":"dynamodb stream data lost before it was read","shard":"shardId-00000000000000000000-deadbeef"' "$TMP/run4.log"
-es_eq "fourth run: nothing published again" 11 "$(read_back | wc -l | tr -d ' ')"
+read_back >"$TMP/got4.ndjson"
+es_eq "fourth run: nothing published again" 11 "$(wc -l <"$TMP/got4.ndjson" | tr -d ' ')"
 
 es_done

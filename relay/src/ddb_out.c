@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "deadletter.h"
+#include "metrics.h"
 
 static int
 s_open_sinks(ddb_out *o, char *err, size_t errlen)
@@ -75,6 +76,8 @@ ddb_out_publish(ddb_out *o, const ddb_events *ev, size_t first, size_t nrec, int
 			re.key_len = ev->ev[i].key_len;
 			re.pos = o->base + r + 1;
 			re.seq = seq++;
+			metrics.events_received++;
+			metrics.bytes_received += re.len;
 			if (sink_set_put(&o->set, &re, err, errlen, fatal) != 0)
 				goto stop;
 		}

@@ -18,6 +18,7 @@
 #include "ddb_streams.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include "ddb_checkpoint.h"
 #include "ddb_input.h"
 #include "log.h"
+#include "metrics.h"
 
 #define DESCRIBE_EVERY_MS 10000
 #define RETRY_BASE_MS	  200
@@ -64,16 +66,19 @@ typedef struct s_state
 	unsigned long lost; /* loss reports */
 } s_state;
 
+/* Wait up to ms, serving the metrics listener; a signal ends it early. */
 static void
 s_sleep_ms(int64_t ms)
 {
-	struct timespec ts;
+	struct pollfd p;
 
 	if (ms <= 0)
 		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000;
-	nanosleep(&ts, NULL); /* a signal ends it early: the loop checks the flag */
+	p.fd = metrics_serve_fd();
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, p.fd >= 0 ? 1 : 0, ms > 60000 ? 60000 : (int) ms) > 0 && p.fd >= 0)
+		metrics_serve_handle();
 }
 
 static int64_t
@@ -571,6 +576,13 @@ ddb_streams_run(const ddb_options *opt, ddb_out *out, ddb_stats *stats)
 	}
 	else if (st.ck.stream_arn == NULL)
 		ddb_ckpt_clear(&st.ck, st.arn);
+	if (opt->cfg->metrics_port > 0 &&
+		metrics_serve_open(opt->cfg->metrics_address, opt->cfg->metrics_port, err, sizeof(err)) < 0)
+	{
+		log_kv(LOG_ERROR, "cannot serve metrics", "error", err, NULL);
+		s_free(&st);
+		return EXIT_CONFIG;
+	}
 	log_kv(LOG_INFO, "reading dynamodb stream", "stream_arn", st.arn, "checkpoint", opt->checkpoint,
 		   NULL);
 
@@ -646,6 +658,7 @@ ddb_streams_run(const ddb_options *opt, ddb_out *out, ddb_stats *stats)
 		log_kv(LOG_ERROR, "dynamodb stream data was lost (see the errors above)", "loss_reports", n,
 			   NULL);
 	}
+	metrics_serve_close();
 	s_free(&st);
 	return rc;
 }
