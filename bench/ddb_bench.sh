@@ -146,10 +146,58 @@ print("%.2f" % ts[len(ts) // 2])
 PY
 }
 
+lambda_cold() { # median ms from spawning the bootstrap to its first /next, and to its first response
+	python3 - "$RELAY" <<'PY'
+import http.server, os, signal, socket, subprocess, sys, threading, time
+payload = open("one.json", "rb").read()
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        st = self.server.st
+        if "next" not in st:
+            st["next"] = time.perf_counter()
+            self.send_response(200)
+            self.send_header("Lambda-Runtime-Aws-Request-Id", "r1")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        else:  # the second /next waits for the end of the run
+            st["done"].wait(5)
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", 0))
+        self.rfile.read(n)
+        self.server.st["resp"] = time.perf_counter()
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        self.server.st["done"].set()
+nx, rs = [], []
+for _ in range(11):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    srv.st = {"done": threading.Event()}
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    env = dict(os.environ, AWS_LAMBDA_RUNTIME_API="127.0.0.1:%d" % srv.server_address[1],
+               EVENTRELAY_SINK="stdout", EVENTRELAY_LOG_LEVEL="warn",
+               EVENTRELAY_DEAD_LETTER=os.path.join(os.getcwd(), "dead.ndjson"))
+    t = time.perf_counter()
+    p = subprocess.Popen([sys.argv[1]], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    srv.st["done"].wait(10)
+    p.send_signal(signal.SIGTERM)
+    srv.st["done"].set()
+    p.wait(5)
+    srv.shutdown()
+    nx.append((srv.st["next"] - t) * 1000)
+    rs.append((srv.st["resp"] - t) * 1000)
+nx.sort(); rs.sort()
+print("%.2f %.2f" % (nx[5], rs[5]))
+PY
+}
+
 read -r t_relay c_relay < <(best_of_3 "$RELAY" dynamodb --sink=stdout --log-level=warn)
 read -r t_jq c_jq < <(best_of_3 jq -c -f pluck.jq)
 fb_relay=$(first_byte "$RELAY" dynamodb --sink=stdout --log-level=warn)
 fb_jq=$(first_byte jq -c -f pluck.jq)
+read -r lc_next lc_resp < <(lambda_cold)
 rate() { python3 -c "print('%.0f' % ($1 / $2))"; }
 
 report=$(
@@ -168,6 +216,10 @@ $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: CPU seconds are the ste
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 | \`eventrelay dynamodb --sink=stdout\` | ${t_relay} s | ${c_relay} s | $(rate "$RECORDS" "$t_relay") | $(rate "$events" "$t_relay") | $(python3 -c "print('%.1f' % ($bytes / 1048576 / $t_relay))") | ${fb_relay} ms |
 | \`jq -c -f pluck.jq\` | ${t_jq} s | ${c_jq} s | $(rate "$RECORDS" "$t_jq") | $(rate "$events" "$t_jq") | $(python3 -c "print('%.1f' % ($bytes / 1048576 / $t_jq))") | ${fb_jq} ms |
+
+Lambda custom runtime (\`bootstrap\` = the relay, no arguments, against a local fake Runtime
+API, median of 11): process start to its first \`GET /invocation/next\` ${lc_next} ms; to the
+\`POST .../response\` of a one-record invocation ${lc_resp} ms.
 MD
 )
 echo "$report"
