@@ -153,6 +153,8 @@ PY
 RELAY_PID=$!
 wait_slot || es_die "the relay did not create its slot: $(tail -n 5 "$TMP/relay1.log")"
 writers 2 100
+# caught up = the S3 sink stored them: the age cut made an object of its own
+es_wait_caught_up s3_arch 60 || es_die "the relay did not catch up: $(tail -n 5 "$TMP/relay1.log")"
 mark "writers done"
 # one transaction of 1,000 events with 8.5 kB of base64 each: ~8.5 MB, ~6.5 MB gzip
 es_psql -c "SELECT eventstore.append('00000000-0000-4000-8000-0000000000ff', 'bulk', NULL,
