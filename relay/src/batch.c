@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BATCH_SCAN_LIMIT 50000	/* records examined per batch_take */
-#define KINESIS_MAX_KEY 256
+#define BATCH_SCAN_LIMIT 50000 /* records examined per batch_take */
+#define KINESIS_MAX_KEY	 256
 
 void
 batch_init(batcher *b, const batch_limits *lim)
@@ -45,9 +45,9 @@ s_txn_push(batcher *b)
 {
 	if (b->txn_count == b->txn_cap)
 	{
-		size_t		cap = b->txn_cap ? b->txn_cap * 2 : 64;
-		batch_txn  *t = malloc(cap * sizeof(batch_txn));
-		size_t		i;
+		size_t cap = b->txn_cap ? b->txn_cap * 2 : 64;
+		batch_txn *t = malloc(cap * sizeof(batch_txn));
+		size_t i;
 
 		if (t == NULL)
 			return -1;
@@ -69,7 +69,7 @@ s_advance(batcher *b)
 {
 	while (b->txn_count > 0)
 	{
-		batch_txn  *t = &b->txns[b->txn_start];
+		batch_txn *t = &b->txns[b->txn_start];
 
 		if (!t->committed || t->outstanding > 0)
 			break;
@@ -88,8 +88,8 @@ s_open_txn(batcher *b)
 }
 
 int
-batch_put(batcher *b, const char *data, size_t len, const char *key, size_t key_len,
-		  uint64_t pos, uint32_t seq, int64_t now_ms)
+batch_put(batcher *b, const char *data, size_t len, const char *key, size_t key_len, uint64_t pos,
+		  uint32_t seq, int64_t now_ms)
 {
 	batch_record *r;
 
@@ -123,17 +123,17 @@ batch_put(batcher *b, const char *data, size_t len, const char *key, size_t key_
 	b->tail = r;
 	b->n_records++;
 	b->bytes += len + key_len;
-	b->blocked_until = 0;		/* a new key may be eligible at once */
+	b->blocked_until = 0; /* a new key may be eligible at once */
 	return 0;
 }
 
 void
 batch_commit(batcher *b, uint64_t pos)
 {
-	batch_txn  *t;
+	batch_txn *t;
 
 	if (!s_open_txn(b) && s_txn_push(b) < 0)
-		return;					/* out of memory: the position is simply never acked */
+		return; /* out of memory: the position is simply never acked */
 	t = s_txn(b, b->txn_base + b->txn_count - 1);
 	t->pos = pos;
 	t->committed = true;
@@ -153,7 +153,7 @@ batch_due(const batcher *b, int64_t now_ms)
 int64_t
 batch_next_due(const batcher *b)
 {
-	int64_t		due;
+	int64_t due;
 
 	if (b->head == NULL)
 		return INT64_MAX;
@@ -170,13 +170,13 @@ batch_next_due(const batcher *b)
 typedef struct keyset
 {
 	const char **slot;
-	size_t		mask;
+	size_t mask;
 } keyset;
 
 static uint64_t
 s_hash(const char *s)
 {
-	uint64_t	h = 1469598103934665603ULL;
+	uint64_t h = 1469598103934665603ULL;
 
 	while (*s)
 		h = (h ^ (unsigned char) *s++) * 1099511628211ULL;
@@ -187,7 +187,7 @@ s_hash(const char *s)
 static bool
 s_keyset_add(keyset *ks, const char *key)
 {
-	size_t		i = (size_t) s_hash(key) & ks->mask;
+	size_t i = (size_t) s_hash(key) & ks->mask;
 
 	while (ks->slot[i])
 	{
@@ -202,7 +202,7 @@ s_keyset_add(keyset *ks, const char *key)
 static bool
 s_keyset_has(const keyset *ks, const char *key)
 {
-	size_t		i = (size_t) s_hash(key) & ks->mask;
+	size_t i = (size_t) s_hash(key) & ks->mask;
 
 	while (ks->slot[i])
 	{
@@ -216,13 +216,12 @@ s_keyset_has(const keyset *ks, const char *key)
 int
 batch_take(batcher *b, int64_t now_ms, batch_record **out)
 {
-	keyset		ks;
-	size_t		cap = 1024,
-				scanned = 0,
-				limit = b->n_records < BATCH_SCAN_LIMIT ? b->n_records : BATCH_SCAN_LIMIT;
-	size_t		bytes = 0;
-	int			n = 0;
-	int64_t		next = INT64_MAX;
+	keyset ks;
+	size_t cap = 1024, scanned = 0,
+		   limit = b->n_records < BATCH_SCAN_LIMIT ? b->n_records : BATCH_SCAN_LIMIT;
+	size_t bytes = 0;
+	int n = 0;
+	int64_t next = INT64_MAX;
 	batch_record *r;
 
 	while (cap < limit * 2)
@@ -234,7 +233,7 @@ batch_take(batcher *b, int64_t now_ms, batch_record **out)
 
 	for (r = b->head; r && scanned < limit; r = r->next, scanned++)
 	{
-		size_t		sz = r->len + r->key_len;
+		size_t sz = r->len + r->key_len;
 
 		if (r->state == BR_INFLIGHT || r->not_before > now_ms)
 		{
@@ -281,8 +280,8 @@ s_remove(batcher *b, batch_record *r)
 static int64_t
 s_backoff(batcher *b, int attempts)
 {
-	int64_t		d = b->lim.retry_base_ms;
-	int			i;
+	int64_t d = b->lim.retry_base_ms;
+	int i;
 
 	for (i = 1; i < attempts && d < b->lim.retry_max_ms; i++)
 		d *= 2;
@@ -295,7 +294,7 @@ s_backoff(batcher *b, int attempts)
 void
 batch_done(batcher *b, batch_record **recs, const batch_outcome *outcome, int n, int64_t now_ms)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < n; i++)
 	{

@@ -11,9 +11,9 @@
 int
 buf_reserve(buf *b, size_t extra)
 {
-	size_t		need = b->len + extra + 1;
-	size_t		cap;
-	char	   *p;
+	size_t need = b->len + extra + 1;
+	size_t cap;
+	char *p;
 
 	if (need <= b->cap)
 		return 0;
@@ -56,8 +56,8 @@ buf_putc(buf *b, char c)
 int
 buf_printf(buf *b, const char *fmt, ...)
 {
-	va_list		ap;
-	int			n;
+	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
@@ -76,16 +76,15 @@ int
 buf_json_string(buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t		i,
-				start = 0;
+	size_t i, start = 0;
 
 	if (buf_putc(b, '"') < 0)
 		return -1;
 	for (i = 0; i < len; i++)
 	{
 		unsigned char c = (unsigned char) s[i];
-		char		esc[7];
-		size_t		n = 0;
+		char esc[7];
+		size_t n = 0;
 
 		if (c == '"' || c == '\\')
 		{
@@ -137,7 +136,7 @@ buf_free(buf *b)
 char *
 buf_steal(buf *b)
 {
-	char	   *s;
+	char *s;
 
 	if (b->data == NULL)
 	{

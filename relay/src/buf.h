@@ -13,22 +13,25 @@
 
 typedef struct buf
 {
-	char	   *data;			/* NUL-terminated, NULL until first append */
-	size_t		len;			/* bytes used, excluding the NUL */
-	size_t		cap;			/* bytes allocated */
+	char *data; /* NUL-terminated, NULL until first append */
+	size_t len; /* bytes used, excluding the NUL */
+	size_t cap; /* bytes allocated */
 } buf;
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                                                   \
+	{                                                                                              \
+		NULL, 0, 0                                                                                 \
+	}
 
-int			buf_reserve(buf *b, size_t extra);
-int			buf_append(buf *b, const void *data, size_t len);
-int			buf_puts(buf *b, const char *s);
-int			buf_putc(buf *b, char c);
-int			buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int			buf_json_string(buf *b, const char *s, size_t len);
-void		buf_reset(buf *b);
-void		buf_free(buf *b);
+int buf_reserve(buf *b, size_t extra);
+int buf_append(buf *b, const void *data, size_t len);
+int buf_puts(buf *b, const char *s);
+int buf_putc(buf *b, char c);
+int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_json_string(buf *b, const char *s, size_t len);
+void buf_reset(buf *b);
+void buf_free(buf *b);
 /* Hand the string over to the caller (never NULL on success). */
-char	   *buf_steal(buf *b);
+char *buf_steal(buf *b);
 
 #endif

@@ -56,13 +56,13 @@ enum
 
 typedef struct opt_doc
 {
-	int			id;
+	int id;
 	const char *name;
-	int			has_arg;
-	const char *arg;			/* metavariable */
-	const char *env;			/* environment variable read when the flag is absent */
+	int has_arg;
+	const char *arg; /* metavariable */
+	const char *env; /* environment variable read when the flag is absent */
 	const char *help;
-	const char *group;			/* starts a new --help section when set */
+	const char *group; /* starts a new --help section when set */
 } opt_doc;
 
 static const opt_doc opts[] = {
@@ -70,13 +70,13 @@ static const opt_doc opts[] = {
 	 "database to stream from: a libpq connection string or URI (the PG* variables apply; "
 	 "replication=database is added)",
 	 "PostgreSQL source"},
-	{OPT_SLOT, "slot", 1, "NAME", "EVENTRELAY_SLOT", "logical replication slot (default eventrelay)",
-	 NULL},
+	{OPT_SLOT, "slot", 1, "NAME", "EVENTRELAY_SLOT",
+	 "logical replication slot (default eventrelay)", NULL},
 	{OPT_CREATE_SLOT, "create-slot", 0, NULL, NULL,
 	 "create the slot if it does not exist (without this flag a missing slot stops the relay)",
 	 NULL},
-	{OPT_PLUGIN, "plugin", 1, "NAME", NULL, "output plugin of a slot it creates (default eventstore)",
-	 NULL},
+	{OPT_PLUGIN, "plugin", 1, "NAME", NULL,
+	 "output plugin of a slot it creates (default eventstore)", NULL},
 	{OPT_AGG_TYPES, "aggregate-types", 1, "LIST", NULL,
 	 "only events of these aggregate types (comma-separated; plugin option aggregate-types)", NULL},
 	{OPT_EVENT_TYPES, "event-types", 1, "LIST", NULL,
@@ -119,8 +119,7 @@ static const opt_doc opts[] = {
 	{OPT_BATCH_BYTES, "max-batch-bytes", 1, "BYTES", NULL,
 	 "bytes (data + partition keys) per PutRecords (default 5M)", NULL},
 	{OPT_RECORD_BYTES, "max-record-bytes", 1, "BYTES", NULL,
-	 "largest record (data + partition key); larger ones go to the dead letter (default 1M)",
-	 NULL},
+	 "largest record (data + partition key); larger ones go to the dead letter (default 1M)", NULL},
 	{OPT_LINGER, "linger-ms", 1, "MS", NULL,
 	 "wait at most this long for a batch to fill before sending it (default 20)", NULL},
 	{OPT_RETRY_BASE, "retry-base-ms", 1, "MS", NULL,
@@ -155,9 +154,8 @@ config_env(const char *name)
 static void
 s_wrap(FILE *out, const char *left, const char *text)
 {
-	const int	indent = 33,
-				width = 100;
-	int			col;
+	const int indent = 33, width = 100;
+	int col;
 
 	fprintf(out, "  %-30s", left);
 	col = indent - 1;
@@ -167,7 +165,7 @@ s_wrap(FILE *out, const char *left, const char *text)
 	}
 	while (*text)
 	{
-		size_t		w = strcspn(text, " ");
+		size_t w = strcspn(text, " ");
 
 		if (col + 1 + (int) w > width && col > indent - 1)
 		{
@@ -186,19 +184,18 @@ void
 config_usage(FILE *out)
 {
 	const sink_type *const *types = sink_types();
-	int			i;
+	int i;
 
-	fprintf(out,
-			"eventrelay streams the events of a PostgreSQL event store (logical decoding,\n"
-			"output plugin eventstore) to Amazon Kinesis Data Streams and other sinks,\n"
-			"at least once and in order per aggregate.\n\n"
-			"Usage:\n"
-			"  eventrelay [run] [OPTION]...        stream from PostgreSQL\n"
-			"  eventrelay COMMAND --help           other commands (if built in): dynamodb, "
-			"replay\n");
+	fprintf(out, "eventrelay streams the events of a PostgreSQL event store (logical decoding,\n"
+				 "output plugin eventstore) to Amazon Kinesis Data Streams and other sinks,\n"
+				 "at least once and in order per aggregate.\n\n"
+				 "Usage:\n"
+				 "  eventrelay [run] [OPTION]...        stream from PostgreSQL\n"
+				 "  eventrelay COMMAND --help           other commands (if built in): dynamodb, "
+				 "replay\n");
 	for (i = 0; opts[i].name; i++)
 	{
-		char		left[64];
+		char left[64];
 
 		if (opts[i].group)
 			fprintf(out, "\n%s:\n", opts[i].group);
@@ -209,7 +206,7 @@ config_usage(FILE *out)
 			snprintf(left, sizeof(left), "    --%s%s%s", opts[i].name, opts[i].has_arg ? "=" : "",
 					 opts[i].has_arg ? opts[i].arg : "");
 		{
-			char		text[1024];
+			char text[1024];
 
 			snprintf(text, sizeof(text), "%s%s%s%s", opts[i].help, opts[i].env ? " [env " : "",
 					 opts[i].env ? opts[i].env : "", opts[i].env ? "]" : "");
@@ -220,26 +217,27 @@ config_usage(FILE *out)
 	for (i = 0; types[i]; i++)
 		if (strcmp(types[i]->name, "kinesis") != 0)
 			fputs(types[i]->help, out);
-	fprintf(out,
-			"\nAWS credentials (standard chain, first that is present):\n"
-			"  1. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN\n"
-			"  2. ECS/EKS container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or\n"
-			"     AWS_CONTAINER_CREDENTIALS_FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN or\n"
-			"     AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE\n"
-			"  3. EC2 instance metadata (IMDSv2); AWS_EC2_METADATA_DISABLED=true skips it,\n"
-			"     AWS_EC2_METADATA_SERVICE_ENDPOINT overrides http://169.254.169.254\n"
-			"\nExit status: 0 after a clean shutdown, 1 on a runtime failure, 2 on a configuration\n"
-			"error (bad flag, unknown stream, rejected credentials), 3 when the replication slot\n"
-			"is missing, was invalidated or cannot be used.\n");
+	fprintf(
+		out,
+		"\nAWS credentials (standard chain, first that is present):\n"
+		"  1. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN\n"
+		"  2. ECS/EKS container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or\n"
+		"     AWS_CONTAINER_CREDENTIALS_FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN or\n"
+		"     AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE\n"
+		"  3. EC2 instance metadata (IMDSv2); AWS_EC2_METADATA_DISABLED=true skips it,\n"
+		"     AWS_EC2_METADATA_SERVICE_ENDPOINT overrides http://169.254.169.254\n"
+		"\nExit status: 0 after a clean shutdown, 1 on a runtime failure, 2 on a configuration\n"
+		"error (bad flag, unknown stream, rejected credentials), 3 when the replication slot\n"
+		"is missing, was invalidated or cannot be used.\n");
 }
 
-static int
-s_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int s_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int
 s_fail(char *err, size_t errlen, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
@@ -252,8 +250,8 @@ static int
 s_parse_num(const char *name, const char *s, long long min, long long max, bool allow_suffix,
 			long long *out, char *err, size_t errlen)
 {
-	char	   *end;
-	long long	v;
+	char *end;
+	long long v;
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -261,7 +259,7 @@ s_parse_num(const char *name, const char *s, long long min, long long max, bool 
 		return s_fail(err, errlen, "invalid value \"%s\" for --%s: not a number", s, name);
 	if (allow_suffix && *end)
 	{
-		char		c = (char) toupper((unsigned char) *end);
+		char c = (char) toupper((unsigned char) *end);
 
 		if (c == 'K')
 			v *= 1024;
@@ -308,7 +306,7 @@ s_kv_add(config_kv *kv, int *n, const char *key, size_t keylen, const char *valu
 static const opt_doc *
 s_find(int id)
 {
-	int			i;
+	int i;
 
 	for (i = 0; opts[i].name; i++)
 		if (opts[i].id == id)
@@ -319,7 +317,7 @@ s_find(int id)
 static bool
 s_is_known(const char *name, size_t len)
 {
-	int			i;
+	int i;
 
 	for (i = 0; opts[i].name; i++)
 		if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
@@ -353,8 +351,8 @@ static int
 s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 {
 	const opt_doc *d = s_find(id);
-	long long	n;
-	int			lvl;
+	long long n;
+	int lvl;
 
 	switch (id)
 	{
@@ -385,7 +383,8 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 			const char *eq = strchr(v, '=');
 
 			if (eq == NULL || eq == v)
-				return s_fail(err, errlen, "invalid --plugin-option \"%s\": expected NAME=VALUE", v);
+				return s_fail(err, errlen, "invalid --plugin-option \"%s\": expected NAME=VALUE",
+							  v);
 			return s_kv_add(cfg->plugin_opts, &cfg->n_plugin_opts, v, (size_t) (eq - v), eq + 1,
 							err, errlen);
 		}
@@ -396,9 +395,8 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 			break;
 		case OPT_END_LSN:
 		{
-			unsigned int hi,
-						lo;
-			char		extra;
+			unsigned int hi, lo;
+			char extra;
 
 			if (sscanf(v, "%X/%X%c", &hi, &lo, &extra) != 2)
 				return s_fail(err, errlen, "invalid --end-lsn \"%s\": expected X/X", v);
@@ -417,8 +415,8 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 
 			while (*p)
 			{
-				size_t		len = strcspn(p, ",");
-				int			i;
+				size_t len = strcspn(p, ",");
+				int i;
 
 				if (len == 0 || sink_type_find(p, len) == NULL)
 					return s_fail(err, errlen, "unknown sink \"%.*s\"", (int) len, p);
@@ -450,7 +448,9 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 			break;
 		case OPT_ENDPOINT:
 			if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
-				return s_fail(err, errlen, "invalid --endpoint-url \"%s\": must start with http:// or https://", v);
+				return s_fail(err, errlen,
+							  "invalid --endpoint-url \"%s\": must start with http:// or https://",
+							  v);
 			s_set(&cfg->endpoint, v);
 			break;
 		case OPT_CA_BUNDLE:
@@ -502,7 +502,8 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 		case OPT_LOG_LEVEL:
 			lvl = log_parse_level(v);
 			if (lvl < 0)
-				return s_fail(err, errlen, "invalid --log-level \"%s\" (debug, info, warn, error)", v);
+				return s_fail(err, errlen, "invalid --log-level \"%s\" (debug, info, warn, error)",
+							  v);
 			cfg->log_level = lvl;
 			break;
 		case OPT_SHUTDOWN_TIMEOUT:
@@ -522,9 +523,9 @@ s_apply_env(relay_config *cfg, char *err, size_t errlen)
 {
 	static const struct
 	{
-		int			id;
+		int id;
 		const char *var;
-	}			env[] = {
+	} env[] = {
 		{OPT_DBNAME, "EVENTRELAY_DBNAME"},
 		{OPT_SLOT, "EVENTRELAY_SLOT"},
 		{OPT_SINK, "EVENTRELAY_SINK"},
@@ -538,12 +539,12 @@ s_apply_env(relay_config *cfg, char *err, size_t errlen)
 		{OPT_METRICS_PORT, "EVENTRELAY_METRICS_PORT"},
 		{OPT_LOG_LEVEL, "EVENTRELAY_LOG_LEVEL"},
 	};
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < sizeof(env) / sizeof(env[0]); i++)
 	{
 		const char *v = config_env(env[i].var);
-		char		tmp[512];
+		char tmp[512];
 
 		if (v == NULL)
 			continue;
@@ -556,8 +557,8 @@ s_apply_env(relay_config *cfg, char *err, size_t errlen)
 static int
 s_validate(relay_config *cfg, char *err, size_t errlen)
 {
-	int			i;
-	bool		kinesis = false;
+	int i;
+	bool kinesis = false;
 
 	if (cfg->n_sinks == 0)
 		cfg->sinks[cfg->n_sinks++] = strdup("kinesis");
@@ -572,25 +573,26 @@ s_validate(relay_config *cfg, char *err, size_t errlen)
 			return s_fail(err, errlen, "no AWS region: set --region or AWS_REGION");
 	}
 	if (cfg->max_record_bytes > cfg->max_batch_bytes)
-		return s_fail(err, errlen, "--max-record-bytes (%zu) is larger than --max-batch-bytes (%zu)",
+		return s_fail(err, errlen,
+					  "--max-record-bytes (%zu) is larger than --max-batch-bytes (%zu)",
 					  cfg->max_record_bytes, cfg->max_batch_bytes);
 	if (cfg->retry_max_ms < cfg->retry_base_ms)
 		return s_fail(err, errlen, "--retry-max-ms is smaller than --retry-base-ms");
 	for (i = 0; i < cfg->n_sink_opts; i++)
 	{
 		const char *dash = strchr(cfg->sink_opts[i].key, '-');
-		size_t		len = (size_t) (dash - cfg->sink_opts[i].key);
-		int			j;
-		bool		used = false;
+		size_t len = (size_t) (dash - cfg->sink_opts[i].key);
+		int j;
+		bool used = false;
 
 		const sink_type *t = sink_type_find(cfg->sink_opts[i].key, len);
 		const char *o = t ? t->options : NULL;
-		size_t		klen = strlen(cfg->sink_opts[i].key);
-		bool		known = false;
+		size_t klen = strlen(cfg->sink_opts[i].key);
+		bool known = false;
 
 		while (o && *o)
 		{
-			size_t		olen = strcspn(o, " ");
+			size_t olen = strcspn(o, " ");
 
 			if (olen == klen && strncmp(o, cfg->sink_opts[i].key, klen) == 0)
 				known = true;
@@ -600,7 +602,8 @@ s_validate(relay_config *cfg, char *err, size_t errlen)
 		if (!known)
 			return s_fail(err, errlen, "unknown option --%s (see --help)", cfg->sink_opts[i].key);
 		for (j = 0; j < cfg->n_sinks; j++)
-			if (strlen(cfg->sinks[j]) == len && strncmp(cfg->sinks[j], cfg->sink_opts[i].key, len) == 0)
+			if (strlen(cfg->sinks[j]) == len &&
+				strncmp(cfg->sinks[j], cfg->sink_opts[i].key, len) == 0)
 				used = true;
 		if (!used)
 			return s_fail(err, errlen, "option --%s given but sink \"%.*s\" is not selected",
@@ -613,13 +616,9 @@ int
 config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
 	struct option longopts[64];
-	char		shortopts[64] = "+:";
-	char	  **av;
-	int			ac = 0,
-				i,
-				n = 0,
-				c,
-				env_sinks;
+	char shortopts[64] = "+:";
+	char **av;
+	int ac = 0, i, n = 0, c, env_sinks;
 
 	s_defaults(cfg);
 	if (s_apply_env(cfg, err, errlen) < 0)
@@ -636,13 +635,14 @@ config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t errlen)
 		if (i > 0 && strncmp(a, "--", 2) == 0 && a[2])
 		{
 			const char *name = a + 2;
-			size_t		nlen = strcspn(name, "=");
+			size_t nlen = strcspn(name, "=");
 			const char *dash = memchr(name, '-', nlen);
 
 			if (!s_is_known(name, nlen) && dash &&
 				sink_type_find(name, (size_t) (dash - name)) != NULL)
 			{
-				const char *val = name[nlen] == '=' ? name + nlen + 1 : (i + 1 < argc ? argv[++i] : NULL);
+				const char *val =
+					name[nlen] == '=' ? name + nlen + 1 : (i + 1 < argc ? argv[++i] : NULL);
 
 				if (val == NULL)
 				{
@@ -662,10 +662,11 @@ config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t errlen)
 
 	for (i = 0; opts[i].name; i++)
 	{
-		longopts[n++] = (struct option){opts[i].name, opts[i].has_arg ? required_argument : no_argument, NULL, opts[i].id};
+		longopts[n++] = (struct option){
+			opts[i].name, opts[i].has_arg ? required_argument : no_argument, NULL, opts[i].id};
 		if (opts[i].id < 256)
 		{
-			size_t		l = strlen(shortopts);
+			size_t l = strlen(shortopts);
 
 			shortopts[l] = (char) opts[i].id;
 			shortopts[l + 1] = opts[i].has_arg ? ':' : '\0';
@@ -726,7 +727,7 @@ config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t errlen)
 const char *
 config_sink_opt(const relay_config *cfg, const char *key)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < cfg->n_sink_opts; i++)
 		if (strcmp(cfg->sink_opts[i].key, key) == 0)
@@ -737,7 +738,7 @@ config_sink_opt(const relay_config *cfg, const char *key)
 void
 config_free(relay_config *cfg)
 {
-	int			i;
+	int i;
 
 	free(cfg->dbname);
 	free(cfg->slot);

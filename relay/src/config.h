@@ -16,58 +16,58 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define EXIT_CONFIG		2		/* bad flags/variables, unknown stream, bad credentials */
-#define EXIT_SLOT		3		/* replication slot missing, recreated or invalidated */
+#define EXIT_CONFIG		 2 /* bad flags/variables, unknown stream, bad credentials */
+#define EXIT_SLOT		 3 /* replication slot missing, recreated or invalidated */
 #define CONFIG_MAX_SINKS 4
-#define CONFIG_MAX_OPTS 32
+#define CONFIG_MAX_OPTS	 32
 
 typedef struct config_kv
 {
-	char	   *key;
-	char	   *value;
+	char *key;
+	char *value;
 } config_kv;
 
 typedef struct relay_config
 {
 	/* source */
-	char	   *dbname;			/* libpq connection string or dbname */
-	char	   *slot;
-	bool		create_slot;
-	char	   *plugin;
-	char	   *aggregate_types;
-	char	   *event_types;
-	config_kv	plugin_opts[CONFIG_MAX_OPTS];
-	int			n_plugin_opts;
-	int			status_interval_ms;
-	int			reconnect_max_ms;
-	char	   *end_lsn;		/* stop once everything up to here is confirmed */
+	char *dbname; /* libpq connection string or dbname */
+	char *slot;
+	bool create_slot;
+	char *plugin;
+	char *aggregate_types;
+	char *event_types;
+	config_kv plugin_opts[CONFIG_MAX_OPTS];
+	int n_plugin_opts;
+	int status_interval_ms;
+	int reconnect_max_ms;
+	char *end_lsn; /* stop once everything up to here is confirmed */
 
 	/* sinks */
-	char	   *sinks[CONFIG_MAX_SINKS];
-	int			n_sinks;
-	config_kv	sink_opts[CONFIG_MAX_OPTS]; /* --<sink>-<opt> of registered sinks */
-	int			n_sink_opts;
-	char	   *dead_letter;	/* path (or URI handled by deadletter.c) */
-	size_t		max_buffer_bytes;
+	char *sinks[CONFIG_MAX_SINKS];
+	int n_sinks;
+	config_kv sink_opts[CONFIG_MAX_OPTS]; /* --<sink>-<opt> of registered sinks */
+	int n_sink_opts;
+	char *dead_letter; /* path (or URI handled by deadletter.c) */
+	size_t max_buffer_bytes;
 
 	/* kinesis */
-	char	   *stream;
-	char	   *region;
-	char	   *endpoint;
-	char	   *ca_bundle;
-	int			max_batch_records;
-	size_t		max_batch_bytes;
-	size_t		max_record_bytes;
-	int			linger_ms;
-	int			retry_base_ms;
-	int			retry_max_ms;
-	int			request_timeout_ms;
+	char *stream;
+	char *region;
+	char *endpoint;
+	char *ca_bundle;
+	int max_batch_records;
+	size_t max_batch_bytes;
+	size_t max_record_bytes;
+	int linger_ms;
+	int retry_base_ms;
+	int retry_max_ms;
+	int request_timeout_ms;
 
 	/* operations */
-	int			metrics_port;	/* 0 = off */
-	char	   *metrics_address;
-	int			log_level;
-	int			shutdown_timeout_ms;
+	int metrics_port; /* 0 = off */
+	char *metrics_address;
+	int log_level;
+	int shutdown_timeout_ms;
 } relay_config;
 
 /*
@@ -75,9 +75,9 @@ typedef struct relay_config
  * 0 on success, 1 if --help/--version was printed, -1 on a configuration
  * error (message in err, one line).
  */
-int			config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t errlen);
-void		config_usage(FILE *out);
-void		config_free(relay_config *cfg);
+int config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t errlen);
+void config_usage(FILE *out);
+void config_free(relay_config *cfg);
 /* Look up a --<sink>-<opt> value ("s3-bucket"); NULL if not given. */
 const char *config_sink_opt(const relay_config *cfg, const char *key);
 /* Read an environment variable, treating "" as unset. */

@@ -21,7 +21,7 @@
 struct credentials_provider
 {
 	aws_credentials cur;
-	bool		have;
+	bool have;
 	http_client *http;
 };
 
@@ -78,7 +78,7 @@ credentials_invalidate(credentials_provider *p)
 static time_t
 s_parse_time(const char *s)
 {
-	struct tm	tm;
+	struct tm tm;
 
 	memset(&tm, 0, sizeof(tm));
 	if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
@@ -101,10 +101,7 @@ static int
 s_from_json(const char *body, aws_credentials *c, const char *source, char *err, size_t errlen)
 {
 	json_object *o = json_tokener_parse(body);
-	const char *ak,
-			   *sk,
-			   *tok,
-			   *code;
+	const char *ak, *sk, *tok, *code;
 
 	if (o == NULL)
 	{
@@ -151,9 +148,9 @@ s_from_env(aws_credentials *c)
 static char *
 s_read_token_file(const char *path, char *err, size_t errlen)
 {
-	FILE	   *f = fopen(path, "r");
-	char		line[8192];
-	size_t		n;
+	FILE *f = fopen(path, "r");
+	char line[8192];
+	size_t n;
 
 	if (f == NULL)
 	{
@@ -176,13 +173,13 @@ s_from_container(credentials_provider *p, aws_credentials *c, char *err, size_t 
 	const char *full = config_env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	const char *tokfile = config_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 	const char *tokenv = config_env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
-	char		url[2048];
-	char	   *token = NULL;
-	char	   *hdr = NULL;
+	char url[2048];
+	char *token = NULL;
+	char *hdr = NULL;
 	const char *hdrs[1];
 	http_request req = {"GET", url, hdrs, 0, NULL, 0, CRED_HTTP_TIMEOUT};
 	http_response resp = {0};
-	int			rc = -1;
+	int rc = -1;
 
 	if (rel)
 		snprintf(url, sizeof(url), "http://169.254.170.2%s", rel);
@@ -231,15 +228,13 @@ s_from_imds(credentials_provider *p, aws_credentials *c, char *err, size_t errle
 {
 	const char *dis = config_env("AWS_EC2_METADATA_DISABLED");
 	const char *base = config_env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-	char		url[1024],
-				tokhdr[1200],
-				role[256];
+	char url[1024], tokhdr[1200], role[256];
 	const char *h_ttl[] = {"X-aws-ec2-metadata-token-ttl-seconds: 21600"};
 	const char *h_tok[] = {tokhdr};
 	http_request req = {"PUT", url, h_ttl, 1, "", 0, CRED_HTTP_TIMEOUT};
 	http_response resp = {0};
-	size_t		blen;
-	int			rc = -1;
+	size_t blen;
+	int rc = -1;
 
 	if (dis && strcasecmp(dis, "true") == 0)
 		return 1;
@@ -263,13 +258,13 @@ s_from_imds(credentials_provider *p, aws_credentials *c, char *err, size_t errle
 	req.method = "GET";
 	req.headers = h_tok;
 	req.body = NULL;
-	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/", (int) blen,
-			 base);
+	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/", (int) blen, base);
 	if (http_do(p->http, &req, &resp, err, errlen) < 0)
 		goto done;
 	if (resp.status != 200 || resp.body_len == 0)
 	{
-		snprintf(err, errlen, "instance metadata: HTTP %ld listing the instance role (no role attached?)",
+		snprintf(err, errlen,
+				 "instance metadata: HTTP %ld listing the instance role (no role attached?)",
 				 resp.status);
 		goto done;
 	}
@@ -280,7 +275,8 @@ s_from_imds(credentials_provider *p, aws_credentials *c, char *err, size_t errle
 		goto done;
 	if (resp.status != 200)
 	{
-		snprintf(err, errlen, "instance metadata: HTTP %ld for the role's credentials", resp.status);
+		snprintf(err, errlen, "instance metadata: HTTP %ld for the role's credentials",
+				 resp.status);
 		goto done;
 	}
 	rc = s_from_json(resp.body, c, "imds", err, errlen);
@@ -295,12 +291,10 @@ int
 credentials_get(credentials_provider *p, const aws_credentials **out, char *err, size_t errlen)
 {
 	aws_credentials c = {0};
-	char		e2[512] = "",
-				e3[512] = "";
-	int			rc;
+	char e2[512] = "", e3[512] = "";
+	int rc;
 
-	if (p->have &&
-		(p->cur.expiration == 0 || time(NULL) < p->cur.expiration - CRED_REFRESH_MARGIN))
+	if (p->have && (p->cur.expiration == 0 || time(NULL) < p->cur.expiration - CRED_REFRESH_MARGIN))
 	{
 		*out = &p->cur;
 		return 0;
@@ -322,7 +316,7 @@ credentials_get(credentials_provider *p, const aws_credentials **out, char *err,
 			return 0;
 		}
 		snprintf(err, errlen, "no AWS credentials: %s",
-				 e2[0] ? e2
+				 e2[0]	 ? e2
 				 : e3[0] ? e3
 						 : "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with container "
 						   "or instance credentials");

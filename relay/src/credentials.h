@@ -24,21 +24,20 @@
 
 typedef struct aws_credentials
 {
-	char	   *access_key;
-	char	   *secret_key;
-	char	   *session_token;	/* NULL if none */
-	time_t		expiration;		/* 0: does not expire */
-	const char *source;			/* "environment", "container", "imds" */
+	char *access_key;
+	char *secret_key;
+	char *session_token; /* NULL if none */
+	time_t expiration;	 /* 0: does not expire */
+	const char *source;	 /* "environment", "container", "imds" */
 } aws_credentials;
 
 typedef struct credentials_provider credentials_provider;
 
 credentials_provider *credentials_provider_new(char *err, size_t errlen);
 /* Current credentials (owned by the provider, valid until the next call). */
-int			credentials_get(credentials_provider *p, const aws_credentials **out, char *err,
-							size_t errlen);
+int credentials_get(credentials_provider *p, const aws_credentials **out, char *err, size_t errlen);
 /* Forget cached credentials so that the next get fetches new ones. */
-void		credentials_invalidate(credentials_provider *p);
-void		credentials_provider_free(credentials_provider *p);
+void credentials_invalidate(credentials_provider *p);
+void credentials_provider_free(credentials_provider *p);
 
 #endif

@@ -21,31 +21,28 @@
  * add a line {"scheme://", open} here.
  */
 deadletter *s3_deadletter_open(const char *uri, const struct relay_config *cfg, char *err,
-								size_t errlen);
+							   size_t errlen);
 
-static const deadletter_scheme schemes[] = {
-	{"s3://", s3_deadletter_open},
-	{NULL, NULL}
-};
+static const deadletter_scheme schemes[] = {{"s3://", s3_deadletter_open}, {NULL, NULL}};
 
 typedef struct dl_file
 {
-	deadletter	base;
-	int			fd;
-	char	   *path;
+	deadletter base;
+	int fd;
+	char *path;
 } dl_file;
 
 static int
 dl_file_put(deadletter *dl, const char *sink_name, const relay_event *ev, const char *reason,
 			char *err, size_t errlen)
 {
-	dl_file    *f = (dl_file *) dl;
-	buf			b = BUF_INIT;
-	time_t		now = time(NULL);
-	struct tm	tm;
-	char		when[32];
-	size_t		off = 0;
-	int			rc = 0;
+	dl_file *f = (dl_file *) dl;
+	buf b = BUF_INIT;
+	time_t now = time(NULL);
+	struct tm tm;
+	char when[32];
+	size_t off = 0;
+	int rc = 0;
 
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -66,7 +63,7 @@ dl_file_put(deadletter *dl, const char *sink_name, const relay_event *ev, const 
 	}
 	while (off < b.len)
 	{
-		ssize_t		n = write(f->fd, b.data + off, b.len - off);
+		ssize_t n = write(f->fd, b.data + off, b.len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -92,7 +89,7 @@ dl_file_put(deadletter *dl, const char *sink_name, const relay_event *ev, const 
 static void
 dl_file_free(deadletter *dl)
 {
-	dl_file    *f = (dl_file *) dl;
+	dl_file *f = (dl_file *) dl;
 
 	close(f->fd);
 	free(f->path);
@@ -104,7 +101,7 @@ static const deadletter_ops dl_file_ops = {dl_file_put, dl_file_free};
 deadletter *
 deadletter_file_open(const char *path, char *err, size_t errlen)
 {
-	dl_file    *f = calloc(1, sizeof(*f));
+	dl_file *f = calloc(1, sizeof(*f));
 
 	if (f == NULL)
 	{
@@ -114,8 +111,7 @@ deadletter_file_open(const char *path, char *err, size_t errlen)
 	f->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (f->fd < 0)
 	{
-		snprintf(err, errlen, "could not open dead letter file \"%s\": %s", path,
-				 strerror(errno));
+		snprintf(err, errlen, "could not open dead letter file \"%s\": %s", path, strerror(errno));
 		free(f);
 		return NULL;
 	}
@@ -127,7 +123,7 @@ deadletter_file_open(const char *path, char *err, size_t errlen)
 deadletter *
 deadletter_open(const char *uri, const struct relay_config *cfg, char *err, size_t errlen)
 {
-	int			i;
+	int i;
 
 	for (i = 0; schemes[i].prefix; i++)
 		if (strncmp(uri, schemes[i].prefix, strlen(schemes[i].prefix)) == 0)
@@ -149,7 +145,7 @@ int
 deadletter_put(deadletter *dl, const char *sink_name, const relay_event *ev, const char *reason,
 			   char *err, size_t errlen)
 {
-	int			rc;
+	int rc;
 
 	if (dl == NULL)
 	{

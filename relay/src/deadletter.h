@@ -23,29 +23,28 @@ typedef struct deadletter deadletter;
 
 typedef struct deadletter_ops
 {
-	int			(*put) (deadletter *dl, const char *sink_name, const relay_event *ev,
-						const char *reason, char *err, size_t errlen);
-	void		(*free) (deadletter *dl);
+	int (*put)(deadletter *dl, const char *sink_name, const relay_event *ev, const char *reason,
+			   char *err, size_t errlen);
+	void (*free)(deadletter *dl);
 } deadletter_ops;
 
 struct deadletter
 {
 	const deadletter_ops *ops;
-	unsigned long count;		/* records set aside so far */
+	unsigned long count; /* records set aside so far */
 };
 
 typedef struct deadletter_scheme
 {
-	const char *prefix;			/* "s3://" */
-	deadletter *(*open) (const char *uri, const struct relay_config *cfg, char *err,
-						 size_t errlen);
+	const char *prefix; /* "s3://" */
+	deadletter *(*open)(const char *uri, const struct relay_config *cfg, char *err, size_t errlen);
 } deadletter_scheme;
 
 deadletter *deadletter_open(const char *uri, const struct relay_config *cfg, char *err,
 							size_t errlen);
 deadletter *deadletter_file_open(const char *path, char *err, size_t errlen);
-int			deadletter_put(deadletter *dl, const char *sink_name, const relay_event *ev,
-						   const char *reason, char *err, size_t errlen);
-void		deadletter_free(deadletter *dl);
+int deadletter_put(deadletter *dl, const char *sink_name, const relay_event *ev, const char *reason,
+				   char *err, size_t errlen);
+void deadletter_free(deadletter *dl);
 
 #endif

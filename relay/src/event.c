@@ -17,23 +17,23 @@
 
 #include <json.h>
 
-#define EVENT_PREFIX "{\"aggregate_id\":\""
+#define EVENT_PREFIX  "{\"aggregate_id\":\""
 #define MARKER_PREFIX "{\"kind\":\""
 
 int
 lsn_parse(const char *s, size_t len, uint64_t *out)
 {
-	uint64_t	hi = 0,
-				lo = 0;
-	size_t		i = 0;
-	int			nd = 0;
+	uint64_t hi = 0, lo = 0;
+	size_t i = 0;
+	int nd = 0;
 
 	for (; i < len && s[i] != '/'; i++, nd++)
 	{
-		int			c = s[i];
-		int			v = c >= '0' && c <= '9' ? c - '0'
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		int c = s[i];
+		int v = c >= '0' && c <= '9'   ? c - '0'
+				: c >= 'A' && c <= 'F' ? c - 'A' + 10
+				: c >= 'a' && c <= 'f' ? c - 'a' + 10
+									   : -1;
 
 		if (v < 0 || nd >= 8)
 			return -1;
@@ -44,10 +44,11 @@ lsn_parse(const char *s, size_t len, uint64_t *out)
 	i++;
 	for (nd = 0; i < len; i++, nd++)
 	{
-		int			c = s[i];
-		int			v = c >= '0' && c <= '9' ? c - '0'
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		int c = s[i];
+		int v = c >= '0' && c <= '9'   ? c - '0'
+				: c >= 'A' && c <= 'F' ? c - 'A' + 10
+				: c >= 'a' && c <= 'f' ? c - 'a' + 10
+									   : -1;
 
 		if (v < 0 || nd >= 8)
 			return -1;
@@ -68,8 +69,7 @@ lsn_format(uint64_t lsn, char out[32])
 static int
 s_digits(const char *s, int n)
 {
-	int			v = 0,
-				i;
+	int v = 0, i;
 
 	for (i = 0; i < n; i++)
 	{
@@ -83,10 +83,10 @@ s_digits(const char *s, int n)
 int64_t
 event_parse_time_us(const char *s, size_t len)
 {
-	struct tm	tm;
-	int64_t		us = 0;
-	size_t		i;
-	int			scale = 100000;
+	struct tm tm;
+	int64_t us = 0;
+	size_t i;
+	int scale = 100000;
 
 	if (len < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
 		return 0;
@@ -114,8 +114,8 @@ event_parse_time_us(const char *s, size_t len)
 static const char *
 s_marker_str(const char *data, size_t len, const char *name, size_t *vlen)
 {
-	char		pat[40];
-	size_t		plen = (size_t) snprintf(pat, sizeof(pat), "\"%s\":\"", name);
+	char pat[40];
+	size_t plen = (size_t) snprintf(pat, sizeof(pat), "\"%s\":\"", name);
 	const char *p = memmem(data, len, pat, plen);
 	const char *end;
 
@@ -134,7 +134,7 @@ s_parse_marker(const char *data, size_t len, plugin_msg *m, char *err, size_t er
 {
 	const char *kind = data + strlen(MARKER_PREFIX);
 	const char *v;
-	size_t		vlen;
+	size_t vlen;
 
 	if (len > strlen(MARKER_PREFIX) + 7 && strncmp(kind, "begin\"", 6) == 0)
 		m->kind = PM_BEGIN;
@@ -171,10 +171,9 @@ static int
 s_parse_event_json(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen)
 {
 	json_tokener *tok = json_tokener_new();
-	json_object *o,
-			   *v;
+	json_object *o, *v;
 	const char *key;
-	int			rc = -1;
+	int rc = -1;
 
 	if (tok == NULL)
 	{
@@ -201,7 +200,7 @@ s_parse_event_json(const char *data, size_t len, plugin_msg *m, char *err, size_
 	key = json_object_get_string(v);
 	m->key_len = strlen(key);
 	if (m->key_len >= sizeof(m->keybuf))
-		m->key_len = sizeof(m->keybuf) - 1;	/* too long for Kinesis anyway: dead letter */
+		m->key_len = sizeof(m->keybuf) - 1; /* too long for Kinesis anyway: dead letter */
 	memcpy(m->keybuf, key, m->key_len);
 	m->keybuf[m->key_len] = '\0';
 	m->key = m->keybuf;

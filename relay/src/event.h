@@ -23,23 +23,23 @@ typedef enum plugin_msg_kind
 typedef struct plugin_msg
 {
 	plugin_msg_kind kind;
-	const char *key;			/* PM_EVENT: aggregate_id (not NUL-terminated) */
-	size_t		key_len;
-	uint64_t	lsn;			/* markers: commit LSN */
-	uint64_t	end_lsn;		/* commit marker: end of the commit record (0 if absent) */
-	int64_t		commit_time_us; /* markers: Unix time in microseconds (0 if absent) */
-	int64_t		events;			/* commit marker: number of events (-1 if absent) */
-	char		keybuf[260];	/* key storage when the slow path had to unescape it */
+	const char *key; /* PM_EVENT: aggregate_id (not NUL-terminated) */
+	size_t key_len;
+	uint64_t lsn;			/* markers: commit LSN */
+	uint64_t end_lsn;		/* commit marker: end of the commit record (0 if absent) */
+	int64_t commit_time_us; /* markers: Unix time in microseconds (0 if absent) */
+	int64_t events;			/* commit marker: number of events (-1 if absent) */
+	char keybuf[260];		/* key storage when the slow path had to unescape it */
 } plugin_msg;
 
 /* Classify and parse one message.  0 or -1 (not a plugin message; err says why). */
-int			event_parse(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen);
+int event_parse(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen);
 
 /* "16/B374D848" <-> 64-bit LSN.  lsn_parse returns 0 or -1. */
-int			lsn_parse(const char *s, size_t len, uint64_t *out);
-void		lsn_format(uint64_t lsn, char out[32]);
+int lsn_parse(const char *s, size_t len, uint64_t *out);
+void lsn_format(uint64_t lsn, char out[32]);
 
 /* ISO 8601 UTC ("2026-11-23T09:14:03.124001Z") to Unix microseconds; 0 if invalid. */
-int64_t		event_parse_time_us(const char *s, size_t len);
+int64_t event_parse_time_us(const char *s, size_t len);
 
 #endif

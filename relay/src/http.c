@@ -14,13 +14,13 @@
 
 struct http_client
 {
-	CURL	   *curl;
+	CURL *curl;
 	http_options opt;
-	char	   *ca_bundle;
-	char		errbuf[CURL_ERROR_SIZE];
+	char *ca_bundle;
+	char errbuf[CURL_ERROR_SIZE];
 };
 
-static int	curl_ready = 0;
+static int curl_ready = 0;
 
 http_client *
 http_client_new(const http_options *opt, char *err, size_t errlen)
@@ -64,12 +64,12 @@ static size_t
 s_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	http_response *r = userdata;
-	size_t		n = size * nmemb;
+	size_t n = size * nmemb;
 
 	if (r->body_len + n + 1 > r->body_cap)
 	{
-		size_t		cap = r->body_cap ? r->body_cap : 4096;
-		char	   *p;
+		size_t cap = r->body_cap ? r->body_cap : 4096;
+		char *p;
 
 		while (cap < r->body_len + n + 1)
 			cap *= 2;
@@ -105,7 +105,7 @@ static size_t
 s_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	http_response *r = userdata;
-	size_t		n = size * nmemb;
+	size_t n = size * nmemb;
 
 	if (n > 17 && strncasecmp(ptr, "x-amzn-requestid:", 17) == 0)
 		s_copy_header_value(r->request_id, sizeof(r->request_id), ptr + 17, n - 17);
@@ -119,10 +119,10 @@ s_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 int
 http_do(http_client *c, const http_request *req, http_response *resp, char *err, size_t errlen)
 {
-	CURL	   *h = c->curl;
+	CURL *h = c->curl;
 	struct curl_slist *hdrs = NULL;
-	CURLcode	rc;
-	size_t		i;
+	CURLcode rc;
+	size_t i;
 
 	resp->status = 0;
 	resp->body_len = 0;
@@ -131,7 +131,7 @@ http_do(http_client *c, const http_request *req, http_response *resp, char *err,
 	if (resp->body)
 		resp->body[0] = '\0';
 
-	curl_easy_reset(h);			/* keeps the connection cache */
+	curl_easy_reset(h); /* keeps the connection cache */
 	for (i = 0; i < req->n_headers; i++)
 	{
 		struct curl_slist *n = curl_slist_append(hdrs, req->headers[i]);
@@ -182,7 +182,8 @@ http_do(http_client *c, const http_request *req, http_response *resp, char *err,
 	curl_slist_free_all(hdrs);
 	if (rc != CURLE_OK)
 	{
-		snprintf(err, errlen, "%s: %s", req->url, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+		snprintf(err, errlen, "%s: %s", req->url,
+				 c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
 		return -1;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -202,9 +203,8 @@ int
 http_url_parse(const char *url, http_url *out, char *err, size_t errlen)
 {
 	const char *p = strstr(url, "://");
-	const char *host,
-			   *slash;
-	size_t		hlen;
+	const char *host, *slash;
+	size_t hlen;
 
 	memset(out, 0, sizeof(*out));
 	if (p == NULL || (size_t) (p - url) >= sizeof(out->scheme))
@@ -229,8 +229,8 @@ http_url_parse(const char *url, http_url *out, char *err, size_t errlen)
 	memcpy(out->host, host, hlen);
 	memcpy(out->hostname, host, hlen);
 	{
-		char	   *colon = strrchr(out->hostname, ':');
-		char	   *bracket = strrchr(out->hostname, ']');
+		char *colon = strrchr(out->hostname, ':');
+		char *bracket = strrchr(out->hostname, ']');
 
 		if (colon && (bracket == NULL || colon > bracket))
 		{
@@ -249,5 +249,5 @@ bool
 http_url_is_loopback(const http_url *u)
 {
 	return strcmp(u->hostname, "localhost") == 0 || strncmp(u->hostname, "127.", 4) == 0 ||
-		strcmp(u->hostname, "[::1]") == 0;
+		   strcmp(u->hostname, "[::1]") == 0;
 }

@@ -19,54 +19,53 @@ typedef struct http_client http_client;
 
 typedef struct http_options
 {
-	const char *ca_bundle;		/* NULL: system default */
-	long		connect_timeout_ms; /* 0: 5000 */
-	const char *user_agent;		/* NULL: "eventrelay" */
+	const char *ca_bundle;	 /* NULL: system default */
+	long connect_timeout_ms; /* 0: 5000 */
+	const char *user_agent;	 /* NULL: "eventrelay" */
 } http_options;
 
 typedef struct http_request
 {
-	const char *method;			/* "GET", "PUT", "POST", ... */
+	const char *method; /* "GET", "PUT", "POST", ... */
 	const char *url;
 	const char *const *headers; /* "Name: value" lines */
-	size_t		n_headers;
+	size_t n_headers;
 	const void *body;
-	size_t		body_len;
-	long		timeout_ms;		/* whole request; 0: 30000 */
+	size_t body_len;
+	long timeout_ms; /* whole request; 0: 30000 */
 } http_request;
 
 typedef struct http_response
 {
-	long		status;			/* 0 if no response arrived */
-	char	   *body;			/* NUL-terminated */
-	size_t		body_len;
-	size_t		body_cap;
-	char		request_id[128];	/* x-amzn-RequestId / x-amz-request-id, if any */
-	char		etag[128];		/* ETag, if any (S3) */
+	long status; /* 0 if no response arrived */
+	char *body;	 /* NUL-terminated */
+	size_t body_len;
+	size_t body_cap;
+	char request_id[128]; /* x-amzn-RequestId / x-amz-request-id, if any */
+	char etag[128];		  /* ETag, if any (S3) */
 } http_response;
 
 typedef struct http_url
 {
-	char		scheme[8];		/* "http" / "https" */
-	char		host[256];		/* host[:port] as sent in the Host header */
-	char		hostname[256];	/* without port */
-	int			port;			/* explicit port or 0 */
-	char		path[1024];		/* "/..." (decoded form as given) */
+	char scheme[8];		/* "http" / "https" */
+	char host[256];		/* host[:port] as sent in the Host header */
+	char hostname[256]; /* without port */
+	int port;			/* explicit port or 0 */
+	char path[1024];	/* "/..." (decoded form as given) */
 } http_url;
 
 http_client *http_client_new(const http_options *opt, char *err, size_t errlen);
-void		http_client_free(http_client *c);
+void http_client_free(http_client *c);
 
 /*
  * Send one request and read the whole response into resp (reused across
  * calls).  Returns 0 when a response arrived (any status), -1 on a transport
  * error (connect, timeout, TLS), with the reason in err.
  */
-int			http_do(http_client *c, const http_request *req, http_response *resp, char *err,
-					size_t errlen);
-void		http_response_free(http_response *resp);
+int http_do(http_client *c, const http_request *req, http_response *resp, char *err, size_t errlen);
+void http_response_free(http_response *resp);
 
-int			http_url_parse(const char *url, http_url *out, char *err, size_t errlen);
-bool		http_url_is_loopback(const http_url *u);
+int http_url_parse(const char *url, http_url *out, char *err, size_t errlen);
+bool http_url_is_loopback(const http_url *u);
 
 #endif

@@ -20,14 +20,14 @@
 
 struct kinesis_client
 {
-	char	   *stream;
-	char	   *region;
-	char	   *url;
-	http_url	u;
-	long		timeout_ms;
+	char *stream;
+	char *region;
+	char *url;
+	http_url u;
+	long timeout_ms;
 	http_client *http;
 	credentials_provider *creds;
-	buf			body;
+	buf body;
 	http_response resp;
 };
 
@@ -36,7 +36,7 @@ kinesis_client_new(const kinesis_options *opt, char *err, size_t errlen)
 {
 	kinesis_client *k = calloc(1, sizeof(*k));
 	http_options ho = {opt->ca_bundle, 5000, NULL};
-	char		url[512];
+	char url[512];
 
 	if (k == NULL)
 	{
@@ -89,8 +89,8 @@ static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 static int
 s_base64(buf *b, const unsigned char *in, size_t len)
 {
-	size_t		i;
-	char	   *o;
+	size_t i;
+	char *o;
 
 	if (buf_reserve(b, (len + 2) / 3 * 4) < 0)
 		return -1;
@@ -125,8 +125,8 @@ s_base64(buf *b, const unsigned char *in, size_t len)
 static int
 s_build_body(kinesis_client *k, const kinesis_entry *e, int n)
 {
-	buf		   *b = &k->body;
-	int			i;
+	buf *b = &k->body;
+	int i;
 
 	buf_reset(b);
 	buf_puts(b, "{\"StreamName\":");
@@ -157,8 +157,7 @@ s_classify_error(long status, const char *body, char *err, size_t errlen)
 {
 	json_object *o = body && *body ? json_tokener_parse(body) : NULL;
 	json_object *v;
-	const char *type = "",
-			   *msg = "";
+	const char *type = "", *msg = "";
 	kinesis_status ks;
 
 	if (o && json_object_object_get_ex(o, "__type", &v))
@@ -194,8 +193,8 @@ s_classify_error(long status, const char *body, char *err, size_t errlen)
 		ks = KS_FATAL;
 	else
 		ks = KS_RETRY;
-	snprintf(err, errlen, "PutRecords: HTTP %ld %s%s%.200s", status, *type ? type : "(no error type)",
-			 *msg ? ": " : "", msg);
+	snprintf(err, errlen, "PutRecords: HTTP %ld %s%s%.200s", status,
+			 *type ? type : "(no error type)", *msg ? ": " : "", msg);
 	if (o)
 		json_object_put(o);
 	return ks;
@@ -206,25 +205,18 @@ kinesis_put_records(kinesis_client *k, const kinesis_entry *entries, int n,
 					kinesis_record_status *status, int *failed, char *err, size_t errlen)
 {
 	const aws_credentials *c;
-	char		hash[65],
-				host_h[300],
-				date_h[64],
-				*auth_h = NULL,
-				*tok_h = NULL;
-	sigv4_header sh[3] = {{"Host", k->u.host},
-						  {"Content-Type", KINESIS_CTYPE},
-						  {"X-Amz-Target", KINESIS_TARGET}};
+	char hash[65], host_h[300], date_h[64], *auth_h = NULL, *tok_h = NULL;
+	sigv4_header sh[3] = {
+		{"Host", k->u.host}, {"Content-Type", KINESIS_CTYPE}, {"X-Amz-Target", KINESIS_TARGET}};
 	sigv4_request sr = {"POST", k->u.path, NULL, sh, 3, hash};
 	sigv4_params sp;
 	sigv4_result res;
 	const char *hdrs[7];
-	size_t		nh = 0;
+	size_t nh = 0;
 	http_request req;
-	json_object *o = NULL,
-			   *recs,
-			   *v;
+	json_object *o = NULL, *recs, *v;
 	kinesis_status ks = KS_RETRY;
-	int			i;
+	int i;
 
 	*failed = 0;
 	if (s_build_body(k, entries, n) < 0)
@@ -296,7 +288,8 @@ kinesis_put_records(kinesis_client *k, const kinesis_entry *entries, int n,
 		json_object *r = json_object_array_get_idx(recs, (size_t) i);
 
 		status[i] = KR_OK;
-		if (json_object_object_get_ex(r, "ErrorCode", &v) && !json_object_is_type(v, json_type_null))
+		if (json_object_object_get_ex(r, "ErrorCode", &v) &&
+			!json_object_is_type(v, json_type_null))
 		{
 			const char *code = json_object_get_string(v);
 
@@ -311,7 +304,9 @@ kinesis_put_records(kinesis_client *k, const kinesis_entry *entries, int n,
 
 				snprintf(err, errlen, "PutRecords: record %d: %s%s%.200s", i, code,
 						 json_object_object_get_ex(r, "ErrorMessage", &m) ? ": " : "",
-						 json_object_object_get_ex(r, "ErrorMessage", &m) ? json_object_get_string(m) : "");
+						 json_object_object_get_ex(r, "ErrorMessage", &m)
+							 ? json_object_get_string(m)
+							 : "");
 			}
 		}
 	}

@@ -17,41 +17,41 @@ typedef struct kinesis_client kinesis_client;
 
 typedef struct kinesis_options
 {
-	const char *stream;			/* stream name */
+	const char *stream; /* stream name */
 	const char *region;
-	const char *endpoint;		/* NULL: https://kinesis.<region>.amazonaws.com */
-	const char *ca_bundle;		/* NULL: system store */
-	long		timeout_ms;		/* per request */
+	const char *endpoint;  /* NULL: https://kinesis.<region>.amazonaws.com */
+	const char *ca_bundle; /* NULL: system store */
+	long timeout_ms;	   /* per request */
 } kinesis_options;
 
 typedef struct kinesis_entry
 {
 	const char *data;
-	size_t		len;
+	size_t len;
 	const char *key;
-	size_t		key_len;
+	size_t key_len;
 } kinesis_entry;
 
 /* Outcome of a whole request. */
 typedef enum kinesis_status
 {
-	KS_OK = 0,					/* response parsed: see per-record codes */
-	KS_RETRY,					/* network error, 5xx, throttling: send again later */
-	KS_INVALID,					/* the request was rejected as invalid (a bad record) */
-	KS_EXPIRED,					/* credentials expired: refresh and retry */
-	KS_FATAL					/* configuration: unknown stream, access denied, bad signature */
+	KS_OK = 0,	/* response parsed: see per-record codes */
+	KS_RETRY,	/* network error, 5xx, throttling: send again later */
+	KS_INVALID, /* the request was rejected as invalid (a bad record) */
+	KS_EXPIRED, /* credentials expired: refresh and retry */
+	KS_FATAL	/* configuration: unknown stream, access denied, bad signature */
 } kinesis_status;
 
 /* Per record, after KS_OK. */
 typedef enum kinesis_record_status
 {
 	KR_OK = 0,
-	KR_RETRY,					/* ProvisionedThroughputExceeded, InternalFailure, KMS throttling */
-	KR_FATAL					/* KMS configuration errors */
+	KR_RETRY, /* ProvisionedThroughputExceeded, InternalFailure, KMS throttling */
+	KR_FATAL  /* KMS configuration errors */
 } kinesis_record_status;
 
 kinesis_client *kinesis_client_new(const kinesis_options *opt, char *err, size_t errlen);
-void		kinesis_client_free(kinesis_client *k);
+void kinesis_client_free(kinesis_client *k);
 
 /*
  * Send one PutRecords.  Returns the request outcome; for KS_OK, status[i] is

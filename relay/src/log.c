@@ -47,8 +47,8 @@ static void
 log_begin(buf *b, log_level level)
 {
 	struct timespec ts;
-	struct tm	tm;
-	char		when[40];
+	struct tm tm;
+	char when[40];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
@@ -60,7 +60,7 @@ log_begin(buf *b, log_level level)
 static void
 log_end(buf *b)
 {
-	ssize_t		rc;
+	ssize_t rc;
 
 	buf_puts(b, "}\n");
 	if (b->data)
@@ -72,9 +72,9 @@ log_end(buf *b)
 void
 log_msg(log_level level, const char *fmt, ...)
 {
-	buf			b = BUF_INIT;
-	char		msg[2048];
-	va_list		ap;
+	buf b = BUF_INIT;
+	char msg[2048];
+	va_list ap;
 
 	if (level < cur_level)
 		return;
@@ -89,8 +89,8 @@ log_msg(log_level level, const char *fmt, ...)
 void
 log_kv(log_level level, const char *msg, ...)
 {
-	buf			b = BUF_INIT;
-	va_list		ap;
+	buf b = BUF_INIT;
+	va_list ap;
 	const char *k;
 
 	if (level < cur_level)

@@ -17,14 +17,14 @@ typedef enum log_level
 	LOG_ERROR
 } log_level;
 
-void		log_set_level(log_level level);
-log_level	log_get_level(void);
+void log_set_level(log_level level);
+log_level log_get_level(void);
 /* Parse "debug", "info", "warn"/"warning", "error"; -1 if unknown. */
-int			log_parse_level(const char *s);
+int log_parse_level(const char *s);
 
-void		log_msg(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_msg(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* log_kv(LOG_INFO, "message", "key1", "value1", ..., NULL) */
-void		log_kv(log_level level, const char *msg, ...) __attribute__((sentinel));
+void log_kv(log_level level, const char *msg, ...) __attribute__((sentinel));
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)

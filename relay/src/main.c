@@ -42,8 +42,8 @@ static int
 run_main(int argc, char **argv)
 {
 	relay_config cfg;
-	char		err[512];
-	int			rc;
+	char err[512];
+	int rc;
 
 	rc = config_parse(&cfg, argc, argv, err, sizeof(err));
 	if (rc == 1)

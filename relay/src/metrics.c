@@ -21,18 +21,18 @@
 
 relay_metrics metrics;
 
-static int	listen_fd = -1;
+static int listen_fd = -1;
 
 metrics_sink_counters *
 metrics_sink(const char *name)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < metrics.n_sinks; i++)
 		if (strcmp(metrics.sinks[i].name, name) == 0)
 			return &metrics.sinks[i];
 	if (metrics.n_sinks == METRICS_MAX_SINKS)
-		i = METRICS_MAX_SINKS - 1;	/* share the last slot rather than fail */
+		i = METRICS_MAX_SINKS - 1; /* share the last slot rather than fail */
 	else
 		i = metrics.n_sinks++;
 	snprintf(metrics.sinks[i].name, sizeof(metrics.sinks[i].name), "%s", name);
@@ -48,9 +48,9 @@ s_metric(buf *b, const char *name, const char *type, const char *help)
 char *
 metrics_render(size_t *len)
 {
-	buf			b = BUF_INIT;
-	int64_t		lag = (int64_t) (metrics.received_lsn - metrics.acked_lsn);
-	int			i;
+	buf b = BUF_INIT;
+	int64_t lag = (int64_t) (metrics.received_lsn - metrics.acked_lsn);
+	int i;
 
 	s_metric(&b, "eventrelay_events_received_total", "counter", "Events decoded from the source.");
 	buf_printf(&b, "eventrelay_events_received_total %llu\n",
@@ -63,12 +63,14 @@ metrics_render(size_t *len)
 			   (unsigned long long) metrics.transactions);
 	s_metric(&b, "eventrelay_reconnects_total", "counter", "Reconnections to the source.");
 	buf_printf(&b, "eventrelay_reconnects_total %llu\n", (unsigned long long) metrics.reconnects);
-	s_metric(&b, "eventrelay_acked_lsn", "gauge",
-			 "Flush LSN confirmed to PostgreSQL (every sink acknowledged up to here), as a number.");
+	s_metric(
+		&b, "eventrelay_acked_lsn", "gauge",
+		"Flush LSN confirmed to PostgreSQL (every sink acknowledged up to here), as a number.");
 	buf_printf(&b, "eventrelay_acked_lsn %llu\n", (unsigned long long) metrics.acked_lsn);
 	s_metric(&b, "eventrelay_server_lsn", "gauge", "Latest WAL position the server reported.");
 	buf_printf(&b, "eventrelay_server_lsn %llu\n", (unsigned long long) metrics.received_lsn);
-	s_metric(&b, "eventrelay_lag_bytes", "gauge", "Server WAL position minus the acknowledged LSN.");
+	s_metric(&b, "eventrelay_lag_bytes", "gauge",
+			 "Server WAL position minus the acknowledged LSN.");
 	buf_printf(&b, "eventrelay_lag_bytes %lld\n", (long long) (lag > 0 ? lag : 0));
 	s_metric(&b, "eventrelay_lag_seconds", "gauge",
 			 "Age of the oldest transaction not yet acknowledged by every sink.");
@@ -112,7 +114,7 @@ int
 metrics_serve_open(const char *address, int port, char *err, size_t errlen)
 {
 	struct sockaddr_in a;
-	int			one = 1;
+	int one = 1;
 
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
@@ -149,17 +151,16 @@ metrics_serve_fd(void)
 void
 metrics_serve_handle(void)
 {
-	int			c;
+	int c;
 
 	while ((c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
 	{
-		char		req[2048];
+		char req[2048];
 		struct pollfd pfd = {c, POLLIN, 0};
-		char	   *body;
-		size_t		len = 0,
-					off = 0;
-		char		head[256];
-		ssize_t		n;
+		char *body;
+		size_t len = 0, off = 0;
+		char head[256];
+		ssize_t n;
 
 		/* a scraper sends its request at once; do not wait long for it */
 		if (poll(&pfd, 1, 200) > 0)

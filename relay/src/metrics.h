@@ -16,27 +16,27 @@
 
 typedef struct metrics_sink_counters
 {
-	char		name[32];
-	uint64_t	records;		/* delivered */
-	uint64_t	bytes;			/* delivered (record data) */
-	uint64_t	requests;		/* requests sent (batches) */
-	uint64_t	retries;		/* records sent again after a failure */
-	uint64_t	errors;			/* failed requests (transport, throttled, 5xx) */
-	uint64_t	dead_letters;	/* records set aside */
-	double		request_seconds;	/* total time in requests */
+	char name[32];
+	uint64_t records;		/* delivered */
+	uint64_t bytes;			/* delivered (record data) */
+	uint64_t requests;		/* requests sent (batches) */
+	uint64_t retries;		/* records sent again after a failure */
+	uint64_t errors;		/* failed requests (transport, throttled, 5xx) */
+	uint64_t dead_letters;	/* records set aside */
+	double request_seconds; /* total time in requests */
 } metrics_sink_counters;
 
 typedef struct relay_metrics
 {
-	uint64_t	events_received;
-	uint64_t	bytes_received;
-	uint64_t	transactions;
-	uint64_t	reconnects;
-	uint64_t	acked_lsn;		/* flush LSN confirmed to PostgreSQL */
-	uint64_t	received_lsn;	/* latest WAL position the server reported */
-	double		lag_seconds;	/* age of the oldest unacknowledged transaction */
+	uint64_t events_received;
+	uint64_t bytes_received;
+	uint64_t transactions;
+	uint64_t reconnects;
+	uint64_t acked_lsn;	   /* flush LSN confirmed to PostgreSQL */
+	uint64_t received_lsn; /* latest WAL position the server reported */
+	double lag_seconds;	   /* age of the oldest unacknowledged transaction */
 	metrics_sink_counters sinks[METRICS_MAX_SINKS];
-	int			n_sinks;
+	int n_sinks;
 } relay_metrics;
 
 extern relay_metrics metrics;
@@ -44,12 +44,12 @@ extern relay_metrics metrics;
 metrics_sink_counters *metrics_sink(const char *name);
 
 /* Render everything in the Prometheus text exposition format. */
-char	   *metrics_render(size_t *len);
+char *metrics_render(size_t *len);
 
 /* Listener: open (0 = ok), fd to poll, handle readiness, close. */
-int			metrics_serve_open(const char *address, int port, char *err, size_t errlen);
-int			metrics_serve_fd(void);
-void		metrics_serve_handle(void);
-void		metrics_serve_close(void);
+int metrics_serve_open(const char *address, int port, char *err, size_t errlen);
+int metrics_serve_fd(void);
+void metrics_serve_handle(void);
+void metrics_serve_close(void);
 
 #endif

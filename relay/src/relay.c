@@ -39,55 +39,54 @@
 
 volatile sig_atomic_t relay_stop_requested = 0;
 
-#define READ_BUDGET 2000		/* messages per turn before sinks get polled */
-#define LAG_RING	4096
-#define FEEDBACK_MIN_MS 1000	/* least interval between confirmations */
+#define READ_BUDGET		2000 /* messages per turn before sinks get polled */
+#define LAG_RING		4096
+#define FEEDBACK_MIN_MS 1000 /* least interval between confirmations */
 
 typedef struct lag_entry
 {
-	uint64_t	end_lsn;
-	int64_t		commit_us;
+	uint64_t end_lsn;
+	int64_t commit_us;
 } lag_entry;
 
 typedef struct relay_state
 {
 	const relay_config *cfg;
-	pg_source  *src;
-	sink_set	sinks;
+	pg_source *src;
+	sink_set sinks;
 	deadletter *dl;
 
 	/* transaction being received */
-	bool		in_txn;
-	bool		skip_txn;		/* already handed to the sinks before a reconnect */
-	uint64_t	txn_lsn;		/* commit LSN (begin marker) */
-	uint32_t	txn_seq;		/* events of it seen in this stream */
-	uint32_t	txn_skip_events;	/* events of it already put before a reconnect */
-	int64_t		txn_commit_us;
+	bool in_txn;
+	bool skip_txn;			  /* already handed to the sinks before a reconnect */
+	uint64_t txn_lsn;		  /* commit LSN (begin marker) */
+	uint32_t txn_seq;		  /* events of it seen in this stream */
+	uint32_t txn_skip_events; /* events of it already put before a reconnect */
+	int64_t txn_commit_us;
 
 	/* what the sinks have */
-	uint64_t	open_lsn;		/* commit LSN of a transaction put but not committed */
-	uint32_t	open_put;		/* its events put so far */
-	uint64_t	last_commit_lsn;	/* commit LSN of the last transaction committed to sinks */
-	uint64_t	last_end_lsn;	/* its end LSN */
+	uint64_t open_lsn;		  /* commit LSN of a transaction put but not committed */
+	uint32_t open_put;		  /* its events put so far */
+	uint64_t last_commit_lsn; /* commit LSN of the last transaction committed to sinks */
+	uint64_t last_end_lsn;	  /* its end LSN */
 
 	/* feedback */
-	uint64_t	server_wal_end; /* latest WAL end from the server */
-	uint64_t	keepalive_end;	/* WAL end of the last keepalive */
-	uint64_t	confirmed;		/* flush LSN last sent */
-	uint64_t	slot_lsn;		/* slot position at connect: never send less */
-	int64_t		next_feedback;
-	int64_t		last_feedback;
-	bool		reply_now;
+	uint64_t server_wal_end; /* latest WAL end from the server */
+	uint64_t keepalive_end;	 /* WAL end of the last keepalive */
+	uint64_t confirmed;		 /* flush LSN last sent */
+	uint64_t slot_lsn;		 /* slot position at connect: never send less */
+	int64_t next_feedback;
+	int64_t last_feedback;
+	bool reply_now;
 
-	uint64_t	end_lsn;		/* --end-lsn, 0 if none */
+	uint64_t end_lsn; /* --end-lsn, 0 if none */
 
 	/* reconnect */
-	int64_t		reconnect_at;
-	int			reconnect_delay;
+	int64_t reconnect_at;
+	int reconnect_delay;
 
-	lag_entry	lag[LAG_RING];
-	size_t		lag_head,
-				lag_count;
+	lag_entry lag[LAG_RING];
+	size_t lag_head, lag_count;
 } relay_state;
 
 static int64_t
@@ -134,11 +133,10 @@ s_lag_update(relay_state *st, uint64_t acked)
 static uint64_t
 s_flush_lsn(relay_state *st)
 {
-	uint64_t	acked = sink_set_acked(&st->sinks);
-	uint64_t	flush = acked;
+	uint64_t acked = sink_set_acked(&st->sinks);
+	uint64_t flush = acked;
 
-	if (!st->in_txn && st->open_lsn == 0 && acked >= st->last_end_lsn &&
-		st->keepalive_end > flush)
+	if (!st->in_txn && st->open_lsn == 0 && acked >= st->last_end_lsn && st->keepalive_end > flush)
 		flush = st->keepalive_end;
 	if (flush < st->slot_lsn)
 		flush = st->slot_lsn;
@@ -148,8 +146,8 @@ s_flush_lsn(relay_state *st)
 static int
 s_send_feedback(relay_state *st, int64_t now)
 {
-	char		err[512];
-	uint64_t	flush = s_flush_lsn(st);
+	char err[512];
+	uint64_t flush = s_flush_lsn(st);
 
 	if (flush < st->confirmed)
 		flush = st->confirmed;
@@ -161,7 +159,7 @@ s_send_feedback(relay_state *st, int64_t now)
 	}
 	if (flush > st->confirmed && log_get_level() <= LOG_DEBUG)
 	{
-		char		l[32];
+		char l[32];
 
 		lsn_format(flush, l);
 		log_kv(LOG_DEBUG, "confirmed", "flush_lsn", l, NULL);
@@ -178,7 +176,7 @@ s_send_feedback(relay_state *st, int64_t now)
 static int
 s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, size_t errlen)
 {
-	plugin_msg	pm;
+	plugin_msg pm;
 
 	if (event_parse(m->data, m->len, &pm, err, errlen) < 0)
 	{
@@ -225,7 +223,7 @@ s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, s
 		}
 		case PM_COMMIT:
 		{
-			uint64_t	end = pm.end_lsn ? pm.end_lsn : m->data_start;
+			uint64_t end = pm.end_lsn ? pm.end_lsn : m->data_start;
 
 			if (!st->in_txn)
 			{
@@ -259,10 +257,9 @@ s_exit_for(pg_fail f)
 static int
 s_connect(relay_state *st, int *exit_code)
 {
-	char		err[1024],
-				l[32];
-	pg_fail		f;
-	uint64_t	slot_lsn = 0;
+	char err[1024], l[32];
+	pg_fail f;
+	uint64_t slot_lsn = 0;
 
 	if (source_pg_start(st->src, st->confirmed, &slot_lsn, &f, err, sizeof(err)) < 0)
 	{
@@ -305,14 +302,14 @@ s_lost(relay_state *st, const char *err)
 static int
 s_open_sinks(relay_state *st, char *err, size_t errlen)
 {
-	int			i;
+	int i;
 
 	st->dl = deadletter_open(st->cfg->dead_letter, st->cfg, err, errlen);
 	if (st->dl == NULL)
 		return -1;
 	for (i = 0; i < st->cfg->n_sinks; i++)
 	{
-		sink	   *s = sink_open(st->cfg->sinks[i], st->cfg, st->dl, err, errlen);
+		sink *s = sink_open(st->cfg->sinks[i], st->cfg, st->dl, err, errlen);
 
 		if (s == NULL)
 			return -1;
@@ -324,10 +321,9 @@ s_open_sinks(relay_state *st, char *err, size_t errlen)
 static int
 s_shutdown(relay_state *st, int rc)
 {
-	char		err[512],
-				l[32];
-	int64_t		deadline = relay_now_ms() + st->cfg->shutdown_timeout_ms;
-	int			drained;
+	char err[512], l[32];
+	int64_t deadline = relay_now_ms() + st->cfg->shutdown_timeout_ms;
+	int drained;
 
 	log_kv(LOG_INFO, "stopping: delivering what is in flight", NULL);
 	drained = sink_set_drain(&st->sinks, deadline, err, sizeof(err));
@@ -348,9 +344,9 @@ int
 relay_run(const relay_config *cfg)
 {
 	relay_state *st = calloc(1, sizeof(*st));
-	char		err[1024];
-	int			rc = 0;
-	bool		fatal_config = false;
+	char err[1024];
+	int rc = 0;
+	bool fatal_config = false;
 
 	if (st == NULL)
 		return 1;
@@ -376,29 +372,29 @@ relay_run(const relay_config *cfg)
 
 	while (!relay_stop_requested)
 	{
-		int64_t		now = relay_now_ms();
-		bool		idle = true;
-		int			budget = READ_BUDGET;
+		int64_t now = relay_now_ms();
+		bool idle = true;
+		int budget = READ_BUDGET;
 		struct pollfd pfd[2];
-		int			nfd = 0,
-					timeout;
-		int64_t		due;
+		int nfd = 0, timeout;
+		int64_t due;
+		bool backpressure;
 
 		if (!source_pg_connected(st->src) && now >= st->reconnect_at)
 		{
-			int			r = s_connect(st, &rc);
+			int r = s_connect(st, &rc);
 
 			if (r < 0)
 				break;
 		}
 
 		/* read while there is data and the sinks are not too far behind */
-		while (source_pg_connected(st->src) && budget-- > 0 &&
-			   sink_set_pending_bytes(&st->sinks) < cfg->max_buffer_bytes)
+		backpressure = sink_set_pending_bytes(&st->sinks) >= cfg->max_buffer_bytes;
+		while (source_pg_connected(st->src) && !backpressure && budget-- > 0)
 		{
-			pg_msg		m;
-			pg_fail		f;
-			int			r = source_pg_read(st->src, &m, &f, err, sizeof(err));
+			pg_msg m;
+			pg_fail f;
+			int r = source_pg_read(st->src, &m, &f, err, sizeof(err));
 
 			if (r == 0)
 				break;
@@ -422,7 +418,7 @@ relay_run(const relay_config *cfg)
 				st->keepalive_end = m.wal_end;
 				if (m.reply_requested)
 					st->reply_now = true;
-				break;			/* answer promptly */
+				break; /* answer promptly */
 			}
 			if (s_handle_data(st, &m, &fatal_config, err, sizeof(err)) < 0)
 			{
@@ -430,6 +426,8 @@ relay_run(const relay_config *cfg)
 				rc = fatal_config ? EXIT_CONFIG : 1;
 				goto stop;
 			}
+			if ((budget & 63) == 0)
+				backpressure = sink_set_pending_bytes(&st->sinks) >= cfg->max_buffer_bytes;
 		}
 		if (budget <= 0)
 			idle = false;
@@ -465,7 +463,8 @@ relay_run(const relay_config *cfg)
 		due = sink_set_next_due(&st->sinks);
 		if (source_pg_connected(st->src))
 		{
-			pfd[nfd].fd = source_pg_socket(st->src);
+			/* while the sinks catch up, the socket is left alone (it stays readable) */
+			pfd[nfd].fd = backpressure ? -1 : source_pg_socket(st->src);
 			pfd[nfd].events = POLLIN;
 			nfd++;
 			if (st->next_feedback < due)
@@ -482,7 +481,9 @@ relay_run(const relay_config *cfg)
 			nfd++;
 		}
 		now = relay_now_ms();
-		timeout = due == INT64_MAX ? 1000 : due <= now ? 0 : (int) (due - now > 1000 ? 1000 : due - now);
+		timeout = due == INT64_MAX ? 1000
+				  : due <= now	   ? 0
+								   : (int) (due - now > 1000 ? 1000 : due - now);
 		if (poll(pfd, (nfds_t) nfd, timeout) > 0 && metrics_serve_fd() >= 0 &&
 			(pfd[nfd - 1].revents & POLLIN))
 			metrics_serve_handle();

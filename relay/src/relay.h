@@ -15,6 +15,6 @@
 extern volatile sig_atomic_t relay_stop_requested;
 
 /* Run until stopped or a fatal error; returns the process exit code. */
-int			relay_run(const relay_config *cfg);
+int relay_run(const relay_config *cfg);
 
 #endif

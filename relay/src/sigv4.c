@@ -20,8 +20,8 @@
 
 typedef struct s_kv
 {
-	char	   *k;
-	char	   *v;
+	char *k;
+	char *v;
 } s_kv;
 
 /* ---- hashing helpers ---------------------------------------------------- */
@@ -36,7 +36,7 @@ static void
 s_hex(const unsigned char *in, size_t len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < len; i++)
 	{
@@ -76,8 +76,8 @@ char *
 sigv4_uri_encode(const char *s, size_t len, bool keep_slash)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	buf			b = BUF_INIT;
-	size_t		i;
+	buf b = BUF_INIT;
+	size_t i;
 
 	if (buf_reserve(&b, len * 3) < 0)
 		return NULL;
@@ -89,7 +89,7 @@ sigv4_uri_encode(const char *s, size_t len, bool keep_slash)
 			buf_putc(&b, (char) c);
 		else
 		{
-			char		e[3] = {'%', hex[c >> 4], hex[c & 15]};
+			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
 
 			buf_append(&b, e, 3);
 		}
@@ -113,9 +113,8 @@ s_hexval(char c)
 static char *
 s_uri_decode(const char *s, size_t len, size_t *outlen)
 {
-	char	   *out = malloc(len + 1);
-	size_t		i,
-				n = 0;
+	char *out = malloc(len + 1);
+	size_t i, n = 0;
 
 	if (out == NULL)
 		return NULL;
@@ -140,9 +139,8 @@ s_uri_decode(const char *s, size_t len, size_t *outlen)
 static char *
 s_canonical_path(const char *path, bool normalize)
 {
-	char	   *norm,
-			   *res;
-	size_t		plen;
+	char *norm, *res;
+	size_t plen;
 
 	if (path == NULL || *path == '\0')
 		path = "/";
@@ -153,11 +151,10 @@ s_canonical_path(const char *path, bool normalize)
 	{
 		/* segment stack as offsets into a copy */
 		const char **segs = calloc(plen + 1, sizeof(char *));
-		size_t	   *lens = calloc(plen + 1, sizeof(size_t));
-		size_t		nseg = 0,
-					i = 0;
-		bool		trailing = plen > 1 && path[plen - 1] == '/';
-		buf			b = BUF_INIT;
+		size_t *lens = calloc(plen + 1, sizeof(size_t));
+		size_t nseg = 0, i = 0;
+		bool trailing = plen > 1 && path[plen - 1] == '/';
+		buf b = BUF_INIT;
 
 		if (segs == NULL || lens == NULL)
 		{
@@ -167,12 +164,12 @@ s_canonical_path(const char *path, bool normalize)
 		}
 		while (i < plen)
 		{
-			size_t		j = i;
+			size_t j = i;
 
 			while (j < plen && path[j] != '/')
 				j++;
 			if (j == i || (j - i == 1 && path[i] == '.'))
-				;				/* empty or "." */
+				; /* empty or "." */
 			else if (j - i == 2 && path[i] == '.' && path[i + 1] == '.')
 			{
 				if (nseg)
@@ -208,9 +205,8 @@ s_canonical_path(const char *path, bool normalize)
 static int
 s_kv_cmp(const void *a, const void *b)
 {
-	const s_kv *x = a,
-			   *y = b;
-	int			c = strcmp(x->k, y->k);
+	const s_kv *x = a, *y = b;
+	int c = strcmp(x->k, y->k);
 
 	return c ? c : strcmp(x->v, y->v);
 }
@@ -218,7 +214,7 @@ s_kv_cmp(const void *a, const void *b)
 static void
 s_kv_free(s_kv *kv, size_t n)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < n; i++)
 	{
@@ -232,10 +228,9 @@ s_kv_free(s_kv *kv, size_t n)
 static s_kv *
 s_query_params(const char *query, size_t extra, size_t *n_out)
 {
-	size_t		cap = extra + 1,
-				n = 0;
+	size_t cap = extra + 1, n = 0;
 	const char *p;
-	s_kv	   *kv;
+	s_kv *kv;
 
 	if (query)
 		for (p = query; *p; p++)
@@ -249,11 +244,11 @@ s_query_params(const char *query, size_t extra, size_t *n_out)
 	while (p && *p)
 	{
 		const char *amp = strchr(p, '&');
-		size_t		len = amp ? (size_t) (amp - p) : strlen(p);
+		size_t len = amp ? (size_t) (amp - p) : strlen(p);
 		const char *eq = memchr(p, '=', len);
-		size_t		klen = eq ? (size_t) (eq - p) : len;
-		size_t		dlen;
-		char	   *d;
+		size_t klen = eq ? (size_t) (eq - p) : len;
+		size_t dlen;
+		char *d;
 
 		if (len > 0)
 		{
@@ -292,8 +287,8 @@ s_kv_add(s_kv *kv, size_t *n, const char *k, const char *v)
 static char *
 s_query_string(s_kv *kv, size_t n)
 {
-	buf			b = BUF_INIT;
-	size_t		i;
+	buf b = BUF_INIT;
+	size_t i;
 
 	qsort(kv, n, sizeof(s_kv), s_kv_cmp);
 	for (i = 0; i < n; i++)
@@ -305,10 +300,9 @@ s_query_string(s_kv *kv, size_t n)
 static s_kv
 s_header_canon(const char *name, const char *value)
 {
-	s_kv		h;
-	size_t		i,
-				n = 0;
-	bool		space = false;
+	s_kv h;
+	size_t i, n = 0;
+	bool space = false;
 
 	h.k = strdup(name);
 	h.v = malloc(strlen(value) + 1);
@@ -323,7 +317,7 @@ s_header_canon(const char *name, const char *value)
 		h.k[i] = (char) tolower((unsigned char) h.k[i]);
 	for (i = 0; value[i]; i++)
 	{
-		char		c = value[i];
+		char c = value[i];
 
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
 			space = n > 0;
@@ -343,12 +337,11 @@ s_header_canon(const char *name, const char *value)
 static void
 s_header_sort(s_kv *h, size_t n)
 {
-	size_t		i,
-				j;
+	size_t i, j;
 
 	for (i = 1; i < n; i++)
 	{
-		s_kv		x = h[i];
+		s_kv x = h[i];
 
 		for (j = i; j > 0 && strcmp(h[j - 1].k, x.k) > 0; j--)
 			h[j] = h[j - 1];
@@ -359,7 +352,7 @@ s_header_sort(s_kv *h, size_t n)
 static bool
 s_has_header(const sigv4_request *req, const char *lname)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < req->n_headers; i++)
 		if (strcasecmp(req->headers[i].name, lname) == 0)
@@ -372,14 +365,12 @@ s_has_header(const sigv4_request *req, const char *lname)
  * (lower-case name, value) pairs the signer itself adds.
  */
 static int
-s_canonical_headers(const sigv4_request *req, const s_kv *extra, size_t n_extra,
-					char **headers_out, char **signed_out)
+s_canonical_headers(const sigv4_request *req, const s_kv *extra, size_t n_extra, char **headers_out,
+					char **signed_out)
 {
-	size_t		n = 0,
-				i;
-	s_kv	   *h = calloc(req->n_headers + n_extra + 1, sizeof(s_kv));
-	buf			hb = BUF_INIT,
-				sb = BUF_INIT;
+	size_t n = 0, i;
+	s_kv *h = calloc(req->n_headers + n_extra + 1, sizeof(s_kv));
+	buf hb = BUF_INIT, sb = BUF_INIT;
 
 	if (h == NULL)
 		return -1;
@@ -404,7 +395,7 @@ s_canonical_headers(const sigv4_request *req, const s_kv *extra, size_t n_extra,
 		{
 			/* repeated header: values joined with commas, in request order */
 			if (hb.len)
-				hb.len--;		/* drop the '\n' */
+				hb.len--; /* drop the '\n' */
 			buf_printf(&hb, ",%s\n", h[i].v);
 			continue;
 		}
@@ -429,8 +420,8 @@ static void
 s_sign(const sigv4_params *p, const char *scope_date, const char *sts, char sig[65])
 {
 	unsigned char k[32];
-	size_t		sklen = strlen(p->secret_key);
-	char	   *secret = malloc(sklen + 5);
+	size_t sklen = strlen(p->secret_key);
+	char *secret = malloc(sklen + 5);
 
 	if (secret == NULL)
 	{
@@ -453,11 +444,10 @@ static int
 s_prepare(const sigv4_params *p, sigv4_result *out, char *scope, size_t scopelen, char *err,
 		  size_t errlen)
 {
-	struct tm	tm;
+	struct tm tm;
 
 	memset(out, 0, sizeof(*out));
-	if (p->access_key == NULL || p->secret_key == NULL || p->region == NULL ||
-		p->service == NULL)
+	if (p->access_key == NULL || p->secret_key == NULL || p->region == NULL || p->service == NULL)
 	{
 		snprintf(err, errlen, "sigv4: credentials, region and service are required");
 		return -1;
@@ -472,9 +462,9 @@ static int
 s_finish(const sigv4_request *req, const sigv4_params *p, sigv4_result *out, const char *scope,
 		 const char *query, const char *headers, char *err, size_t errlen)
 {
-	buf			b = BUF_INIT;
-	char		hash[65];
-	char		date[9];
+	buf b = BUF_INIT;
+	char hash[65];
+	char date[9];
 
 	buf_printf(&b, "%s\n%s\n%s\n%s\n%s\n%s", req->method, out->canonical_path, query, headers,
 			   out->signed_headers, req->payload_hash ? req->payload_hash : "UNSIGNED-PAYLOAD");
@@ -503,15 +493,13 @@ int
 sigv4_sign(const sigv4_request *req, const sigv4_params *p, sigv4_result *out, char *err,
 		   size_t errlen)
 {
-	char		scope[256];
-	s_kv		extra[3];
-	size_t		n_extra = 0,
-				nq = 0;
-	s_kv	   *q = NULL;
-	char	   *query = NULL,
-			   *headers = NULL;
-	buf			b = BUF_INIT;
-	int			rc;
+	char scope[256];
+	s_kv extra[3];
+	size_t n_extra = 0, nq = 0;
+	s_kv *q = NULL;
+	char *query = NULL, *headers = NULL;
+	buf b = BUF_INIT;
+	int rc;
 
 	if (s_prepare(p, out, scope, sizeof(scope), err, errlen) < 0)
 		return -1;
@@ -563,16 +551,12 @@ int
 sigv4_presign(const sigv4_request *req, const sigv4_params *p, sigv4_result *out, char *err,
 			  size_t errlen)
 {
-	char		scope[256],
-				cred[512],
-				expires[32];
-	size_t		nq = 0;
-	s_kv	   *q = NULL;
-	char	   *query = NULL,
-			   *headers = NULL,
-			   *signed_headers = NULL;
-	buf			b = BUF_INIT;
-	int			rc;
+	char scope[256], cred[512], expires[32];
+	size_t nq = 0;
+	s_kv *q = NULL;
+	char *query = NULL, *headers = NULL, *signed_headers = NULL;
+	buf b = BUF_INIT;
+	int rc;
 
 	if (s_prepare(p, out, scope, sizeof(scope), err, errlen) < 0)
 		return -1;
@@ -610,7 +594,7 @@ sigv4_presign(const sigv4_request *req, const sigv4_params *p, sigv4_result *out
 	free(query);
 	if (p->session_token && p->omit_session_token)
 	{
-		char	   *tok = sigv4_uri_encode(p->session_token, strlen(p->session_token), false);
+		char *tok = sigv4_uri_encode(p->session_token, strlen(p->session_token), false);
 
 		if (tok)
 			buf_printf(&b, "&X-Amz-Security-Token=%s", tok);

@@ -18,12 +18,8 @@ extern const sink_type sink_type_s3;
  * Known sinks.  To add one: declare its sink_type above and list it here
  * (one line each).
  */
-static const sink_type *const registry[] = {
-	&sink_type_kinesis,
-	&sink_type_s3,
-	&sink_type_stdout,
-	NULL
-};
+static const sink_type *const registry[] = {&sink_type_kinesis, &sink_type_s3, &sink_type_stdout,
+											NULL};
 
 const sink_type *const *
 sink_types(void)
@@ -34,7 +30,7 @@ sink_types(void)
 const sink_type *
 sink_type_find(const char *name, size_t len)
 {
-	int			i;
+	int i;
 
 	for (i = 0; registry[i]; i++)
 		if (strlen(registry[i]->name) == len && strncmp(registry[i]->name, name, len) == 0)
@@ -47,7 +43,7 @@ sink_open(const char *name, const struct relay_config *cfg, deadletter *dl, char
 		  size_t errlen)
 {
 	const sink_type *t = sink_type_find(name, strlen(name));
-	sink	   *s;
+	sink *s;
 
 	if (t == NULL)
 	{
@@ -76,7 +72,7 @@ relay_now_ms(void)
 static int
 s_fail(sink *s, char *err, size_t errlen, bool *fatal_config)
 {
-	char		tmp[512];
+	char tmp[512];
 
 	snprintf(tmp, sizeof(tmp), "%s", err);
 	snprintf(err, errlen, "%s sink: %s", s->name, tmp);
@@ -88,7 +84,7 @@ s_fail(sink *s, char *err, size_t errlen, bool *fatal_config)
 int
 sink_set_put(sink_set *set, const relay_event *ev, char *err, size_t errlen, bool *fatal_config)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < set->n; i++)
 		if (set->s[i]->ops->put(set->s[i], ev, err, errlen) < 0)
@@ -99,7 +95,7 @@ sink_set_put(sink_set *set, const relay_event *ev, char *err, size_t errlen, boo
 int
 sink_set_commit(sink_set *set, uint64_t pos, char *err, size_t errlen, bool *fatal_config)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < set->n; i++)
 		if (set->s[i]->ops->commit(set->s[i], pos, err, errlen) < 0)
@@ -111,7 +107,7 @@ int
 sink_set_poll(sink_set *set, int64_t now_ms, bool idle, char *err, size_t errlen,
 			  bool *fatal_config)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < set->n; i++)
 		if (set->s[i]->ops->poll(set->s[i], now_ms, idle, err, errlen) < 0)
@@ -122,12 +118,12 @@ sink_set_poll(sink_set *set, int64_t now_ms, bool idle, char *err, size_t errlen
 int64_t
 sink_set_next_due(sink_set *set)
 {
-	int64_t		due = INT64_MAX;
-	int			i;
+	int64_t due = INT64_MAX;
+	int i;
 
 	for (i = 0; i < set->n; i++)
 	{
-		int64_t		d = set->s[i]->ops->next_due(set->s[i]);
+		int64_t d = set->s[i]->ops->next_due(set->s[i]);
 
 		if (d < due)
 			due = d;
@@ -138,12 +134,12 @@ sink_set_next_due(sink_set *set)
 size_t
 sink_set_pending_bytes(sink_set *set)
 {
-	size_t		max = 0;
-	int			i;
+	size_t max = 0;
+	int i;
 
 	for (i = 0; i < set->n; i++)
 	{
-		size_t		b = set->s[i]->ops->pending_bytes(set->s[i]);
+		size_t b = set->s[i]->ops->pending_bytes(set->s[i]);
 
 		if (b > max)
 			max = b;
@@ -154,8 +150,7 @@ sink_set_pending_bytes(sink_set *set)
 int
 sink_set_drain(sink_set *set, int64_t deadline_ms, char *err, size_t errlen)
 {
-	int			i,
-				rc = 0;
+	int i, rc = 0;
 
 	for (i = 0; i < set->n; i++)
 		if (set->s[i]->ops->drain(set->s[i], deadline_ms, err, errlen) < 0)
@@ -169,8 +164,8 @@ sink_set_drain(sink_set *set, int64_t deadline_ms, char *err, size_t errlen)
 uint64_t
 sink_set_acked(const sink_set *set)
 {
-	uint64_t	min = UINT64_MAX;
-	int			i;
+	uint64_t min = UINT64_MAX;
+	int i;
 
 	for (i = 0; i < set->n; i++)
 		if (set->s[i]->acked < min)
@@ -181,7 +176,7 @@ sink_set_acked(const sink_set *set)
 void
 sink_set_free(sink_set *set)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < set->n; i++)
 		set->s[i]->ops->free(set->s[i]);

@@ -66,12 +66,12 @@ struct deadletter;
 /* One event: the envelope bytes and what sinks need to route it. */
 typedef struct relay_event
 {
-	const char *data;			/* envelope: one JSON object, no newline */
-	size_t		len;
-	const char *key;			/* partition key (aggregate_id), not NUL-terminated */
-	size_t		key_len;
-	uint64_t	pos;			/* position (PostgreSQL: commit LSN of the txn) */
-	uint32_t	seq;			/* index of the event within its position, from 0 */
+	const char *data; /* envelope: one JSON object, no newline */
+	size_t len;
+	const char *key; /* partition key (aggregate_id), not NUL-terminated */
+	size_t key_len;
+	uint64_t pos; /* position (PostgreSQL: commit LSN of the txn) */
+	uint32_t seq; /* index of the event within its position, from 0 */
 } relay_event;
 
 typedef struct sink sink;
@@ -79,66 +79,64 @@ typedef struct sink sink;
 typedef struct sink_ops
 {
 	/* Take one event of the current position (copy what you keep). */
-	int			(*put) (sink *s, const relay_event *ev, char *err, size_t errlen);
+	int (*put)(sink *s, const relay_event *ev, char *err, size_t errlen);
 	/* All events of position pos were put. */
-	int			(*commit) (sink *s, uint64_t pos, char *err, size_t errlen);
+	int (*commit)(sink *s, uint64_t pos, char *err, size_t errlen);
 	/* Do due work; idle = the source has nothing to read right now. */
-	int			(*poll) (sink *s, int64_t now_ms, bool idle, char *err, size_t errlen);
+	int (*poll)(sink *s, int64_t now_ms, bool idle, char *err, size_t errlen);
 	/* Monotonic ms when poll() should run next; INT64_MAX if nothing is due. */
-	int64_t		(*next_due) (sink *s);
+	int64_t (*next_due)(sink *s);
 	/* Bytes held but not yet acknowledged. */
-	size_t		(*pending_bytes) (sink *s);
+	size_t (*pending_bytes)(sink *s);
 	/* Deliver everything before deadline_ms (monotonic); 0 if all acked. */
-	int			(*drain) (sink *s, int64_t deadline_ms, char *err, size_t errlen);
-	void		(*free) (sink *s);
+	int (*drain)(sink *s, int64_t deadline_ms, char *err, size_t errlen);
+	void (*free)(sink *s);
 } sink_ops;
 
 struct sink
 {
 	const sink_ops *ops;
-	const char *name;			/* "kinesis", "stdout", ... */
-	uint64_t	acked;			/* highest fully durable position (see above) */
-	bool		fatal_config;	/* set with a -1 return: a configuration error */
+	const char *name;				/* "kinesis", "stdout", ... */
+	uint64_t acked;					/* highest fully durable position (see above) */
+	bool fatal_config;				/* set with a -1 return: a configuration error */
 	struct deadletter *dead_letter; /* not owned */
 };
 
 typedef struct sink_type
 {
 	const char *name;
-	const char *help;			/* lines for --help, each starting with two spaces */
-	const char *options;		/* accepted --<name>-<opt> keys, space-separated ("s3-bucket s3-prefix") */
-	sink	   *(*open) (const struct relay_config *cfg, struct deadletter *dl, char *err,
-						 size_t errlen);
+	const char *help;	 /* lines for --help, each starting with two spaces */
+	const char *options; /* accepted --<name>-<opt> keys, space-separated ("s3-bucket s3-prefix") */
+	sink *(*open)(const struct relay_config *cfg, struct deadletter *dl, char *err, size_t errlen);
 } sink_type;
 
 /* The registry (sink.c). */
 const sink_type *sink_type_find(const char *name, size_t len);
 const sink_type *const *sink_types(void);
 
-sink	   *sink_open(const char *name, const struct relay_config *cfg, struct deadletter *dl,
-					  char *err, size_t errlen);
+sink *sink_open(const char *name, const struct relay_config *cfg, struct deadletter *dl, char *err,
+				size_t errlen);
 
 /* A group of sinks fed the same stream. */
 typedef struct sink_set
 {
-	sink	   *s[8];
-	int			n;
+	sink *s[8];
+	int n;
 } sink_set;
 
-int			sink_set_put(sink_set *set, const relay_event *ev, char *err, size_t errlen,
-						 bool *fatal_config);
-int			sink_set_commit(sink_set *set, uint64_t pos, char *err, size_t errlen,
-							bool *fatal_config);
-int			sink_set_poll(sink_set *set, int64_t now_ms, bool idle, char *err, size_t errlen,
-						  bool *fatal_config);
-int64_t		sink_set_next_due(sink_set *set);
-size_t		sink_set_pending_bytes(sink_set *set);
-int			sink_set_drain(sink_set *set, int64_t deadline_ms, char *err, size_t errlen);
+int sink_set_put(sink_set *set, const relay_event *ev, char *err, size_t errlen,
+				 bool *fatal_config);
+int sink_set_commit(sink_set *set, uint64_t pos, char *err, size_t errlen, bool *fatal_config);
+int sink_set_poll(sink_set *set, int64_t now_ms, bool idle, char *err, size_t errlen,
+				  bool *fatal_config);
+int64_t sink_set_next_due(sink_set *set);
+size_t sink_set_pending_bytes(sink_set *set);
+int sink_set_drain(sink_set *set, int64_t deadline_ms, char *err, size_t errlen);
 /* min(acked) over the sinks: what may be confirmed upstream. */
-uint64_t	sink_set_acked(const sink_set *set);
-void		sink_set_free(sink_set *set);
+uint64_t sink_set_acked(const sink_set *set);
+void sink_set_free(sink_set *set);
 
 /* Monotonic clock in ms, shared by sinks and sources. */
-int64_t		relay_now_ms(void);
+int64_t relay_now_ms(void);
 
 #endif

@@ -37,30 +37,30 @@
 
 typedef struct sink_kinesis
 {
-	sink		base;
+	sink base;
 	kinesis_client *client;
-	int			max_records;	/* configured batch size */
-	int			isolate;		/* records still to send one per request */
-	int			expired_in_row;
+	int max_records; /* configured batch size */
+	int isolate;	 /* records still to send one per request */
+	int expired_in_row;
 	batch_record **recs;
 	kinesis_entry *entries;
 	kinesis_record_status *rstatus;
 	batch_outcome *outcome;
 	metrics_sink_counters *m;
-	int64_t		last_error_log;
+	int64_t last_error_log;
 
 	/* shared with the sender thread, under mu */
 	pthread_mutex_t mu;
-	pthread_cond_t wake;		/* sender: work may be due */
-	pthread_cond_t progress;	/* main: a request completed */
-	batcher		b;
-	bool		draining;		/* ignore the linger: send what is there */
-	bool		stopping;
-	bool		failed;			/* the sender hit a fatal error */
-	bool		failed_config;
-	char		failmsg[512];
-	pthread_t	thread;
-	bool		thread_started;
+	pthread_cond_t wake;	 /* sender: work may be due */
+	pthread_cond_t progress; /* main: a request completed */
+	batcher b;
+	bool draining; /* ignore the linger: send what is there */
+	bool stopping;
+	bool failed; /* the sender hit a fatal error */
+	bool failed_config;
+	char failmsg[512];
+	pthread_t thread;
+	bool thread_started;
 } sink_kinesis;
 
 /* Wall-clock deadline for pthread_cond_timedwait from a monotonic ms deadline. */
@@ -68,7 +68,7 @@ static struct timespec
 s_abs(int64_t due_ms)
 {
 	struct timespec ts;
-	int64_t		wait = due_ms - relay_now_ms();
+	int64_t wait = due_ms - relay_now_ms();
 
 	if (wait < 0)
 		wait = 0;
@@ -86,8 +86,7 @@ s_abs(int64_t due_ms)
 }
 
 static int
-s_dead_letter(sink_kinesis *k, const batch_record *r, const char *reason, char *err,
-			  size_t errlen)
+s_dead_letter(sink_kinesis *k, const batch_record *r, const char *reason, char *err, size_t errlen)
 {
 	relay_event ev = {r->data, r->len, r->key, r->key_len, r->pos, r->seq};
 
@@ -116,13 +115,10 @@ s_fail(sink_kinesis *k, bool config, const char *msg)
 static int
 s_send(sink_kinesis *k, int n)
 {
-	char		msg[512],
-				err[512];
-	int			i,
-				failed = 0;
+	char msg[512], err[512];
+	int i, failed = 0;
 	kinesis_status ks;
-	int64_t		t0,
-				now;
+	int64_t t0, now;
 
 	for (i = 0; i < n; i++)
 	{
@@ -224,8 +220,8 @@ s_sender(void *arg)
 	pthread_mutex_lock(&k->mu);
 	while (!k->stopping && !k->failed)
 	{
-		int64_t		now = relay_now_ms();
-		int			n = 0;
+		int64_t now = relay_now_ms();
+		int n = 0;
 
 		if (k->b.head != NULL && now >= k->b.blocked_until &&
 			(k->draining || batch_due(&k->b, now)))
@@ -238,7 +234,7 @@ s_sender(void *arg)
 			pthread_mutex_unlock(&k->mu);
 			if (log_get_level() <= LOG_DEBUG)
 			{
-				char		nb[64];
+				char nb[64];
 
 				snprintf(nb, sizeof(nb), "%d of %zu", n, k->b.n_records);
 				log_kv(LOG_DEBUG, "PutRecords", "records", nb, NULL);
@@ -250,7 +246,7 @@ s_sender(void *arg)
 		}
 		/* nothing to send now: sleep until the linger or a backoff ends, or new work */
 		{
-			int64_t		due = batch_next_due(&k->b);
+			int64_t due = batch_next_due(&k->b);
 			struct timespec ts = s_abs(due == INT64_MAX ? now + 1000 : due);
 
 			pthread_cond_timedwait(&k->wake, &k->mu, &ts);
@@ -264,7 +260,7 @@ s_sender(void *arg)
 static int
 s_sync(sink_kinesis *k, char *err, size_t errlen)
 {
-	int			rc = 0;
+	int rc = 0;
 
 	pthread_mutex_lock(&k->mu);
 	k->base.acked = k->b.acked;
@@ -282,12 +278,12 @@ static int
 s_put(sink *s, const relay_event *ev, char *err, size_t errlen)
 {
 	sink_kinesis *k = (sink_kinesis *) s;
-	int			rc;
-	bool		full;
+	int rc;
+	bool full;
 
 	pthread_mutex_lock(&k->mu);
-	rc = batch_put(&k->b, ev->data, ev->len, ev->key, ev->key_len, ev->pos, ev->seq,
-				   relay_now_ms());
+	rc =
+		batch_put(&k->b, ev->data, ev->len, ev->key, ev->key_len, ev->pos, ev->seq, relay_now_ms());
 	full = k->b.n_records == (size_t) k->max_records;
 	if (full)
 		pthread_cond_signal(&k->wake);
@@ -299,7 +295,7 @@ s_put(sink *s, const relay_event *ev, char *err, size_t errlen)
 	}
 	if (rc == 1)
 	{
-		char		reason[160];
+		char reason[160];
 		batch_record r;
 
 		memset(&r, 0, sizeof(r));
@@ -344,7 +340,7 @@ static int64_t
 s_next_due(sink *s)
 {
 	sink_kinesis *k = (sink_kinesis *) s;
-	int64_t		due;
+	int64_t due;
 
 	/* the sender sends by itself; come back soon to pick up acknowledgements */
 	pthread_mutex_lock(&k->mu);
@@ -357,7 +353,7 @@ static size_t
 s_pending_bytes(sink *s)
 {
 	sink_kinesis *k = (sink_kinesis *) s;
-	size_t		n;
+	size_t n;
 
 	pthread_mutex_lock(&k->mu);
 	n = k->b.bytes;
@@ -369,7 +365,7 @@ static int
 s_drain(sink *s, int64_t deadline, char *err, size_t errlen)
 {
 	sink_kinesis *k = (sink_kinesis *) s;
-	int			rc = 0;
+	int rc = 0;
 
 	pthread_mutex_lock(&k->mu);
 	k->draining = true;
@@ -427,7 +423,7 @@ s_open(const relay_config *cfg, struct deadletter *dl, char *err, size_t errlen)
 	sink_kinesis *k = calloc(1, sizeof(*k));
 	kinesis_options ko;
 	batch_limits lim;
-	size_t		n = (size_t) cfg->max_batch_records;
+	size_t n = (size_t) cfg->max_batch_records;
 
 	(void) dl;
 	if (k == NULL)

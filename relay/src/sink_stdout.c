@@ -19,22 +19,22 @@
 
 typedef struct sink_stdout
 {
-	sink		base;
-	int			fd;
-	buf			out;
-	uint64_t	committed;		/* last position whose lines are all in out or written */
-	int64_t		first_ms;		/* when out became non-empty */
-	int			linger_ms;
+	sink base;
+	int fd;
+	buf out;
+	uint64_t committed; /* last position whose lines are all in out or written */
+	int64_t first_ms;	/* when out became non-empty */
+	int linger_ms;
 } sink_stdout;
 
 static int
 s_flush(sink_stdout *s, char *err, size_t errlen)
 {
-	size_t		off = 0;
+	size_t off = 0;
 
 	while (off < s->out.len)
 	{
-		ssize_t		n = write(s->fd, s->out.data + off, s->out.len - off);
+		ssize_t n = write(s->fd, s->out.data + off, s->out.len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -29,14 +29,14 @@
 struct pg_source
 {
 	const relay_config *cfg;
-	PGconn	   *conn;
-	char	   *copybuf;		/* last PQgetCopyData buffer */
+	PGconn *conn;
+	char *copybuf; /* last PQgetCopyData buffer */
 };
 
 pg_source *
 source_pg_new(const relay_config *cfg)
 {
-	pg_source  *s = calloc(1, sizeof(*s));
+	pg_source *s = calloc(1, sizeof(*s));
 
 	if (s)
 		s->cfg = cfg;
@@ -90,8 +90,7 @@ s_classify(const char *sqlstate, const char *msg)
 		strcmp(sqlstate, ERRCODE_INVALID_AUTHORIZATION) == 0 ||
 		strcmp(sqlstate, ERRCODE_INVALID_CATALOG_NAME) == 0 ||
 		strcmp(sqlstate, ERRCODE_INVALID_PARAMETER_VALUE) == 0 ||
-		strcmp(sqlstate, ERRCODE_INSUFFICIENT_PRIVILEGE) == 0 ||
-		strncmp(sqlstate, "42", 2) == 0)
+		strcmp(sqlstate, ERRCODE_INSUFFICIENT_PRIVILEGE) == 0 || strncmp(sqlstate, "42", 2) == 0)
 		return PGF_CONFIG;
 	return PGF_RETRY;
 }
@@ -99,7 +98,7 @@ s_classify(const char *sqlstate, const char *msg)
 static void
 s_copy_msg(char *err, size_t errlen, const char *prefix, const char *msg)
 {
-	size_t		n;
+	size_t n;
 
 	snprintf(err, errlen, "%s%s", prefix, msg ? msg : "");
 	n = strlen(err);
@@ -116,7 +115,7 @@ s_result_fail(pg_source *s, PGresult *res, const char *what, pg_fail *fail, char
 {
 	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(s->conn);
-	char		prefix[128];
+	char prefix[128];
 
 	if (msg == NULL || !*msg)
 		msg = PQerrorMessage(s->conn);
@@ -149,8 +148,8 @@ s_connect(pg_source *s, pg_fail *fail, char *err, size_t errlen)
 		*fail = (strstr(msg, "password authentication failed") || strstr(msg, "does not exist") ||
 				 strstr(msg, "no pg_hba.conf entry") || strstr(msg, "invalid connection option") ||
 				 strstr(msg, "missing \"=\""))
-			? PGF_CONFIG
-			: PGF_RETRY;
+					? PGF_CONFIG
+					: PGF_RETRY;
 		s_copy_msg(err, errlen, "could not connect to PostgreSQL: ", msg);
 		s_disconnect(s);
 		return -1;
@@ -164,10 +163,10 @@ s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail 
 			 size_t errlen)
 {
 	const relay_config *cfg = s->cfg;
-	char	   *lit = PQescapeLiteral(s->conn, cfg->slot, strlen(cfg->slot));
-	buf			q = BUF_INIT;
-	PGresult   *res;
-	char		dbname[256];
+	char *lit = PQescapeLiteral(s->conn, cfg->slot, strlen(cfg->slot));
+	buf q = BUF_INIT;
+	PGresult *res;
+	char dbname[256];
 
 	res = PQexec(s->conn, "SELECT pg_catalog.current_database()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -216,7 +215,7 @@ s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail 
 		{
 			s_result_fail(s, res, "could not create the replication slot", fail, err, errlen);
 			if (*fail == PGF_RETRY && strstr(err, "already exists"))
-				*fail = PGF_RETRY;	/* raced with another creator: look again */
+				*fail = PGF_RETRY; /* raced with another creator: look again */
 			return -1;
 		}
 		log_kv(LOG_INFO, "replication slot created", "slot", cfg->slot, "plugin", cfg->plugin,
@@ -229,8 +228,10 @@ s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail 
 		strcmp(PQgetvalue(res, 0, 1), cfg->plugin) != 0)
 	{
 		*fail = PGF_SLOT;
-		snprintf(err, errlen, "replication slot \"%s\" is a %s slot of plugin \"%s\", not a logical slot of \"%s\"",
-				 cfg->slot, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), cfg->plugin);
+		snprintf(
+			err, errlen,
+			"replication slot \"%s\" is a %s slot of plugin \"%s\", not a logical slot of \"%s\"",
+			cfg->slot, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), cfg->plugin);
 		PQclear(res);
 		return -1;
 	}
@@ -260,7 +261,7 @@ s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail 
 		if (lsn_parse(v, strlen(v), slot_lsn) == 0 && last_confirmed != 0 &&
 			*slot_lsn > last_confirmed)
 		{
-			char		mine[32];
+			char mine[32];
 
 			lsn_format(last_confirmed, mine);
 			*fail = PGF_SLOT;
@@ -292,14 +293,14 @@ s_add_option(buf *q, bool *first, const char *name, const char *value)
 }
 
 int
-source_pg_start(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail *fail,
-				char *err, size_t errlen)
+source_pg_start(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail *fail, char *err,
+				size_t errlen)
 {
 	const relay_config *cfg = s->cfg;
-	buf			q = BUF_INIT;
-	bool		first = true;
-	PGresult   *res;
-	int			i;
+	buf q = BUF_INIT;
+	bool first = true;
+	PGresult *res;
+	int i;
 
 	*fail = PGF_RETRY;
 	s_disconnect(s);
@@ -340,8 +341,8 @@ source_pg_start(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fa
 static uint64_t
 s_get_u64(const unsigned char *p)
 {
-	uint64_t	v = 0;
-	int			i;
+	uint64_t v = 0;
+	int i;
 
 	for (i = 0; i < 8; i++)
 		v = (v << 8) | p[i];
@@ -351,7 +352,7 @@ s_get_u64(const unsigned char *p)
 static void
 s_put_u64(unsigned char *p, uint64_t v)
 {
-	int			i;
+	int i;
 
 	for (i = 7; i >= 0; i--)
 	{
@@ -363,7 +364,7 @@ s_put_u64(unsigned char *p, uint64_t v)
 int
 source_pg_read(pg_source *s, pg_msg *m, pg_fail *fail, char *err, size_t errlen)
 {
-	int			n;
+	int n;
 	const unsigned char *b;
 
 	*fail = PGF_RETRY;
@@ -393,7 +394,7 @@ source_pg_read(pg_source *s, pg_msg *m, pg_fail *fail, char *err, size_t errlen)
 	if (n == -1)
 	{
 		/* the server ended the stream: fetch its reason */
-		PGresult   *res = PQgetResult(s->conn);
+		PGresult *res = PQgetResult(s->conn);
 
 		if (res && PQresultStatus(res) != PGRES_COMMAND_OK)
 			s_result_fail(s, res, "replication stream ended", fail, err, errlen);
@@ -435,12 +436,11 @@ source_pg_read(pg_source *s, pg_msg *m, pg_fail *fail, char *err, size_t errlen)
 }
 
 int
-source_pg_feedback(pg_source *s, uint64_t write_lsn, uint64_t flush_lsn, char *err,
-				   size_t errlen)
+source_pg_feedback(pg_source *s, uint64_t write_lsn, uint64_t flush_lsn, char *err, size_t errlen)
 {
 	unsigned char msg[34];
 	struct timespec ts;
-	int64_t		now_us;
+	int64_t now_us;
 
 	if (s->conn == NULL)
 		return -1;
@@ -449,7 +449,7 @@ source_pg_feedback(pg_source *s, uint64_t write_lsn, uint64_t flush_lsn, char *e
 	msg[0] = 'r';
 	s_put_u64(msg + 1, write_lsn);
 	s_put_u64(msg + 9, flush_lsn);
-	s_put_u64(msg + 17, flush_lsn);	/* apply = flush: nothing is applied later */
+	s_put_u64(msg + 17, flush_lsn); /* apply = flush: nothing is applied later */
 	s_put_u64(msg + 25, (uint64_t) now_us);
 	msg[33] = 0;
 	if (PQputCopyData(s->conn, (const char *) msg, sizeof(msg)) <= 0 || PQflush(s->conn) < 0)

@@ -26,7 +26,7 @@ limits(void)
 static void
 put(batcher *b, const char *key, int version, uint64_t pos, int64_t now)
 {
-	char		data[64];
+	char data[64];
 
 	snprintf(data, sizeof(data), "{\"aggregate_id\":\"%s\",\"version\":%d}", key, version);
 	assert_int_equal(batch_put(b, data, strlen(data), key, strlen(key), pos, 0, now), 0);
@@ -35,13 +35,12 @@ put(batcher *b, const char *key, int version, uint64_t pos, int64_t now)
 static void
 test_record_limit(void **state)
 {
-	batcher		b;
+	batcher b;
 	batch_limits l = limits();
 	batch_record *out[500];
 	batch_outcome ok[500] = {0};
-	char		key[32];
-	int			i,
-				n;
+	char key[32];
+	int i, n;
 
 	(void) state;
 	batch_init(&b, &l);
@@ -72,15 +71,13 @@ test_record_limit(void **state)
 static void
 test_byte_limits(void **state)
 {
-	batcher		b;
+	batcher b;
 	batch_limits l = limits();
 	batch_record *out[500];
 	batch_outcome ok[500] = {0};
-	char	   *big = malloc(1024 * 1024);
-	char		key[32];
-	int			i,
-				n,
-				total = 0;
+	char *big = malloc(1024 * 1024);
+	char key[32];
+	int i, n, total = 0;
 
 	(void) state;
 	memset(big, 'x', 1024 * 1024);
@@ -97,7 +94,7 @@ test_byte_limits(void **state)
 	batch_commit(&b, 7);
 	while ((n = batch_take(&b, 100, out)) > 0)
 	{
-		size_t		bytes = 0;
+		size_t bytes = 0;
 
 		for (i = 0; i < n; i++)
 			bytes += out[i]->len + out[i]->key_len;
@@ -114,11 +111,11 @@ test_byte_limits(void **state)
 static void
 test_one_per_key(void **state)
 {
-	batcher		b;
+	batcher b;
 	batch_limits l = limits();
 	batch_record *out[500];
 	batch_outcome ok[500] = {0};
-	int			n;
+	int n;
 
 	(void) state;
 	batch_init(&b, &l);
@@ -152,13 +149,13 @@ test_one_per_key(void **state)
 static void
 test_retry_only_failed(void **state)
 {
-	batcher		b;
+	batcher b;
 	batch_limits l = limits();
 	batch_record *out[500];
 	batch_outcome res[3] = {BO_OK, BO_RETRY, BO_OK};
 	batch_outcome ok[500] = {0};
-	int			n;
-	int64_t		t = 1000;
+	int n;
+	int64_t t = 1000;
 
 	(void) state;
 	batch_init(&b, &l);
@@ -169,10 +166,10 @@ test_retry_only_failed(void **state)
 	put(&b, "D", 1, 2, t);
 	batch_commit(&b, 2);
 	n = batch_take(&b, t, out);
-	assert_int_equal(n, 4);		/* A1 B1 C1 D1 (B2 waits for B1) */
+	assert_int_equal(n, 4); /* A1 B1 C1 D1 (B2 waits for B1) */
 	assert_string_equal(out[3]->key, "D");
 	res[0] = BO_OK;
-	res[1] = BO_RETRY;			/* B1 throttled */
+	res[1] = BO_RETRY; /* B1 throttled */
 	res[2] = BO_OK;
 	{
 		batch_outcome r4[4] = {BO_OK, BO_RETRY, BO_OK, BO_OK};
@@ -203,21 +200,20 @@ test_retry_only_failed(void **state)
 static void
 test_backoff_grows_and_caps(void **state)
 {
-	batcher		b;
+	batcher b;
 	batch_limits l = limits();
 	batch_record *out[1];
 	batch_outcome retry[1] = {BO_RETRY};
-	int64_t		t = 0,
-				prev_max = 0;
-	int			i;
+	int64_t t = 0, prev_max = 0;
+	int i;
 
 	(void) state;
 	batch_init(&b, &l);
 	put(&b, "A", 1, 1, 0);
 	for (i = 1; i <= 10; i++)
 	{
-		int64_t		d;
-		int64_t		expect = 100LL << (i - 1);
+		int64_t d;
+		int64_t expect = 100LL << (i - 1);
 
 		if (expect > 5000)
 			expect = 5000;
@@ -237,10 +233,10 @@ test_backoff_grows_and_caps(void **state)
 static void
 test_ack_order(void **state)
 {
-	batcher		b;
+	batcher b;
 	batch_limits l = limits();
 	batch_record *out[500];
-	int			n;
+	int n;
 
 	(void) state;
 	batch_init(&b, &l);
@@ -248,7 +244,7 @@ test_ack_order(void **state)
 	batch_commit(&b, 10);
 	put(&b, "B", 1, 20, 0);
 	batch_commit(&b, 20);
-	batch_commit(&b, 25);		/* empty position */
+	batch_commit(&b, 25); /* empty position */
 	n = batch_take(&b, 100, out);
 	assert_int_equal(n, 2);
 	{
@@ -288,18 +284,15 @@ test_ack_order(void **state)
 static void
 test_order_under_partial_failure(void **state)
 {
-	batcher		b;
+	batcher b;
 	batch_limits l = limits();
 	batch_record *out[64];
 	batch_outcome res[64];
-	int			last[40];
-	int			next_version[40];
-	int			delivered = 0,
-				round = 0,
-				i,
-				n;
-	int64_t		t = 0;
-	uint64_t	pos = 0;
+	int last[40];
+	int next_version[40];
+	int delivered = 0, round = 0, i, n;
+	int64_t t = 0;
+	uint64_t pos = 0;
 	unsigned int seed = 12345;
 
 	(void) state;
@@ -316,8 +309,8 @@ test_order_under_partial_failure(void **state)
 		/* append a few events to random aggregates, one position per round */
 		for (i = 0; i < 3; i++)
 		{
-			int			a = (int) ((seed = seed * 1103515245u + 12345u) >> 16) % 40;
-			char		key[16];
+			int a = (int) ((seed = seed * 1103515245u + 12345u) >> 16) % 40;
+			char key[16];
 
 			if (next_version[a] > 50)
 				continue;
@@ -332,8 +325,8 @@ test_order_under_partial_failure(void **state)
 			res[i] = ((seed >> 16) % 100) < 35 ? BO_RETRY : BO_OK;
 			if (res[i] == BO_OK)
 			{
-				int			a = atoi(out[i]->key + 4);
-				int			v = atoi(strstr(out[i]->data, "\"version\":") + 10);
+				int a = atoi(out[i]->key + 4);
+				int v = atoi(strstr(out[i]->data, "\"version\":") + 10);
 
 				assert_int_equal(v, last[a] + 1);
 				last[a] = v;

@@ -18,9 +18,9 @@
 static int
 parse(relay_config *cfg, char *err, const char *first, ...)
 {
-	char	   *argv[64];
-	int			argc = 0;
-	va_list		ap;
+	char *argv[64];
+	int argc = 0;
+	va_list ap;
 	const char *a;
 
 	argv[argc++] = "eventrelay";
@@ -50,7 +50,7 @@ static void
 test_defaults(void **state)
 {
 	relay_config c;
-	char		err[256];
+	char err[256];
 
 	(void) state;
 	assert_int_equal(parse(&c, err, "--stream", "s", "--region", "eu-west-1", NULL), 0);
@@ -69,7 +69,7 @@ static void
 test_env_and_precedence(void **state)
 {
 	relay_config c;
-	char		err[256];
+	char err[256];
 
 	(void) state;
 	setenv("AWS_REGION", "us-west-2", 1);
@@ -96,7 +96,7 @@ static void
 test_sizes_and_limits(void **state)
 {
 	relay_config c;
-	char		err[256];
+	char err[256];
 
 	(void) state;
 	assert_int_equal(parse(&c, err, "--sink", "stdout", "--max-record-bytes", "10M",
@@ -120,7 +120,7 @@ static void
 test_errors(void **state)
 {
 	relay_config c;
-	char		err[256];
+	char err[256];
 
 	(void) state;
 	assert_int_equal(parse(&c, err, "--region", "x", NULL), -1);
@@ -150,7 +150,7 @@ static void
 test_plugin_options(void **state)
 {
 	relay_config c;
-	char		err[256];
+	char err[256];
 
 	(void) state;
 	assert_int_equal(parse(&c, err, "--sink=stdout", "--aggregate-types=cart,order",

@@ -37,7 +37,7 @@ test_env(void **state)
 {
 	credentials_provider *p;
 	const aws_credentials *c;
-	char		err[512];
+	char err[512];
 
 	(void) state;
 	clear_env();
@@ -59,7 +59,7 @@ test_none(void **state)
 {
 	credentials_provider *p;
 	const aws_credentials *c;
-	char		err[512];
+	char err[512];
 
 	(void) state;
 	clear_env();
@@ -72,11 +72,10 @@ test_none(void **state)
 static void
 test_container(void **state)
 {
-	th_http    *srv = th_http_start();
+	th_http *srv = th_http_start();
 	credentials_provider *p;
 	const aws_credentials *c;
-	char		err[512],
-				url[128];
+	char err[512], url[128];
 
 	(void) state;
 	clear_env();
@@ -105,11 +104,10 @@ test_container(void **state)
 static void
 test_imds(void **state)
 {
-	th_http    *srv = th_http_start();
+	th_http *srv = th_http_start();
 	credentials_provider *p;
 	const aws_credentials *c;
-	char		err[512],
-				url[128];
+	char err[512], url[128];
 
 	(void) state;
 	clear_env();
@@ -133,10 +131,14 @@ test_imds(void **state)
 	assert_string_equal(c->source, "imds");
 	assert_int_equal(th_http_count(srv), 3);
 	assert_non_null(strstr(th_http_request(srv, 0), "PUT /latest/api/token "));
-	assert_non_null(strcasestr(th_http_request(srv, 0), "X-aws-ec2-metadata-token-ttl-seconds: 21600"));
-	assert_non_null(strstr(th_http_request(srv, 1), "GET /latest/meta-data/iam/security-credentials/ "));
-	assert_non_null(strcasestr(th_http_request(srv, 1), "X-aws-ec2-metadata-token: imds-session-token"));
-	assert_non_null(strstr(th_http_request(srv, 2), "GET /latest/meta-data/iam/security-credentials/my-role "));
+	assert_non_null(
+		strcasestr(th_http_request(srv, 0), "X-aws-ec2-metadata-token-ttl-seconds: 21600"));
+	assert_non_null(
+		strstr(th_http_request(srv, 1), "GET /latest/meta-data/iam/security-credentials/ "));
+	assert_non_null(
+		strcasestr(th_http_request(srv, 1), "X-aws-ec2-metadata-token: imds-session-token"));
+	assert_non_null(
+		strstr(th_http_request(srv, 2), "GET /latest/meta-data/iam/security-credentials/my-role "));
 	assert_int_equal(credentials_get(p, &c, err, sizeof(err)), 0);
 	assert_string_equal(c->access_key, "ASIAJ");
 	assert_int_equal(th_http_count(srv), 6);
@@ -147,8 +149,8 @@ test_imds(void **state)
 static void
 test_url_parse(void **state)
 {
-	http_url	u;
-	char		err[128];
+	http_url u;
+	char err[128];
 
 	(void) state;
 	assert_int_equal(http_url_parse("http://127.0.0.1:4567", &u, err, sizeof(err)), 0);
@@ -157,7 +159,8 @@ test_url_parse(void **state)
 	assert_int_equal(u.port, 4567);
 	assert_string_equal(u.path, "/");
 	assert_true(http_url_is_loopback(&u));
-	assert_int_equal(http_url_parse("https://kinesis.eu-west-1.amazonaws.com/x?y", &u, err, sizeof(err)), 0);
+	assert_int_equal(
+		http_url_parse("https://kinesis.eu-west-1.amazonaws.com/x?y", &u, err, sizeof(err)), 0);
 	assert_string_equal(u.host, "kinesis.eu-west-1.amazonaws.com");
 	assert_string_equal(u.path, "/x");
 	assert_false(http_url_is_loopback(&u));
@@ -168,10 +171,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_env),
-		cmocka_unit_test(test_none),
-		cmocka_unit_test(test_container),
-		cmocka_unit_test(test_imds),
+		cmocka_unit_test(test_env),		  cmocka_unit_test(test_none),
+		cmocka_unit_test(test_container), cmocka_unit_test(test_imds),
 		cmocka_unit_test(test_url_parse),
 	};
 

@@ -17,9 +17,9 @@ static void
 test_event_fast_path(void **state)
 {
 	const char *e = "{\"aggregate_id\":\"5f0c2f43-7d6b-4d0e-9a61-2b7a1f8f3a10\",\"aggregate_type\":"
-		"\"cart\",\"version\":3,\"data\":{\"kind\":\"x\"}}";
-	plugin_msg	m;
-	char		err[128];
+					"\"cart\",\"version\":3,\"data\":{\"kind\":\"x\"}}";
+	plugin_msg m;
+	char err[128];
 
 	(void) state;
 	assert_int_equal(event_parse(e, strlen(e), &m, err, sizeof(err)), 0);
@@ -36,8 +36,8 @@ test_event_slow_path(void **state)
 	const char *escaped = "{\"aggregate_id\":\"a\\\"b\",\"version\":1}";
 	const char *nokey = "{\"version\":1}";
 	const char *notjson = "{\"aggregate_id\":";
-	plugin_msg	m;
-	char		err[128];
+	plugin_msg m;
+	char err[128];
 
 	(void) state;
 	assert_int_equal(event_parse(reordered, strlen(reordered), &m, err, sizeof(err)), 0);
@@ -56,12 +56,13 @@ static void
 test_markers(void **state)
 {
 	const char *b = "{\"kind\":\"begin\",\"xid\":750,\"lsn\":\"0/16B3748\",\"commit_time\":"
-		"\"2026-11-23T09:14:03.124001Z\"}";
-	const char *c = "{\"kind\":\"commit\",\"xid\":750,\"lsn\":\"0/16B3748\",\"end_lsn\":\"1/16B3780\","
+					"\"2026-11-23T09:14:03.124001Z\"}";
+	const char *c =
+		"{\"kind\":\"commit\",\"xid\":750,\"lsn\":\"0/16B3748\",\"end_lsn\":\"1/16B3780\","
 		"\"commit_time\":\"2026-11-23T09:14:03.124001Z\",\"events\":3}";
 	const char *bad = "{\"kind\":\"rollback\"}";
-	plugin_msg	m;
-	char		err[128];
+	plugin_msg m;
+	char err[128];
 
 	(void) state;
 	assert_int_equal(event_parse(b, strlen(b), &m, err, sizeof(err)), 0);
@@ -79,8 +80,8 @@ test_markers(void **state)
 static void
 test_lsn(void **state)
 {
-	uint64_t	v;
-	char		out[32];
+	uint64_t v;
+	char out[32];
 
 	(void) state;
 	assert_int_equal(lsn_parse("16/B374D848", 11, &v), 0);

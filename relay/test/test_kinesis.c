@@ -25,22 +25,22 @@
 
 typedef struct fixture
 {
-	th_http    *srv;
+	th_http *srv;
 	relay_config cfg;
 	deadletter *dl;
-	sink	   *s;
-	char		dlpath[64];
+	sink *s;
+	char dlpath[64];
 } fixture;
 
 static int
 setup(void **state)
 {
-	fixture    *f = calloc(1, sizeof(*f));
-	char		url[64],
-				err[256];
-	char	   *argv[] = {"eventrelay", "--stream", "orders", "--region", "us-east-1",
-						  "--endpoint-url", url, "--linger-ms", "60000", "--retry-base-ms", "1",
-						  "--retry-max-ms", "2", "--max-record-bytes", "1024", NULL};
+	fixture *f = calloc(1, sizeof(*f));
+	char url[64], err[256];
+	char *argv[] = {"eventrelay", "--stream",			"orders", "--region",
+					"us-east-1",  "--endpoint-url",		url,	  "--linger-ms",
+					"60000",	  "--retry-base-ms",	"1",	  "--retry-max-ms",
+					"2",		  "--max-record-bytes", "1024",	  NULL};
 
 	setenv("AWS_ACCESS_KEY_ID", "AKIDTEST", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
@@ -63,7 +63,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	fixture    *f = *state;
+	fixture *f = *state;
 
 	f->s->ops->free(f->s);
 	deadletter_free(f->dl);
@@ -77,8 +77,7 @@ teardown(void **state)
 static void
 put(fixture *f, const char *key, int version, uint64_t pos)
 {
-	char		data[128],
-				err[256];
+	char data[128], err[256];
 	relay_event ev;
 
 	snprintf(data, sizeof(data), "{\"aggregate_id\":\"%s\",\"version\":%d}", key, version);
@@ -94,8 +93,8 @@ put(fixture *f, const char *key, int version, uint64_t pos)
 static void
 test_request_and_partial_failure(void **state)
 {
-	fixture    *f = *state;
-	char		err[256];
+	fixture *f = *state;
+	char err[256];
 	const char *r0;
 
 	put(f, "A", 1, 100);
@@ -103,13 +102,16 @@ test_request_and_partial_failure(void **state)
 	put(f, "A", 2, 100);
 	assert_int_equal(f->s->ops->commit(f->s, 100, err, sizeof(err)), 0);
 	/* first request: A1 B1; B1 throttled */
-	th_http_push(f->srv, 200, "",
-				 "{\"FailedRecordCount\":1,\"Records\":[{\"SequenceNumber\":\"1\",\"ShardId\":\"s\"},"
-				 "{\"ErrorCode\":\"ProvisionedThroughputExceededException\",\"ErrorMessage\":\"slow down\"}]}");
+	th_http_push(
+		f->srv, 200, "",
+		"{\"FailedRecordCount\":1,\"Records\":[{\"SequenceNumber\":\"1\",\"ShardId\":\"s\"},"
+		"{\"ErrorCode\":\"ProvisionedThroughputExceededException\",\"ErrorMessage\":\"slow "
+		"down\"}]}");
 	/* then A2 and B1 together */
-	th_http_push(f->srv, 200, "",
-				 "{\"FailedRecordCount\":0,\"Records\":[{\"SequenceNumber\":\"2\",\"ShardId\":\"s\"},"
-				 "{\"SequenceNumber\":\"3\",\"ShardId\":\"s\"}]}");
+	th_http_push(
+		f->srv, 200, "",
+		"{\"FailedRecordCount\":0,\"Records\":[{\"SequenceNumber\":\"2\",\"ShardId\":\"s\"},"
+		"{\"SequenceNumber\":\"3\",\"ShardId\":\"s\"}]}");
 	assert_int_equal(f->s->ops->drain(f->s, relay_now_ms() + 5000, err, sizeof(err)), 0);
 	assert_int_equal(th_http_count(f->srv), 2);
 	assert_int_equal(f->s->acked, 100);
@@ -118,7 +120,9 @@ test_request_and_partial_failure(void **state)
 	assert_non_null(strcasestr(r0, "\r\nX-Amz-Target: Kinesis_20131202.PutRecords\r\n"));
 	assert_non_null(strcasestr(r0, "\r\nContent-Type: application/x-amz-json-1.1\r\n"));
 	assert_non_null(strcasestr(r0, "\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/"));
-	assert_non_null(strstr(r0, "/us-east-1/kinesis/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature="));
+	assert_non_null(strstr(r0,
+						   "/us-east-1/kinesis/aws4_request, "
+						   "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature="));
 	assert_non_null(strstr(r0, "\"StreamName\":\"orders\""));
 	/* base64 of {"aggregate_id":"A","version":1} then B; A2 is held back */
 	assert_non_null(strstr(r0, "\"PartitionKey\":\"A\""));
@@ -126,21 +130,26 @@ test_request_and_partial_failure(void **state)
 	assert_null(strstr(r0, "eyJhZ2dyZWdhdGVfaWQiOiJBIiwidmVyc2lvbiI6Mn0="));
 	assert_non_null(strstr(r0, "eyJhZ2dyZWdhdGVfaWQiOiJBIiwidmVyc2lvbiI6MX0="));
 	/* second request: B1 retried (it is the older record) and A2 */
-	assert_non_null(strstr(th_http_request(f->srv, 1), "eyJhZ2dyZWdhdGVfaWQiOiJCIiwidmVyc2lvbiI6MX0="));
-	assert_non_null(strstr(th_http_request(f->srv, 1), "eyJhZ2dyZWdhdGVfaWQiOiJBIiwidmVyc2lvbiI6Mn0="));
+	assert_non_null(
+		strstr(th_http_request(f->srv, 1), "eyJhZ2dyZWdhdGVfaWQiOiJCIiwidmVyc2lvbiI6MX0="));
+	assert_non_null(
+		strstr(th_http_request(f->srv, 1), "eyJhZ2dyZWdhdGVfaWQiOiJBIiwidmVyc2lvbiI6Mn0="));
 }
 
 static void
 test_server_errors_are_retried(void **state)
 {
-	fixture    *f = *state;
-	char		err[256];
+	fixture *f = *state;
+	char err[256];
 
 	put(f, "A", 1, 7);
 	f->s->ops->commit(f->s, 7, err, sizeof(err));
 	th_http_push(f->srv, 500, "", "{\"__type\":\"InternalFailure\"}");
-	th_http_push(f->srv, 400, "", "{\"__type\":\"ProvisionedThroughputExceededException\",\"message\":\"x\"}");
-	th_http_push(f->srv, 200, "", "{\"FailedRecordCount\":0,\"Records\":[{\"SequenceNumber\":\"1\",\"ShardId\":\"s\"}]}");
+	th_http_push(f->srv, 400, "",
+				 "{\"__type\":\"ProvisionedThroughputExceededException\",\"message\":\"x\"}");
+	th_http_push(
+		f->srv, 200, "",
+		"{\"FailedRecordCount\":0,\"Records\":[{\"SequenceNumber\":\"1\",\"ShardId\":\"s\"}]}");
 	assert_int_equal(f->s->ops->drain(f->s, relay_now_ms() + 5000, err, sizeof(err)), 0);
 	assert_int_equal(th_http_count(f->srv), 3);
 	assert_int_equal(f->s->acked, 7);
@@ -149,15 +158,17 @@ test_server_errors_are_retried(void **state)
 static void
 test_invalid_record_isolated(void **state)
 {
-	fixture    *f = *state;
-	char		err[256];
-	char	   *dl;
+	fixture *f = *state;
+	char err[256];
+	char *dl;
 
 	put(f, "A", 1, 9);
 	put(f, "B", 1, 9);
 	f->s->ops->commit(f->s, 9, err, sizeof(err));
 	th_http_push(f->srv, 400, "", "{\"__type\":\"ValidationException\",\"message\":\"bad\"}");
-	th_http_push(f->srv, 200, "", "{\"FailedRecordCount\":0,\"Records\":[{\"SequenceNumber\":\"1\",\"ShardId\":\"s\"}]}");
+	th_http_push(
+		f->srv, 200, "",
+		"{\"FailedRecordCount\":0,\"Records\":[{\"SequenceNumber\":\"1\",\"ShardId\":\"s\"}]}");
 	th_http_push(f->srv, 400, "", "{\"__type\":\"ValidationException\",\"message\":\"bad B\"}");
 	assert_int_equal(f->s->ops->drain(f->s, relay_now_ms() + 5000, err, sizeof(err)), 0);
 	assert_int_equal(th_http_count(f->srv), 3);
@@ -172,11 +183,10 @@ test_invalid_record_isolated(void **state)
 static void
 test_too_large_goes_to_dead_letter(void **state)
 {
-	fixture    *f = *state;
-	char		err[256],
-				big[2000];
+	fixture *f = *state;
+	char err[256], big[2000];
 	relay_event ev = {big, sizeof(big), "K", 1, 11, 0};
-	char	   *dl;
+	char *dl;
 
 	memset(big, 'x', sizeof(big));
 	assert_int_equal(f->s->ops->put(f->s, &ev, err, sizeof(err)), 0);
@@ -191,12 +201,14 @@ test_too_large_goes_to_dead_letter(void **state)
 static void
 test_unknown_stream_is_fatal(void **state)
 {
-	fixture    *f = *state;
-	char		err[256];
+	fixture *f = *state;
+	char err[256];
 
 	put(f, "A", 1, 5);
 	f->s->ops->commit(f->s, 5, err, sizeof(err));
-	th_http_push(f->srv, 400, "", "{\"__type\":\"ResourceNotFoundException\",\"message\":\"Stream orders under account 123 not found.\"}");
+	th_http_push(f->srv, 400, "",
+				 "{\"__type\":\"ResourceNotFoundException\",\"message\":\"Stream orders under "
+				 "account 123 not found.\"}");
 	assert_int_equal(f->s->ops->drain(f->s, relay_now_ms() + 5000, err, sizeof(err)), -1);
 	assert_true(f->s->fatal_config);
 	assert_non_null(strstr(err, "ResourceNotFoundException"));

@@ -29,24 +29,21 @@
 
 typedef struct parsed_req
 {
-	char	   *method;
-	char	   *path;
-	char	   *query;
+	char *method;
+	char *path;
+	char *query;
 	sigv4_header hdr[32];
-	size_t		n_hdr;
-	char	   *body;
-	size_t		body_len;
-	char	   *text;
+	size_t n_hdr;
+	char *body;
+	size_t body_len;
+	char *text;
 } parsed_req;
 
 /* Parse "METHOD URI HTTP/1.1\nName:value\n folded\n\nbody". */
 static void
 parse_request(const char *text, parsed_req *r)
 {
-	char	   *line,
-			   *p,
-			   *nl,
-			   *sp;
+	char *line, *p, *nl, *sp;
 
 	memset(r, 0, sizeof(*r));
 	r->text = strdup(text);
@@ -77,7 +74,7 @@ parse_request(const char *text, parsed_req *r)
 		if ((line[0] == ' ' || line[0] == '\t') && r->n_hdr > 0)
 		{
 			/* obs-fold: continuation of the previous value */
-			char	   *joined;
+			char *joined;
 			const char *prev = r->hdr[r->n_hdr - 1].value;
 
 			joined = malloc(strlen(prev) + strlen(line) + 2);
@@ -101,7 +98,7 @@ parse_request(const char *text, parsed_req *r)
 static char *
 fixture(const char *dir, const char *name)
 {
-	char		path[1024];
+	char path[1024];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	return th_read_file(path, NULL);
@@ -126,7 +123,7 @@ jbool(json_object *o, const char *key)
 static void
 expect_file(const char *dir, const char *name, const char *actual)
 {
-	char	   *want = fixture(dir, name);
+	char *want = fixture(dir, name);
 
 	assert_non_null(want);
 	if (strcmp(want, actual) != 0)
@@ -140,19 +137,16 @@ static void
 test_awsc_case(void **state)
 {
 	const char *dir = *state;
-	char	   *ctxtext = fixture(dir, "context.json");
-	char	   *reqtext = fixture(dir, "request.txt");
-	json_object *ctx,
-			   *cred;
-	parsed_req	r;
+	char *ctxtext = fixture(dir, "context.json");
+	char *reqtext = fixture(dir, "request.txt");
+	json_object *ctx, *cred;
+	parsed_req r;
 	sigv4_request req;
 	sigv4_params p;
 	sigv4_result res;
-	char		hash[65],
-				err[256];
-	struct tm	tm;
-	char	   *want,
-			   *auth;
+	char hash[65], err[256];
+	struct tm tm;
+	char *want, *auth;
 
 	assert_non_null(ctxtext);
 	assert_non_null(reqtext);
@@ -216,11 +210,9 @@ test_classic_case(void **state)
 {
 	const char *dir = *state;
 	const char *name = strrchr(dir, '/') + 1;
-	char		fn[512],
-				hash[65],
-				err[256];
-	char	   *reqtext;
-	parsed_req	r;
+	char fn[512], hash[65], err[256];
+	char *reqtext;
+	parsed_req r;
 	sigv4_request req;
 	sigv4_params p;
 	sigv4_result res;
@@ -236,7 +228,7 @@ test_classic_case(void **state)
 	p.region = "us-east-1";
 	p.service = "service";
 	p.normalize_path = 1;
-	p.now = 1440938160;			/* 2015-08-30T12:36:00Z */
+	p.now = 1440938160; /* 2015-08-30T12:36:00Z */
 	/* the one classic case whose token is not in the .req file */
 	if (strcmp(name, "get-vanilla-with-session-token") == 0)
 		p.session_token = "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267";
@@ -261,7 +253,7 @@ test_classic_case(void **state)
 static void
 test_uri_encode(void **state)
 {
-	char	   *e;
+	char *e;
 
 	(void) state;
 	e = sigv4_uri_encode("a b/c~d+é", strlen("a b/c~d+é"), true);
@@ -280,7 +272,7 @@ test_empty_query_parts(void **state)
 	sigv4_request req = {"GET", "/", "b=&a", h, 1, "UNSIGNED-PAYLOAD"};
 	sigv4_params p = {"AK", "SK", NULL, "us-east-1", "service", 0, 1, 0, 0, 0};
 	sigv4_result res;
-	char		err[128];
+	char err[128];
 
 	(void) state;
 	assert_int_equal(sigv4_sign(&req, &p, &res, err, sizeof(err)), 0);
@@ -291,15 +283,14 @@ test_empty_query_parts(void **state)
 }
 
 static char *cases[MAXCASE];
-static int	n_cases;
+static int n_cases;
 
 static void
 find_classic(const char *dir)
 {
-	DIR		   *d = opendir(dir);
+	DIR *d = opendir(dir);
 	struct dirent *e;
-	char		path[1024],
-				req[2400];
+	char path[1024], req[2400];
 	struct stat st;
 
 	if (d == NULL)
@@ -324,14 +315,11 @@ int
 main(void)
 {
 	struct CMUnitTest tests[2 * MAXCASE + 2];
-	int			n = 0,
-				i,
-				n_awsc,
-				n_classic;
-	DIR		   *d = opendir(SUITE);
+	int n = 0, i, n_awsc, n_classic;
+	DIR *d = opendir(SUITE);
 	struct dirent *e;
 	struct stat st;
-	char		path[1024];
+	char path[1024];
 
 	assert_non_null(d);
 	while ((e = readdir(d)) != NULL)
@@ -352,9 +340,7 @@ main(void)
 	for (i = 0; i < n_cases; i++)
 	{
 		struct CMUnitTest t = {strrchr(cases[i], '/') + 1,
-							   i < n_awsc ? test_awsc_case : test_classic_case,
-							   NULL,
-							   NULL,
+							   i < n_awsc ? test_awsc_case : test_classic_case, NULL, NULL,
 							   cases[i]};
 
 		tests[n++] = t;

@@ -18,9 +18,9 @@
 char *
 th_read_file(const char *path, size_t *len)
 {
-	FILE	   *f = fopen(path, "rb");
-	char	   *data;
-	long		n;
+	FILE *f = fopen(path, "rb");
+	char *data;
+	long n;
 
 	if (f == NULL)
 		return NULL;
@@ -41,37 +41,36 @@ th_read_file(const char *path, size_t *len)
 
 typedef struct th_resp
 {
-	int			status;
-	char	   *headers;
-	char	   *body;
+	int status;
+	char *headers;
+	char *body;
 } th_resp;
 
 struct th_http
 {
-	int			fd;
-	int			port;
-	pthread_t	thread;
+	int fd;
+	int port;
+	pthread_t thread;
 	pthread_mutex_t mu;
-	th_resp		resp[TH_MAX];
-	int			n_resp;
-	int			next_resp;
-	char	   *req[TH_MAX];
-	int			n_req;
+	th_resp resp[TH_MAX];
+	int n_resp;
+	int next_resp;
+	char *req[TH_MAX];
+	int n_req;
 	volatile int stop;
 };
 
 static char *
 th_read_request(int c)
 {
-	size_t		cap = 65536,
-				len = 0;
-	char	   *b = malloc(cap);
-	char	   *hdr_end;
-	size_t		need = 0;
+	size_t cap = 65536, len = 0;
+	char *b = malloc(cap);
+	char *hdr_end;
+	size_t need = 0;
 
 	for (;;)
 	{
-		ssize_t		n;
+		ssize_t n;
 		struct pollfd pfd = {c, POLLIN, 0};
 
 		if (poll(&pfd, 1, 5000) <= 0)
@@ -86,7 +85,7 @@ th_read_request(int c)
 		hdr_end = strstr(b, "\r\n\r\n");
 		if (hdr_end && need == 0)
 		{
-			char	   *cl = strcasestr(b, "content-length:");
+			char *cl = strcasestr(b, "content-length:");
 
 			need = (size_t) (hdr_end - b) + 4 + (cl && cl < hdr_end ? (size_t) atol(cl + 15) : 0);
 		}
@@ -104,12 +103,12 @@ th_read_request(int c)
 static void *
 th_serve(void *arg)
 {
-	th_http    *s = arg;
+	th_http *s = arg;
 
 	while (!s->stop)
 	{
 		struct pollfd pfd = {s->fd, POLLIN, 0};
-		int			c;
+		int c;
 
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
@@ -119,10 +118,10 @@ th_serve(void *arg)
 		/* keep-alive: serve requests on this connection until it closes */
 		for (;;)
 		{
-			char	   *req = th_read_request(c);
-			th_resp		r = {500, "", "no response queued"};
-			char		head[512];
-			size_t		blen;
+			char *req = th_read_request(c);
+			th_resp r = {500, "", "no response queued"};
+			char head[512];
+			size_t blen;
 
 			if (req == NULL)
 				break;
@@ -148,10 +147,10 @@ th_serve(void *arg)
 th_http *
 th_http_start(void)
 {
-	th_http    *s = calloc(1, sizeof(*s));
+	th_http *s = calloc(1, sizeof(*s));
 	struct sockaddr_in a;
-	socklen_t	alen = sizeof(a);
-	int			one = 1;
+	socklen_t alen = sizeof(a);
+	int one = 1;
 
 	s->fd = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -190,7 +189,7 @@ th_http_push(th_http *s, int status, const char *headers, const char *body)
 int
 th_http_count(th_http *s)
 {
-	int			n;
+	int n;
 
 	pthread_mutex_lock(&s->mu);
 	n = s->n_req;
@@ -212,7 +211,7 @@ th_http_request(th_http *s, int i)
 void
 th_http_stop(th_http *s)
 {
-	int			i;
+	int i;
 
 	s->stop = 1;
 	pthread_join(s->thread, NULL);

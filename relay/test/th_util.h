@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 /* Read a whole file; NULL if missing.  *len may be NULL. */
-char	   *th_read_file(const char *path, size_t *len);
+char *th_read_file(const char *path, size_t *len);
 
 /*
  * A one-thread HTTP/1.1 server answering requests from a script.  Each
@@ -20,12 +20,12 @@ char	   *th_read_file(const char *path, size_t *len);
  */
 typedef struct th_http th_http;
 
-th_http    *th_http_start(void);
-int			th_http_port(th_http *s);
+th_http *th_http_start(void);
+int th_http_port(th_http *s);
 /* Queue a response: status, extra headers ("A: b\r\n" lines or ""), body. */
-void		th_http_push(th_http *s, int status, const char *headers, const char *body);
-int			th_http_count(th_http *s);
+void th_http_push(th_http *s, int status, const char *headers, const char *body);
+int th_http_count(th_http *s);
 const char *th_http_request(th_http *s, int i);
-void		th_http_stop(th_http *s);
+void th_http_stop(th_http *s);
 
 #endif
