@@ -44,6 +44,9 @@ module "dynamodb_relay" {
   kinesis_stream_arn  = module.kinesis_stream.stream_arn
   kinesis_kms_key_arn = module.kinesis_stream.kms_key_arn
   aggregate_type      = "cart"
+
+  dead_letter_bucket_arn  = module.archive_bucket.bucket_arn
+  dead_letter_kms_key_arn = module.archive_bucket.kms_key_arn
 }
 
 module "postgres_relay" {

@@ -11,6 +11,9 @@ data "aws_caller_identity" "current" {}
 locals {
   log_group_name = "/aws/lambda/${var.function_name}"
 
+  dead_letter_bucket = var.dead_letter_bucket_arn == null ? null : split(":::", var.dead_letter_bucket_arn)[1]
+  dead_letter_s3     = local.dead_letter_bucket == null ? null : "s3://${local.dead_letter_bucket}/${trimsuffix(var.dead_letter_prefix, "/")}"
+
   # Name of the table, from its stream ARN:
   # arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL
   table_name = split("/", var.table_stream_arn)[1]
@@ -20,16 +23,19 @@ locals {
   # Region: AWS_REGION, which Lambda sets.
   environment = merge(
     {
-      EVENTRELAY_INPUT          = "lambda"
-      EVENTRELAY_SINK           = "kinesis"
-      EVENTRELAY_KINESIS_STREAM = split("/", var.kinesis_stream_arn)[1]
-      EVENTRELAY_TABLE          = local.table_name
-      EVENTRELAY_LOG_LEVEL      = var.log_level
+      EVENTRELAY_INPUT     = "lambda"
+      EVENTRELAY_SINK      = "kinesis"
+      EVENTRELAY_STREAM    = split("/", var.kinesis_stream_arn)[1]
+      EVENTRELAY_TABLE     = local.table_name
+      EVENTRELAY_LOG_LEVEL = var.log_level
       # Amazon Linux 2023's CA bundle, also right for a libcurl bundled from
       # another distribution (which would look elsewhere).
       AWS_CA_BUNDLE = "/etc/pki/tls/certs/ca-bundle.crt"
     },
     var.aggregate_type == null ? {} : { EVENTRELAY_AGGREGATE_TYPE = var.aggregate_type },
+    # Without a bucket the relay sets dead letters aside in /tmp, which dies
+    # with the execution environment.
+    local.dead_letter_s3 == null ? {} : { EVENTRELAY_DEAD_LETTER = local.dead_letter_s3 },
     var.environment,
   )
 }
@@ -114,6 +120,25 @@ data "aws_iam_policy_document" "relay" {
       aws_cloudwatch_log_group.this.arn,
       "${aws_cloudwatch_log_group.this.arn}:log-stream:*",
     ]
+  }
+
+  # Dead letters: create-only uploads, read back to compare when the key exists.
+  dynamic "statement" {
+    for_each = var.dead_letter_bucket_arn == null ? [] : ["${var.dead_letter_bucket_arn}/${var.dead_letter_prefix}*"]
+    content {
+      sid       = "SetAsideDeadLetters"
+      actions   = ["s3:PutObject", "s3:GetObject"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.dead_letter_bucket_arn == null || var.dead_letter_kms_key_arn == null ? [] : [var.dead_letter_kms_key_arn]
+    content {
+      sid       = "EncryptDeadLetters"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [statement.value]
+    }
   }
 
   dynamic "statement" {

@@ -61,6 +61,39 @@ variable "kinesis_kms_key_arn" {
   }
 }
 
+variable "dead_letter_bucket_arn" {
+  description = "Bucket where the relay sets aside records Kinesis can never accept (e.g. the archive bucket); null = /tmp of the execution environment (lost)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dead_letter_bucket_arn == null ? true : can(regex("^arn:[^:]+:s3:::[^/*]+$", var.dead_letter_bucket_arn))
+    error_message = "dead_letter_bucket_arn must be null or the ARN of one bucket."
+  }
+}
+
+variable "dead_letter_prefix" {
+  description = "Key prefix of the dead letters in dead_letter_bucket_arn (the function may write only there)."
+  type        = string
+  default     = "dead-letter/dynamodb/"
+
+  validation {
+    condition     = length(var.dead_letter_prefix) > 0 && endswith(var.dead_letter_prefix, "/") && !strcontains(var.dead_letter_prefix, "*")
+    error_message = "dead_letter_prefix must be non-empty, end with '/' and contain no '*'."
+  }
+}
+
+variable "dead_letter_kms_key_arn" {
+  description = "KMS key of the dead-letter bucket's SSE-KMS, if any."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dead_letter_kms_key_arn == null ? true : can(regex("^arn:[^:]+:kms:[^:]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.dead_letter_kms_key_arn))
+    error_message = "dead_letter_kms_key_arn must be null or the ARN of one KMS key."
+  }
+}
+
 variable "aggregate_type" {
   description = "aggregate_type written into the envelopes; null = the relay's default (derived from the table name)."
   type        = string

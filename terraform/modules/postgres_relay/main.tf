@@ -43,6 +43,9 @@ locals {
       "--s3-bucket=${local.bucket_name}",
       "--s3-prefix=${var.archive_prefix}",
     ],
+    # Records Kinesis can never accept go to the bucket too (not to a file in
+    # the task, which would be lost with it).
+    local.dead_letter_s3 == null ? [] : ["--dead-letter=${local.dead_letter_s3}"],
     [
       "--metrics-port=${var.metrics_port}",
       "--log-level=${var.log_level}",
@@ -61,10 +64,14 @@ locals {
     var.environment,
   )
 
-  archive_object_arns = var.archive_bucket_arn == null ? [] : concat(
-    ["${var.archive_bucket_arn}/${var.archive_prefix}*"],
-    var.dead_letter_prefix == null ? [] : ["${var.archive_bucket_arn}/${var.dead_letter_prefix}*"],
+  dead_letter_s3 = var.archive_bucket_arn == null || var.dead_letter_prefix == null ? null : "s3://${local.bucket_name}/${trimsuffix(var.dead_letter_prefix, "/")}"
+
+  # The prefixes the relay writes under, and the object ARNs they make.
+  archive_prefixes = var.archive_bucket_arn == null ? [] : concat(
+    [var.archive_prefix],
+    var.dead_letter_prefix == null ? [] : [var.dead_letter_prefix],
   )
+  archive_object_arns = [for p in local.archive_prefixes : "${var.archive_bucket_arn}/${p}*"]
 }
 
 # --- cluster, logs ---------------------------------------------------------
@@ -206,21 +213,36 @@ data "aws_iam_policy_document" "task" {
     }
   }
 
+  # The S3 sink uploads create-only (If-None-Match: *) and, when the key
+  # exists after a crash, reads it back to compare (GetObject); before its
+  # first object it lists its own prefix to find where an earlier run stopped
+  # (ListBucket, limited to the prefixes by condition).
   dynamic "statement" {
     for_each = length(local.archive_object_arns) == 0 ? [] : [1]
     content {
       sid = "WriteTheArchive"
-      actions = concat(
-        [
-          "s3:PutObject",
-          "s3:AbortMultipartUpload",
-          "s3:ListMultipartUploadParts",
-        ],
-        # HeadObject, to recognise "already uploaded with the same checksum"
-        # after a crash (the key is derived from the content's position).
-        var.allow_archive_read ? ["s3:GetObject"] : [],
-      )
+      actions = [
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+      ]
       resources = local.archive_object_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.archive_object_arns) == 0 ? [] : [1]
+    content {
+      sid       = "ListTheArchivePrefix"
+      actions   = ["s3:ListBucket"]
+      resources = [var.archive_bucket_arn]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = [for p in local.archive_prefixes : "${p}*"]
+      }
     }
   }
 

@@ -195,20 +195,14 @@ variable "archive_prefix" {
 }
 
 variable "dead_letter_prefix" {
-  description = "Key prefix where the relay sets aside records Kinesis can never accept; null = none granted."
+  description = "Key prefix in the archive bucket where the relay sets aside records Kinesis can never accept (--dead-letter=s3://BUCKET/PREFIX); null = a file in the task (lost with it). Needs archive_bucket_arn."
   type        = string
-  default     = null
+  default     = "dead-letter/"
 
   validation {
     condition     = var.dead_letter_prefix == null ? true : (length(var.dead_letter_prefix) > 0 && endswith(var.dead_letter_prefix, "/") && !strcontains(var.dead_letter_prefix, "*"))
     error_message = "dead_letter_prefix must be null or a non-empty prefix ending with '/', without '*'."
   }
-}
-
-variable "allow_archive_read" {
-  description = "Grant s3:GetObject under the archive prefix (HeadObject to recognise an object already uploaded before a crash)."
-  type        = bool
-  default     = true
 }
 
 variable "archive_kms_key_arn" {

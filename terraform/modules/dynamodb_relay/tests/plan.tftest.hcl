@@ -84,7 +84,7 @@ run "renders" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables["EVENTRELAY_SINK"] == "kinesis" && aws_lambda_function.this.environment[0].variables["EVENTRELAY_KINESIS_STREAM"] == "events" && aws_lambda_function.this.environment[0].variables["EVENTRELAY_TABLE"] == "carts" && aws_lambda_function.this.environment[0].variables["EVENTRELAY_AGGREGATE_TYPE"] == "cart"
+    condition     = aws_lambda_function.this.environment[0].variables["EVENTRELAY_SINK"] == "kinesis" && aws_lambda_function.this.environment[0].variables["EVENTRELAY_STREAM"] == "events" && aws_lambda_function.this.environment[0].variables["EVENTRELAY_TABLE"] == "carts" && aws_lambda_function.this.environment[0].variables["EVENTRELAY_AGGREGATE_TYPE"] == "cart"
     error_message = "the relay's configuration variables are wrong"
   }
 
@@ -103,6 +103,24 @@ run "renders" {
       aws_lambda_event_source_mapping.this.destination_config[0].on_failure[0].destination_arn == "arn:aws:sqs:eu-west-1:123456789012:carts-relay-on-failure"
     )
     error_message = "the event source mapping is not configured as documented"
+  }
+}
+
+run "dead_letters_to_s3" {
+  command = apply
+
+  variables {
+    dead_letter_bucket_arn = "arn:aws:s3:::acme-archive"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["EVENTRELAY_DEAD_LETTER"] == "s3://acme-archive/dead-letter/dynamodb"
+    error_message = "dead letters do not go to the bucket"
+  }
+
+  assert {
+    condition     = contains(flatten([for s in jsondecode(data.aws_iam_policy_document.relay.json).Statement : s.Resource]), "arn:aws:s3:::acme-archive/dead-letter/dynamodb/*") && !contains(flatten([for s in jsondecode(data.aws_iam_policy_document.relay.json).Statement : s.Resource]), "arn:aws:s3:::acme-archive/*")
+    error_message = "the function may not write exactly the dead-letter prefix"
   }
 }
 

@@ -108,14 +108,22 @@ run "renders" {
       "arn:aws:kinesis:eu-west-1:123456789012:stream/events",
       "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
       "arn:aws:s3:::acme-archive/events/*",
+      "arn:aws:s3:::acme-archive/dead-letter/*",
+      "arn:aws:s3:::acme-archive",
     ])
-    error_message = "the task role names other resources than the stream, its key and the archive prefix"
+    error_message = "the task role names other resources than the stream, its key, the bucket and its two prefixes"
+  }
+
+  # Listing only under the relay's own prefixes.
+  assert {
+    condition     = one([for s in jsondecode(data.aws_iam_policy_document.task.json).Statement : s.Condition.StringLike["s3:prefix"] if s.Sid == "ListTheArchivePrefix"]) == ["events/*", "dead-letter/*"]
+    error_message = "s3:ListBucket is not limited to the archive and dead-letter prefixes"
   }
 
   assert {
     condition = toset(flatten([for s in jsondecode(data.aws_iam_policy_document.task.json).Statement : s.Action])) == toset([
       "kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary", "kms:GenerateDataKey",
-      "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject",
+      "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:ListBucket",
     ])
     error_message = "the task role allows other actions than publishing and archiving"
   }
@@ -146,7 +154,8 @@ run "renders" {
   assert {
     condition = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].command == [
       "--slot=eventrelay", "--stream=events", "--create-slot", "--sink=kinesis", "--sink=s3",
-      "--s3-bucket=acme-archive", "--s3-prefix=events/", "--metrics-port=9187", "--log-level=info",
+      "--s3-bucket=acme-archive", "--s3-prefix=events/", "--dead-letter=s3://acme-archive/dead-letter",
+      "--metrics-port=9187", "--log-level=info",
       "--shutdown-timeout=50",
     ]
     error_message = "unexpected relay command line"
