@@ -12,11 +12,14 @@
  * Crash recovery: after a restart the source hands over again every
  * position not acknowledged, starting with the first one of the object that
  * was in flight.  Before the first object of a run (and each following one
- * while this keeps being true) is cut, the sink lists the key prefix
- * "<hour>/<first-pos>_": if an earlier run already stored an object starting
- * there, the sink cuts at that object's last position, so the upload finds
+ * while this keeps being true) is cut, the sink lists its hour partition:
+ * if an earlier run already stored an object starting at the same position,
+ * the sink cuts at that object's last position, so the upload finds
  * the same key with the same bytes (If-None-Match: * answers 412, the
- * comparison says equal) and no near-duplicate object appears.
+ * comparison says equal) and no near-duplicate object appears.  When the
+ * slot was confirmed inside a stored object (with --sink kinesis --sink s3
+ * the Kinesis sink may have acknowledged less), the positions that object
+ * holds are acknowledged without being archived a second time.
  */
 #include "sink.h"
 #include "buf.h"
@@ -74,7 +77,9 @@ typedef struct sink_s3
 	bool recovering; /* look for objects of an earlier run */
 	bool check_due;	 /* cur's first position not checked yet */
 	bool have_forced;
-	uint64_t forced_cut; /* cut cur right after this position */
+	bool have_skip;
+	uint64_t skip_through; /* positions up to this one are archived already */
+	uint64_t forced_cut;   /* cut cur right after this position */
 	int64_t check_retry_ms;
 
 	metrics_sink_counters *m; /* "s3" in the metrics endpoint */
@@ -144,55 +149,103 @@ s_seal(sink_s3 *s, char *err, size_t errlen)
 
 /*
  * Recovery check for the object starting at cur.first_pos: did an earlier
- * run store one?  Returns 0 when settled (found or not), -1 on a failure
- * worth retrying later.
+ * run store an object holding that position?  Lists the hour partition and
+ * looks for an object [a, b] with a <= first_pos <= b:
+ *
+ *   a == first_pos   the earlier run cut there: cut at b as well, so the
+ *                    upload meets the same key with the same bytes
+ *   a <  first_pos   the slot was confirmed inside that object (another
+ *                    sink acknowledged less than S3 had stored): positions
+ *                    up to b are archived already, so they are acknowledged
+ *                    without being archived again
+ *
+ * Returns 0 when settled (found or not), -1 on a failure worth retrying.
  */
 static int
 s_check_existing(sink_s3 *s, char *err, size_t errlen)
 {
 	char pfx[1100];
-	s3_list l;
-	size_t n;
-	int i;
+	char *token = NULL;
+	bool found = false;
+	uint64_t best_a = 0, best_b = 0;
+	char best_key[1100] = "";
 
 	if (s3_partition_prefix(s->st.prefix, s->cur.partition, pfx, sizeof(pfx)) < 0)
 		return 0;
-	n = strlen(pfx);
-	snprintf(pfx + n, sizeof(pfx) - n, "%016" PRIX64 "_", s->cur.first_pos);
-	if (s3_list_page(s->client, pfx, NULL, NULL, 10, &l, err, errlen) < 0)
+	for (;;)
 	{
-		if (s3_client_retryable(s->client))
-			return -1;
-		/*
-		 * Not allowed to list (a policy without s3:ListBucket): archive
-		 * without the recovery cut rather than not at all.  A restart may
-		 * then store an object overlapping the previous run's last one.
-		 */
-		log_kv(LOG_WARN, "cannot list the archive; crash recovery cut disabled", "error", err,
-			   NULL);
-		err[0] = '\0';
-		s->check_due = false;
-		s->recovering = false;
-		return 0;
+		s3_list l;
+		int i;
+
+		if (s3_list_page(s->client, pfx, NULL, token, 1000, &l, err, errlen) < 0)
+		{
+			free(token);
+			if (s3_client_retryable(s->client))
+				return -1;
+			/*
+			 * Not allowed to list (a policy without s3:ListBucket): archive
+			 * without the recovery cut rather than not at all.  A restart
+			 * may then store an object overlapping the previous run's last
+			 * one.
+			 */
+			log_kv(LOG_WARN, "cannot list the archive; crash recovery cut disabled", "error", err,
+				   NULL);
+			err[0] = '\0';
+			s->check_due = false;
+			s->recovering = false;
+			return 0;
+		}
+		free(token);
+		token = NULL;
+		for (i = 0; i < l.n; i++)
+		{
+			time_t part;
+			uint64_t a, b;
+
+			/* keys are in position order: the last a <= first_pos wins */
+			if (s3_key_parse(l.keys[i], &part, &a, &b) && a <= s->cur.first_pos &&
+				b >= s->cur.first_pos)
+			{
+				found = true;
+				best_a = a;
+				best_b = b;
+				snprintf(best_key, sizeof(best_key), "%s", l.keys[i]);
+			}
+		}
+		if (l.truncated)
+		{
+			token = l.next_token;
+			l.next_token = NULL;
+		}
+		s3_list_free(&l);
+		if (token == NULL)
+			break;
 	}
 	s->check_due = false;
-	for (i = 0; i < l.n; i++)
+	if (found && best_b >= s->cur.last_pos && best_a == s->cur.first_pos)
 	{
-		time_t part;
-		uint64_t a, b;
-
-		if (s3_key_parse(l.keys[i], &part, &a, &b) && a == s->cur.first_pos && b >= s->cur.last_pos)
-		{
-			s->have_forced = true;
-			s->forced_cut = b;
-			log_kv(LOG_INFO, "archive object of an earlier run found: cutting at the same place",
-				   "key", l.keys[i], NULL);
-			break;
-		}
+		s->have_forced = true;
+		s->forced_cut = best_b;
+		log_kv(LOG_INFO, "archive object of an earlier run found: cutting at the same place", "key",
+			   best_key, NULL);
 	}
-	if (!s->have_forced)
+	else if (found && best_b >= s->cur.last_pos)
+	{
+		char through[32];
+
+		snprintf(through, sizeof(through), "%016" PRIX64, best_b);
+		log_kv(LOG_INFO, "positions already archived by an earlier run: not archiving them again",
+			   "key", best_key, "through", through, NULL);
+		s->events -= s->cur.events;
+		s3_object_free(&s->cur);
+		s3_object_init(&s->cur);
+		s->have_skip = true;
+		s->skip_through = best_b;
+		s->check_due = true; /* the next object may be the earlier run's too */
+		s_update_acked(s);
+	}
+	else
 		s->recovering = false; /* objects are stored in order: nothing later exists */
-	s3_list_free(&l);
 	return 0;
 }
 
@@ -230,6 +283,14 @@ s_commit(sink *b, uint64_t pos, char *err, size_t errlen)
 	int64_t now = relay_now_ms();
 	time_t hour;
 
+	if (s->have_skip && pos <= s->skip_through)
+	{
+		/* archived by an earlier run (see s_check_existing) */
+		buf_reset(&s->txn);
+		s->txn_events = 0;
+	}
+	else
+		s->have_skip = false;
 	if (s->txn_events == 0)
 	{
 		s->committed = pos;

@@ -112,8 +112,7 @@ test_ack_only_after_upload(void **state)
 	commit(s, 0x100);
 	assert_int_equal(th_http_count(srv), n0 + 1);
 	assert_non_null(strstr(th_http_request(srv, n0),
-						   "list-type=2&max-keys=10&prefix=ev%2F2026%2F11%2F23%2F09%2F"
-						   "0000000000000100_ "));
+						   "list-type=2&max-keys=1000&prefix=ev%2F2026%2F11%2F23%2F09%2F "));
 	assert_int_equal(s->acked, 0);
 	commit(s, 0x180); /* an empty position: still behind the object */
 	poll_at(s, now);
@@ -213,7 +212,46 @@ test_recovery_cuts_where_the_earlier_run_did(void **state)
 	put(s, 0x40, "b", 1, 10);
 	commit(s, 0x40);
 	assert_int_equal(th_http_count(srv), n0 + 3);
-	assert_non_null(strstr(th_http_request(srv, n0 + 2), "0000000000000040_ "));
+	assert_non_null(strstr(th_http_request(srv, n0 + 2), "prefix=ev%2F2026%2F11%2F23%2F09%2F "));
+	s->ops->free(s);
+}
+
+static void
+test_recovery_skips_what_is_archived(void **state)
+{
+	sink *s = open_sink("--s3-max-object-bytes=64K");
+	int n0 = th_http_count(srv);
+	char err[256];
+
+	(void) state;
+	/*
+	 * An earlier run stored 0x10..0x30, but the slot was confirmed only up
+	 * to 0x18 (the Kinesis sink was behind): 0x20 and 0x30 come again.
+	 */
+	th_http_push(srv, 200, "",
+				 "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>ev/2026/11/23/"
+				 "09/0000000000000001_0000000000000008.ndjson.gz</Key></Contents><Contents><Key>"
+				 "ev/2026/11/23/09/0000000000000010_0000000000000030.ndjson.gz</Key></Contents>"
+				 "</ListBucketResult>");
+	put(s, 0x20, "a", 2, 10);
+	commit(s, 0x20);
+	assert_int_equal(s->acked, 0x20); /* archived already: acknowledged at once */
+	assert_int_equal(s->ops->pending_bytes(s), 0);
+	put(s, 0x30, "a", 3, 10);
+	commit(s, 0x30);
+	assert_int_equal(s->acked, 0x30);
+	assert_int_equal(th_http_count(srv), n0 + 1);
+	/* the first new position is looked up once more, then archived normally */
+	th_http_push(srv, 200, "", EMPTY_LIST);
+	put(s, 0x40, "a", 4, 10);
+	commit(s, 0x40);
+	assert_int_equal(th_http_count(srv), n0 + 2);
+	assert_int_equal(s->acked, 0x30);
+	th_http_push(srv, 200, "", "");
+	assert_int_equal(s->ops->drain(s, relay_now_ms() + 5000, err, sizeof(err)), 0);
+	assert_non_null(
+		strstr(th_http_request(srv, n0 + 2), "/0000000000000040_0000000000000040.ndjson.gz "));
+	assert_int_equal(s->acked, 0x40);
 	s->ops->free(s);
 }
 
@@ -268,6 +306,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_size_cut_keeps_positions_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_cuts_where_the_earlier_run_did, setup,
 										teardown),
+		cmocka_unit_test_setup_teardown(test_recovery_skips_what_is_archived, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hour_change_cuts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fatal_on_missing_bucket, setup, teardown),
 	};
