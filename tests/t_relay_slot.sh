@@ -5,6 +5,8 @@
 #   - while only other tables are written, the slot keeps advancing (the
 #     relay confirms the WAL end of keepalives), so it pins a bounded amount
 #     of WAL (RELAY_IDLE_SECONDS, default 20, sets how long);
+#   - a slot recreated or dropped behind the relay's back is detected across
+#     relay restarts (--state-file): exit 3, unless --accept-slot-position;
 #   - an invalidated slot (wal_status lost) stops the relay with exit 3 and
 #     a clear message, and the relay does not create a slot over the gap.
 set -Eeuo pipefail
@@ -68,6 +70,39 @@ kill -TERM "$RELAY_PID"
 rc=0
 wait "$RELAY_PID" || rc=$?
 es_eq "clean shutdown" 0 "$rc"
+
+# --- a slot recreated behind the relay's back (state file) -----------------------
+run_state() { # run_state EXTRA_FLAGS...: relay with a state file, until caught up, then SIGTERM
+	"$RELAY" --dbname "$(es_relay_dsn)" --slot relay_state --state-file "$TMP/state" --sink stdout \
+		--status-interval 1 "$@" >>"$TMP/state-out.ndjson" 2>>"$TMP/state.log" &
+	local pid=$! rc=0
+	es_wait_caught_up relay_state 30 || true
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" || rc=$?
+	return $rc
+}
+append_some() {
+	es_psql -c "SELECT eventstore.append(gen_random_uuid(), 'cart', 0, '[{\"type\":\"X\"}]') FROM generate_series(1, 20)" >/dev/null
+}
+run_state --create-slot
+append_some
+es_check "state file: a normal restart resumes" run_state
+es_check "the state file records the confirmed position" grep -q '^confirmed_lsn=' "$TMP/state"
+append_some # events the recreated slot will never see
+es_psql -c "SELECT pg_drop_replication_slot('relay_state')" >/dev/null
+es_psql -c "SELECT pg_create_logical_replication_slot('relay_state', 'eventstore')" >/dev/null
+rc=0
+timeout 30 "$RELAY" --dbname "$(es_relay_dsn)" --slot relay_state --state-file "$TMP/state" \
+	--sink stdout >/dev/null 2>"$TMP/recreated.log" || rc=$?
+es_eq "a recreated slot stops the relay with exit 3" 3 "$rc"
+es_check "saying it was recreated or advanced" grep -q 'recreated or advanced' "$TMP/recreated.log"
+es_psql -c "SELECT pg_drop_replication_slot('relay_state')" >/dev/null
+rc=0
+timeout 30 "$RELAY" --dbname "$(es_relay_dsn)" --slot relay_state --state-file "$TMP/state" \
+	--create-slot --sink stdout >/dev/null 2>"$TMP/dropped.log" || rc=$?
+es_eq "a dropped slot is not recreated over the gap, even with --create-slot (exit 3)" 3 "$rc"
+es_check "--accept-slot-position starts anew" run_state --create-slot --accept-slot-position
+es_check "and the next restart is normal again" run_state
 
 # --- an invalidated slot ---------------------------------------------------------
 es_psql -c "SELECT pg_create_logical_replication_slot('relay_lost', 'eventstore')" >/dev/null

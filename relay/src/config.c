@@ -34,6 +34,8 @@ enum
 	OPT_STATUS_INTERVAL,
 	OPT_RECONNECT_MAX,
 	OPT_END_LSN,
+	OPT_STATE_FILE,
+	OPT_ACCEPT_SLOT,
 	OPT_SINK,
 	OPT_DEAD_LETTER,
 	OPT_MAX_BUFFER,
@@ -87,6 +89,14 @@ static const opt_doc opts[] = {
 	 "send a standby status update at least this often (default 10)", NULL},
 	{OPT_RECONNECT_MAX, "reconnect-max", 1, "SECS", NULL,
 	 "longest wait between reconnection attempts after PostgreSQL went away (default 30)", NULL},
+	{OPT_STATE_FILE, "state-file", 1, "PATH", "EVENTRELAY_STATE_FILE",
+	 "remember the confirmed position here (written before each confirmation), so that a slot "
+	 "that was dropped, recreated or advanced by someone else is detected after a restart too",
+	 NULL},
+	{OPT_ACCEPT_SLOT, "accept-slot-position", 0, NULL, NULL,
+	 "start from the slot's position even if it is ahead of the state file or the slot is new "
+	 "(events in between are not relayed)",
+	 NULL},
 	{OPT_END_LSN, "end-lsn", 1, "LSN", NULL,
 	 "stop (exit 0) once everything up to this WAL position is delivered and confirmed, like "
 	 "pg_recvlogical --endpos (benchmarks, one-off catch-up runs)",
@@ -393,6 +403,12 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 				return -1;
 			cfg->status_interval_ms = (int) n * 1000;
 			break;
+		case OPT_STATE_FILE:
+			s_set(&cfg->state_file, v);
+			break;
+		case OPT_ACCEPT_SLOT:
+			cfg->accept_slot_position = true;
+			break;
 		case OPT_END_LSN:
 		{
 			unsigned int hi, lo;
@@ -528,6 +544,7 @@ s_apply_env(relay_config *cfg, char *err, size_t errlen)
 	} env[] = {
 		{OPT_DBNAME, "EVENTRELAY_DBNAME"},
 		{OPT_SLOT, "EVENTRELAY_SLOT"},
+		{OPT_STATE_FILE, "EVENTRELAY_STATE_FILE"},
 		{OPT_SINK, "EVENTRELAY_SINK"},
 		{OPT_DEAD_LETTER, "EVENTRELAY_DEAD_LETTER"},
 		{OPT_STREAM, "EVENTRELAY_STREAM"},
@@ -744,6 +761,7 @@ config_free(relay_config *cfg)
 	free(cfg->slot);
 	free(cfg->plugin);
 	free(cfg->end_lsn);
+	free(cfg->state_file);
 	free(cfg->aggregate_types);
 	free(cfg->event_types);
 	for (i = 0; i < cfg->n_plugin_opts; i++)

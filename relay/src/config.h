@@ -40,7 +40,9 @@ typedef struct relay_config
 	int n_plugin_opts;
 	int status_interval_ms;
 	int reconnect_max_ms;
-	char *end_lsn; /* stop once everything up to here is confirmed */
+	char *end_lsn;			   /* stop once everything up to here is confirmed */
+	char *state_file;		   /* remembers the confirmed position across restarts */
+	bool accept_slot_position; /* take the slot's position even if it moved */
 
 	/* sinks */
 	char *sinks[CONFIG_MAX_SINKS];

@@ -30,7 +30,8 @@ struct pg_source
 {
 	const relay_config *cfg;
 	PGconn *conn;
-	char *copybuf; /* last PQgetCopyData buffer */
+	char *copybuf;		/* last PQgetCopyData buffer */
+	char identity[160]; /* system identifier / database */
 };
 
 pg_source *
@@ -202,8 +203,9 @@ s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail 
 		{
 			*fail = PGF_SLOT;
 			snprintf(err, errlen,
-					 "replication slot \"%s\" disappeared while the relay was running; not "
-					 "recreating it over a gap (restart the relay to create it anew)",
+					 "replication slot \"%s\" is gone although this relay confirmed events from "
+					 "it; not recreating it over a gap (--accept-slot-position creates it anew, "
+					 "events in between are not relayed)",
 					 cfg->slot);
 			return -1;
 		}
@@ -268,7 +270,7 @@ s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail 
 			snprintf(err, errlen,
 					 "replication slot \"%s\" is at %s, ahead of %s that this relay confirmed: "
 					 "it was recreated or advanced by someone else, and events in between would "
-					 "be lost; restart the relay to accept the slot's position",
+					 "be lost; --accept-slot-position starts from the slot's position anyway",
 					 cfg->slot, v, mine);
 			PQclear(res);
 			return -1;
@@ -293,8 +295,8 @@ s_add_option(buf *q, bool *first, const char *name, const char *value)
 }
 
 int
-source_pg_start(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail *fail, char *err,
-				size_t errlen)
+source_pg_start(pg_source *s, uint64_t last_confirmed, const char *expect_identity,
+				uint64_t *slot_lsn, pg_fail *fail, char *err, size_t errlen)
 {
 	const relay_config *cfg = s->cfg;
 	buf q = BUF_INIT;
@@ -306,6 +308,25 @@ source_pg_start(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fa
 	s_disconnect(s);
 	if (s_connect(s, fail, err, errlen) < 0)
 		return -1;
+	res = PQexec(s->conn, "IDENTIFY_SYSTEM");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) < 4)
+	{
+		s_result_fail(s, res, "IDENTIFY_SYSTEM failed", fail, err, errlen);
+		s_disconnect(s);
+		return -1;
+	}
+	snprintf(s->identity, sizeof(s->identity), "%s/%s", PQgetvalue(res, 0, 0),
+			 PQgetvalue(res, 0, 3));
+	PQclear(res);
+	if (expect_identity && strcmp(expect_identity, s->identity) != 0)
+	{
+		*fail = PGF_CONFIG;
+		snprintf(err, errlen,
+				 "the state file was written for database system/database %s, but this is %s",
+				 expect_identity, s->identity);
+		s_disconnect(s);
+		return -1;
+	}
 	*slot_lsn = 0;
 	if (s_check_slot(s, last_confirmed, slot_lsn, fail, err, errlen) < 0)
 	{
@@ -459,6 +480,12 @@ source_pg_feedback(pg_source *s, uint64_t write_lsn, uint64_t flush_lsn, char *e
 		return -1;
 	}
 	return 0;
+}
+
+const char *
+source_pg_identity(const pg_source *s)
+{
+	return s->identity;
 }
 
 void

@@ -42,10 +42,14 @@ void source_pg_free(pg_source *s);
  * Connect, check (or create) the slot and start streaming.  last_confirmed
  * is the highest flush LSN this process confirmed before (0 at start): a
  * slot found ahead of it was moved or recreated by someone else.  *slot_lsn
- * is the slot's confirmed position (where streaming resumes).
+ * is the slot's confirmed position (where streaming resumes).  expect_identity
+ * (or NULL): the source_pg_identity() a state file recorded; another server
+ * or database is a configuration error.
  */
-int source_pg_start(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail *fail,
-					char *err, size_t errlen);
+int source_pg_start(pg_source *s, uint64_t last_confirmed, const char *expect_identity,
+					uint64_t *slot_lsn, pg_fail *fail, char *err, size_t errlen);
+/* "<system identifier>/<database>" of the connected server (after a start). */
+const char *source_pg_identity(const pg_source *s);
 bool source_pg_connected(const pg_source *s);
 int source_pg_socket(const pg_source *s);
 
