@@ -81,9 +81,10 @@ ddb_aws_free(ddb_aws *a)
 	free(a);
 }
 
-ddb_aws_status
-ddb_aws_call(ddb_aws *a, const char *op, const char *body, struct json_object **out, char *type,
-			 size_t typelen, char *err, size_t errlen)
+/* One signed call: the answer parsed (out) or as text (text, len), whichever is asked. */
+static ddb_aws_status
+s_call(ddb_aws *a, const char *op, const char *body, struct json_object **out, char **text,
+	   size_t *text_len, char *type, size_t typelen, char *err, size_t errlen)
 {
 	const aws_credentials *c;
 	char hash[65], target[96], target_h[128], host_h[300], date_h[64];
@@ -100,7 +101,10 @@ ddb_aws_call(ddb_aws *a, const char *op, const char *body, struct json_object **
 	ddb_aws_status st = DDB_AWS_RETRY;
 	struct json_object *o = NULL, *v;
 
-	*out = NULL;
+	if (out)
+		*out = NULL;
+	if (text)
+		*text = NULL;
 	type[0] = '\0';
 	snprintf(target, sizeof(target), "DynamoDBStreams_20120810.%s", op);
 	if (credentials_get(a->creds, &c, err, errlen) < 0)
@@ -152,6 +156,20 @@ ddb_aws_call(ddb_aws *a, const char *op, const char *body, struct json_object **
 	req.timeout_ms = a->timeout_ms;
 	if (http_do(a->http, &req, &a->resp, err, errlen) < 0)
 		goto done;
+	if (a->resp.status == 200 && text)
+	{
+		*text = malloc(a->resp.body_len + 1);
+		if (*text == NULL)
+		{
+			snprintf(err, errlen, "out of memory");
+			goto done;
+		}
+		memcpy(*text, a->resp.body ? a->resp.body : "", a->resp.body_len);
+		(*text)[a->resp.body_len] = '\0';
+		*text_len = a->resp.body_len;
+		st = DDB_AWS_OK;
+		goto done;
+	}
 	o = a->resp.body ? json_tokener_parse(a->resp.body) : NULL;
 	if (a->resp.status == 200)
 	{
@@ -199,4 +217,18 @@ done:
 	free(auth_h);
 	free(tok_h);
 	return st;
+}
+
+ddb_aws_status
+ddb_aws_call(ddb_aws *a, const char *op, const char *body, struct json_object **out, char *type,
+			 size_t typelen, char *err, size_t errlen)
+{
+	return s_call(a, op, body, out, NULL, NULL, type, typelen, err, errlen);
+}
+
+ddb_aws_status
+ddb_aws_call_text(ddb_aws *a, const char *op, const char *body, char **text, size_t *len,
+				  char *type, size_t typelen, char *err, size_t errlen)
+{
+	return s_call(a, op, body, NULL, text, len, type, typelen, err, errlen);
 }

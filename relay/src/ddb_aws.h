@@ -37,4 +37,8 @@ void ddb_aws_free(ddb_aws *a);
 ddb_aws_status ddb_aws_call(ddb_aws *a, const char *op, const char *body, struct json_object **out,
 							char *type, size_t typelen, char *err, size_t errlen);
 
+/* The same, leaving a successful answer as text (caller frees *text). */
+ddb_aws_status ddb_aws_call_text(ddb_aws *a, const char *op, const char *body, char **text,
+								 size_t *len, char *type, size_t typelen, char *err, size_t errlen);
+
 #endif /* DDB_AWS_H */

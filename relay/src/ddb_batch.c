@@ -20,7 +20,7 @@ ddb_batch_pluck(const ddb_recs *recs, const ddb_record_opts *o, ddb_on_error on_
 
 	for (i = 0; i < recs->n; i++)
 	{
-		struct json_object *rec = ddb_recs_get(recs, i);
+		const jv *rec = ddb_recs_get(recs, i);
 		char err[512];
 		const char *seq;
 		ddb_outcome oc;

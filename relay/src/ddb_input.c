@@ -3,14 +3,13 @@
  *		Stream of JSON values from a file descriptor, and the records in a
  *		value (see ddb_input.h).
  *
- * json-c's incremental tokener is fed whatever read() returns, so values may
- * span reads and lines; nothing assumes one value per line except the
- * recovery after a syntax error, which skips to the next newline.
+ * A small scanner finds where each value ends (brackets outside strings),
+ * across reads and lines, keeping its state so a large value is scanned
+ * once; only then is the complete value parsed (ddb_jv.h), in place.
  */
 #include "ddb_input.h"
 
 #include <errno.h>
-#include <json-c/json.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,20 +17,19 @@
 #include <unistd.h>
 
 #define DDB_READ_SIZE (1 << 16)
-/* typed JSON nests twice per DynamoDB level, inside the record's own levels */
-#define DDB_PARSE_DEPTH 200
+#define DDB_MAX_VALUE ((size_t) 256 << 20) /* a Lambda payload is at most 6 MB */
 
 int
 ddb_reader_init(ddb_reader *r, int fd, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
-	r->tok = json_tokener_new_ex(DDB_PARSE_DEPTH);
-	r->buf = malloc(DDB_READ_SIZE);
-	if (r->tok == NULL || r->buf == NULL)
+	r->cap = DDB_READ_SIZE * 4;
+	r->buf = malloc(r->cap + 1);
+	jv_doc_init(&r->doc);
+	if (r->buf == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
-		ddb_reader_free(r);
 		return -1;
 	}
 	return 0;
@@ -40,14 +38,18 @@ ddb_reader_init(ddb_reader *r, int fd, char *err, size_t errlen)
 void
 ddb_reader_free(ddb_reader *r)
 {
-	if (r->tok)
-		json_tokener_free(r->tok);
 	free(r->buf);
-	r->tok = NULL;
 	r->buf = NULL;
+	jv_doc_free(&r->doc);
 }
 
-/* Refill the buffer; 1 if bytes arrived, 0 at EOF, -1 on error. */
+static int
+s_is_space(char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Read more input after what is buffered; 1 bytes came, 0 EOF, -1 error. */
 static int
 s_fill(ddb_reader *r, char *err, size_t errlen)
 {
@@ -55,8 +57,35 @@ s_fill(ddb_reader *r, char *err, size_t errlen)
 
 	if (r->eof)
 		return 0;
+	if (r->pos > 0)
+	{
+		/* drop consumed bytes */
+		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+		r->len -= r->pos;
+		r->scan -= r->pos;
+		r->pos = 0;
+	}
+	if (r->cap - r->len < DDB_READ_SIZE)
+	{
+		size_t cap = r->cap * 2;
+		char *p;
+
+		if (cap > DDB_MAX_VALUE + DDB_READ_SIZE)
+		{
+			snprintf(err, errlen, "input value larger than %zu MiB", DDB_MAX_VALUE >> 20);
+			return -1;
+		}
+		p = realloc(r->buf, cap + 1);
+		if (p == NULL)
+		{
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		r->buf = p;
+		r->cap = cap;
+	}
 	do
-		n = read(r->fd, r->buf, DDB_READ_SIZE);
+		n = read(r->fd, r->buf + r->len, r->cap - r->len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 	{
@@ -69,104 +98,138 @@ s_fill(ddb_reader *r, char *err, size_t errlen)
 		r->eof = 1;
 		return 0;
 	}
-	r->pos = 0;
-	r->len = (size_t) n;
+	r->len += (size_t) n;
 	if (!r->started)
 	{
 		r->started = 1;
 		if (r->len >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
-			r->pos = 3;
+			r->pos = r->scan = 3;
 	}
 	return 1;
 }
 
-static int
-s_is_space(char c)
+static void
+s_scan_reset(ddb_reader *r)
 {
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+	r->scan = r->pos;
+	r->depth = r->in_str = r->esc = 0;
 }
 
-/* After a syntax error: drop the rest of the current line. */
+/* After an error at the value starting at pos: resume at the next line. */
 static void
-s_skip_line(ddb_reader *r)
+s_skip_line(ddb_reader *r, size_t from)
 {
-	char e[8];
+	char *nl = memchr(r->buf + from, '\n', r->len - from);
 
-	json_tokener_reset(r->tok);
-	for (;;)
+	r->pos = nl ? (size_t) (nl - r->buf) + 1 : r->len;
+	s_scan_reset(r);
+}
+
+/* Scan on from r->scan: 1 and *end when the value at pos is complete. */
+static int
+s_scan(ddb_reader *r, size_t *end)
+{
+	size_t i = r->scan;
+
+	if (i == r->pos)
 	{
-		char *nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
-
-		if (nl)
-		{
-			r->pos = (size_t) (nl - r->buf) + 1;
-			return;
-		}
-		r->pos = r->len;
-		if (s_fill(r, e, sizeof(e)) <= 0)
-			return;
+		if (r->buf[i] != '{' && r->buf[i] != '[')
+			return -1; /* inputs are objects (or arrays) */
 	}
+	for (; i < r->len; i++)
+	{
+		char c = r->buf[i];
+
+		if (r->in_str)
+		{
+			if (r->esc)
+				r->esc = 0;
+			else if (c == '\\')
+				r->esc = 1;
+			else if (c == '"')
+				r->in_str = 0;
+			continue;
+		}
+		if (c == '"')
+			r->in_str = 1;
+		else if (c == '{' || c == '[')
+			r->depth++;
+		else if ((c == '}' || c == ']') && --r->depth == 0)
+		{
+			*end = i + 1;
+			return 1;
+		}
+	}
+	r->scan = i;
+	return 0;
 }
 
 int
-ddb_reader_next(ddb_reader *r, struct json_object **out, char *err, size_t errlen)
+ddb_reader_next(ddb_reader *r, const jv **out, char *err, size_t errlen)
 {
-	int in_value = 0; /* tokener holds part of a value */
-
 	*out = NULL;
 	for (;;)
 	{
-		struct json_object *v;
-		enum json_tokener_error jerr;
-		size_t start;
+		size_t end;
+		int rc;
 
-		if (r->pos == r->len)
-		{
-			int rc = s_fill(r, err, errlen);
-
-			if (rc < 0)
-				return -1;
-			if (rc == 0)
-			{
-				if (in_value)
-				{
-					snprintf(err, errlen, "input ends in the middle of value %ld", r->values + 1);
-					json_tokener_reset(r->tok);
-					return -1;
-				}
-				return 0;
-			}
-		}
-		if (!in_value)
+		if (r->scan == r->pos)
 		{
 			while (r->pos < r->len && s_is_space(r->buf[r->pos]))
 				r->pos++;
-			if (r->pos == r->len)
-				continue;
+			r->scan = r->pos;
 		}
-		start = r->pos;
-		v = json_tokener_parse_ex(r->tok, r->buf + start, (int) (r->len - start));
-		jerr = json_tokener_get_error(r->tok);
-		if (jerr == json_tokener_continue)
+		if (r->pos == r->len)
 		{
-			in_value = 1;
-			r->pos = r->len;
+			rc = s_fill(r, err, errlen);
+			if (rc < 0)
+				return -1;
+			if (rc == 0)
+				return 0;
 			continue;
 		}
-		if (jerr != json_tokener_success)
+		rc = s_scan(r, &end);
+		if (rc < 0)
 		{
-			snprintf(err, errlen, "malformed JSON in value %ld: %s", r->values + 1,
-					 json_tokener_error_desc(jerr));
-			r->pos = start + json_tokener_get_parse_end(r->tok);
-			s_skip_line(r);
 			r->values++;
+			snprintf(err, errlen, "malformed JSON in value %ld: not an object", r->values);
+			s_skip_line(r, r->pos);
 			return -1;
 		}
-		r->pos = start + json_tokener_get_parse_end(r->tok);
-		json_tokener_reset(r->tok);
+		if (rc == 0)
+		{
+			rc = s_fill(r, err, errlen);
+			if (rc < 0)
+				return -1;
+			if (rc > 0)
+				continue;
+			/* EOF inside a value */
+			r->values++;
+			snprintf(err, errlen, "input ends in the middle of value %ld", r->values);
+			s_skip_line(r, r->pos);
+			return -1;
+		}
 		r->values++;
-		*out = v;
-		return 1;
+		{
+			size_t start = r->pos;
+			char saved = r->buf[end];
+			char perr[200];
+
+			r->pos = end;
+			s_scan_reset(r);
+			r->buf[end] = '\0';
+			if (jv_parse(&r->doc, r->buf + start, end - start, perr, sizeof(perr)) != 0)
+			{
+				r->buf[end] = saved;
+				snprintf(err, errlen, "malformed JSON in value %ld: %s", r->values, perr);
+				/* the text was partly unescaped in place: resume after its first line */
+				s_skip_line(r, start);
+				return -1;
+			}
+			r->buf[end] = saved;
+			*out = r->doc.root;
+			return 1;
+		}
 	}
 }
 
@@ -188,29 +251,28 @@ ddb_reader_ready(ddb_reader *r)
 }
 
 int
-ddb_recs_from_value(struct json_object *v, ddb_recs *r, char *err, size_t errlen)
+ddb_recs_from_value(const jv *v, ddb_recs *r, char *err, size_t errlen)
 {
-	struct json_object *a;
+	const jv *a;
 
 	memset(r, 0, sizeof(*r));
-	if (!json_object_is_type(v, json_type_object))
+	if (!jv_is(v, JV_OBJECT))
 	{
 		snprintf(err, errlen, "input value is not a JSON object");
 		return -1;
 	}
-	if (json_object_object_get_ex(v, "Records", &a))
+	if ((a = jv_get(v, "Records")) != NULL)
 	{
-		if (!json_object_is_type(a, json_type_array))
+		if (!jv_is(a, JV_ARRAY))
 		{
 			snprintf(err, errlen, "\"Records\" is not an array");
 			return -1;
 		}
 		r->arr = a;
-		r->n = json_object_array_length(a);
+		r->n = a->len;
 		return 0;
 	}
-	if (json_object_object_get_ex(v, "dynamodb", NULL) ||
-		json_object_object_get_ex(v, "eventName", NULL))
+	if (jv_get(v, "dynamodb") || jv_get(v, "eventName"))
 	{
 		r->one = v;
 		r->n = 1;
@@ -220,58 +282,30 @@ ddb_recs_from_value(struct json_object *v, ddb_recs *r, char *err, size_t errlen
 	return -1;
 }
 
-struct json_object *
+const jv *
 ddb_recs_get(const ddb_recs *r, size_t i)
 {
 	if (i >= r->n)
 		return NULL;
-	return r->arr ? json_object_array_get_idx(r->arr, i) : r->one;
+	return r->arr ? &r->arr->u.items[i] : r->one;
 }
 
-struct json_object *
-ddb_parse_text(const char *text, size_t len, char *err, size_t errlen)
+const jv *
+ddb_parse_doc(jv_doc *d, char *text, size_t len, char *err, size_t errlen)
 {
-	struct json_tokener *tok = json_tokener_new_ex(DDB_PARSE_DEPTH);
-	struct json_object *v;
-	enum json_tokener_error jerr;
 	size_t end;
 
-	if (tok == NULL)
-	{
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
 	{
 		text += 3;
 		len -= 3;
 	}
-	v = json_tokener_parse_ex(tok, text, (int) len);
-	jerr = json_tokener_get_error(tok);
-	if (jerr == json_tokener_continue)
+	if (jv_value_end(text, len, &end) == 0)
 	{
-		/* A complete top-level object needs no more input; this is truncation. */
 		snprintf(err, errlen, "truncated JSON");
-		json_object_put(v);
-		v = NULL;
+		return NULL;
 	}
-	else if (jerr != json_tokener_success)
-	{
-		snprintf(err, errlen, "malformed JSON: %s", json_tokener_error_desc(jerr));
-		v = NULL;
-	}
-	else
-	{
-		end = json_tokener_get_parse_end(tok);
-		while (end < len && s_is_space(text[end]))
-			end++;
-		if (end != len)
-		{
-			snprintf(err, errlen, "trailing data after the JSON value");
-			json_object_put(v);
-			v = NULL;
-		}
-	}
-	json_tokener_free(tok);
-	return v;
+	if (jv_parse(d, text, len, err, errlen) != 0)
+		return NULL;
+	return d->root;
 }

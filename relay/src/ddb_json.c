@@ -2,17 +2,16 @@
  * ddb_json.c
  *		Convert typed DynamoDB JSON (AttributeValue) to plain JSON text.
  *
- * The converter walks json-c objects and writes text itself rather than
- * building a second json-c tree: numbers must come out exactly as DynamoDB
+ * The converter walks the parsed document (ddb_jv.h) and writes text itself
+ * rather than building a second tree: numbers must come out exactly as DynamoDB
  * sent them, and writing directly is also what makes the stdin path fast.
  */
 #include "ddb_json.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
-static int s_value(struct json_object *av, ddb_buf *out, int depth, char *err, size_t errlen);
+static int s_value(const jv *av, ddb_buf *out, int depth, char *err, size_t errlen);
 
 /*
  * Prefix the message already in err with a path step (".name" or "[i]"), so
@@ -149,16 +148,16 @@ ddb_json_is_base64(const char *s, size_t n)
 }
 
 static int
-s_string(struct json_object *v, ddb_buf *out, const char *type, char *err, size_t errlen)
+s_string(const jv *v, ddb_buf *out, const char *type, char *err, size_t errlen)
 {
-	if (!json_object_is_type(v, json_type_string))
+	if (!jv_is(v, JV_STRING))
 		return s_fail(err, errlen, "expected a JSON string for type", type);
-	ddb_buf_json_string(out, json_object_get_string(v), (size_t) json_object_get_string_len(v));
+	ddb_buf_json_string(out, v->u.s, v->len);
 	return 0;
 }
 
 static int
-s_number(struct json_object *v, ddb_buf *out, char *err, size_t errlen)
+s_number(const jv *v, ddb_buf *out, char *err, size_t errlen)
 {
 	const char *s;
 
@@ -166,25 +165,29 @@ s_number(struct json_object *v, ddb_buf *out, char *err, size_t errlen)
 	 * DynamoDB sends N as a string.  A bare JSON number is accepted too (some
 	 * hand-written samples do that) but only through its original text.
 	 */
-	if (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int) &&
-		!json_object_is_type(v, json_type_double))
+	if (!jv_is(v, JV_STRING) && !jv_is(v, JV_NUMBER))
 		return s_fail(err, errlen, "expected a string for type N", NULL);
-	s = json_object_get_string(v);
-	if (ddb_json_number(s, strlen(s), out) != 0)
-		return s_fail(err, errlen, "N value is not a number:", s);
+	s = v->u.s;
+	if (ddb_json_number(s, v->len, out) != 0)
+	{
+		char shown[84];
+
+		snprintf(shown, sizeof(shown), "%.*s", (int) (v->len < 80 ? v->len : 80), s);
+		return s_fail(err, errlen, "N value is not a number:", shown);
+	}
 	return 0;
 }
 
 static int
-s_binary(struct json_object *v, ddb_buf *out, char *err, size_t errlen)
+s_binary(const jv *v, ddb_buf *out, char *err, size_t errlen)
 {
 	const char *s;
 	size_t n;
 
-	if (!json_object_is_type(v, json_type_string))
+	if (!jv_is(v, JV_STRING))
 		return s_fail(err, errlen, "expected a base64 string for type B", NULL);
-	s = json_object_get_string(v);
-	n = (size_t) json_object_get_string_len(v);
+	s = v->u.s;
+	n = v->len;
 	if (!ddb_json_is_base64(s, n))
 		return s_fail(err, errlen, "B value is not base64:", s);
 	ddb_buf_puts(out, "{\"$binary\":");
@@ -195,17 +198,17 @@ s_binary(struct json_object *v, ddb_buf *out, char *err, size_t errlen)
 
 /* SS, NS, BS: a JSON array of the member type. */
 static int
-s_set(struct json_object *v, ddb_buf *out, char type, char *err, size_t errlen)
+s_set(const jv *v, ddb_buf *out, char type, char *err, size_t errlen)
 {
 	size_t i, n;
 
-	if (!json_object_is_type(v, json_type_array))
+	if (!jv_is(v, JV_ARRAY))
 		return s_fail(err, errlen, "expected an array for a set type", NULL);
-	n = json_object_array_length(v);
+	n = v->len;
 	ddb_buf_putc(out, '[');
 	for (i = 0; i < n; i++)
 	{
-		struct json_object *m = json_object_array_get_idx(v, i);
+		const jv *m = &v->u.items[i];
 		int rc;
 
 		if (i)
@@ -227,21 +230,26 @@ s_set(struct json_object *v, ddb_buf *out, char type, char *err, size_t errlen)
 }
 
 static int
-s_map(struct json_object *m, ddb_buf *out, int depth, char *err, size_t errlen)
+s_map(const jv *m, ddb_buf *out, int depth, char *err, size_t errlen)
 {
 	int first = 1;
 
-	if (!json_object_is_type(m, json_type_object))
+	uint32_t i;
+
+	if (!jv_is(m, JV_OBJECT))
 		return s_fail(err, errlen, "expected an object for type M", NULL);
 	if (depth > DDB_JSON_MAX_DEPTH)
 		return s_fail(err, errlen, "nesting too deep", NULL);
 	ddb_buf_putc(out, '{');
-	json_object_object_foreach(m, key, val)
+	for (i = 0; i < m->len; i++)
 	{
+		const char *key = m->u.members[i].key;
+		const jv *val = &m->u.members[i].val;
+
 		if (!first)
 			ddb_buf_putc(out, ',');
 		first = 0;
-		ddb_buf_json_string(out, key, strlen(key));
+		ddb_buf_json_string(out, key, m->u.members[i].klen);
 		ddb_buf_putc(out, ':');
 		if (s_value(val, out, depth + 1, err, errlen) != 0)
 		{
@@ -254,21 +262,21 @@ s_map(struct json_object *m, ddb_buf *out, int depth, char *err, size_t errlen)
 }
 
 static int
-s_list(struct json_object *l, ddb_buf *out, int depth, char *err, size_t errlen)
+s_list(const jv *l, ddb_buf *out, int depth, char *err, size_t errlen)
 {
 	size_t i, n;
 
-	if (!json_object_is_type(l, json_type_array))
+	if (!jv_is(l, JV_ARRAY))
 		return s_fail(err, errlen, "expected an array for type L", NULL);
 	if (depth > DDB_JSON_MAX_DEPTH)
 		return s_fail(err, errlen, "nesting too deep", NULL);
-	n = json_object_array_length(l);
+	n = l->len;
 	ddb_buf_putc(out, '[');
 	for (i = 0; i < n; i++)
 	{
 		if (i)
 			ddb_buf_putc(out, ',');
-		if (s_value(json_object_array_get_idx(l, i), out, depth + 1, err, errlen) != 0)
+		if (s_value(&l->u.items[i], out, depth + 1, err, errlen) != 0)
 		{
 			s_err_prefix(err, errlen, NULL, i);
 			return -1;
@@ -279,18 +287,16 @@ s_list(struct json_object *l, ddb_buf *out, int depth, char *err, size_t errlen)
 }
 
 static int
-s_value(struct json_object *av, ddb_buf *out, int depth, char *err, size_t errlen)
+s_value(const jv *av, ddb_buf *out, int depth, char *err, size_t errlen)
 {
-	struct lh_entry *e;
 	const char *type;
-	struct json_object *v;
+	const jv *v;
 
-	if (!json_object_is_type(av, json_type_object) || json_object_object_length(av) != 1)
+	if (!jv_is(av, JV_OBJECT) || av->len != 1)
 		return s_fail(err, errlen, "an AttributeValue must be an object with exactly one type key",
 					  NULL);
-	e = json_object_get_object(av)->head;
-	type = (const char *) lh_entry_k(e);
-	v = (struct json_object *) lh_entry_v(e);
+	type = av->u.members[0].key;
+	v = &av->u.members[0].val;
 
 	switch (type[0])
 	{
@@ -308,7 +314,7 @@ s_value(struct json_object *av, ddb_buf *out, int depth, char *err, size_t errle
 			if (strcmp(type, "NULL") == 0)
 			{
 				/* {"NULL": true} is the only form DynamoDB produces. */
-				if (!json_object_is_type(v, json_type_boolean) || !json_object_get_boolean(v))
+				if (!jv_is(v, JV_TRUE))
 					return s_fail(err, errlen, "NULL must be true", NULL);
 				ddb_buf_puts(out, "null");
 				return 0;
@@ -321,9 +327,9 @@ s_value(struct json_object *av, ddb_buf *out, int depth, char *err, size_t errle
 				return s_set(v, out, 'B', err, errlen);
 			if (strcmp(type, "BOOL") == 0)
 			{
-				if (!json_object_is_type(v, json_type_boolean))
+				if (!jv_is(v, JV_TRUE) && !jv_is(v, JV_FALSE))
 					return s_fail(err, errlen, "BOOL must be true or false", NULL);
-				ddb_buf_puts(out, json_object_get_boolean(v) ? "true" : "false");
+				ddb_buf_puts(out, jv_is(v, JV_TRUE) ? "true" : "false");
 				return 0;
 			}
 			break;
@@ -340,32 +346,27 @@ s_value(struct json_object *av, ddb_buf *out, int depth, char *err, size_t errle
 }
 
 int
-ddb_json_value(struct json_object *av, ddb_buf *out, char *err, size_t errlen)
+ddb_json_value(const jv *av, ddb_buf *out, char *err, size_t errlen)
 {
 	return s_value(av, out, 0, err, errlen);
 }
 
 int
-ddb_json_map(struct json_object *map, ddb_buf *out, char *err, size_t errlen)
+ddb_json_map(const jv *map, ddb_buf *out, char *err, size_t errlen)
 {
 	return s_map(map, out, 0, err, errlen);
 }
 
 int
-ddb_json_key_text(struct json_object *av, const char **text, size_t *len, char *err, size_t errlen)
+ddb_json_key_text(const jv *av, const char **text, size_t *len, char *err, size_t errlen)
 {
-	struct json_object *v;
+	const jv *v;
 
-	if (json_object_object_get_ex(av, "S", &v) && json_object_is_type(v, json_type_string))
-		;
-	else if (json_object_object_get_ex(av, "N", &v) && json_object_is_type(v, json_type_string))
-		;
-	else if (json_object_object_get_ex(av, "B", &v) && json_object_is_type(v, json_type_string))
-		;
-	else
+	if (!jv_is(av, JV_OBJECT) || av->len != 1 || !jv_is(v = &av->u.members[0].val, JV_STRING) ||
+		strchr("SNB", av->u.members[0].key[0]) == NULL || av->u.members[0].klen != 1)
 		return s_fail(err, errlen, "key attribute is not of type S, N or B", NULL);
-	*text = json_object_get_string(v);
-	*len = (size_t) json_object_get_string_len(v);
+	*text = v->u.s;
+	*len = v->len;
 	if (*len == 0)
 		return s_fail(err, errlen, "key attribute is empty", NULL);
 	return 0;

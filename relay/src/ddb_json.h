@@ -16,16 +16,16 @@
 
 #include "ddb_buf.h"
 
-struct json_object;
+#include "ddb_jv.h"
 
 /* Maximum nesting of M/L accepted (DynamoDB itself allows 32). */
 #define DDB_JSON_MAX_DEPTH 64
 
 /* One AttributeValue -> plain JSON appended to out. */
-int ddb_json_value(struct json_object *av, ddb_buf *out, char *err, size_t errlen);
+int ddb_json_value(const jv *av, ddb_buf *out, char *err, size_t errlen);
 
 /* A map of name -> AttributeValue (an image, or the body of an M) -> object. */
-int ddb_json_map(struct json_object *map, ddb_buf *out, char *err, size_t errlen);
+int ddb_json_map(const jv *map, ddb_buf *out, char *err, size_t errlen);
 
 /*
  * Append a DynamoDB number string as a JSON number.  Returns -1 (nothing
@@ -40,7 +40,6 @@ int ddb_json_is_base64(const char *s, size_t n);
  * The scalar text of a key attribute (S, N or B), as used for an aggregate id:
  * points into av, valid as long as av is.
  */
-int ddb_json_key_text(struct json_object *av, const char **text, size_t *len, char *err,
-					  size_t errlen);
+int ddb_json_key_text(const jv *av, const char **text, size_t *len, char *err, size_t errlen);
 
 #endif /* DDB_JSON_H */

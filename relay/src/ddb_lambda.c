@@ -13,7 +13,6 @@
  */
 #include "ddb_lambda.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +26,11 @@
 #define RAPI_PREFIX "/2018-06-01/runtime"
 
 int
-ddb_lambda_handle(const ddb_options *opt, ddb_out *out, const char *payload, size_t len,
+ddb_lambda_handle(const ddb_options *opt, ddb_out *out, char *payload, size_t len,
 				  int64_t budget_ms, ddb_buf *resp, ddb_stats *stats, char *err, size_t errlen)
 {
-	struct json_object *v;
+	jv_doc doc;
+	const jv *v;
 	ddb_recs recs;
 	ddb_events ev;
 	size_t stop;
@@ -39,12 +39,11 @@ ddb_lambda_handle(const ddb_options *opt, ddb_out *out, const char *payload, siz
 	bool fatal;
 	char perr[512];
 
-	v = ddb_parse_text(payload, len, err, errlen);
-	if (v == NULL)
-		return -1;
-	if (ddb_recs_from_value(v, &recs, err, errlen) != 0)
+	jv_doc_init(&doc);
+	v = ddb_parse_doc(&doc, payload, len, err, errlen);
+	if (v == NULL || ddb_recs_from_value(v, &recs, err, errlen) != 0)
 	{
-		json_object_put(v);
+		jv_doc_free(&doc);
 		return -1;
 	}
 	ddb_events_init(&ev);
@@ -75,7 +74,7 @@ ddb_lambda_handle(const ddb_options *opt, ddb_out *out, const char *payload, siz
 			/* Without an identifier Lambda could not resume: fail the whole batch. */
 			snprintf(err, errlen, "record %zu was not published and has no SequenceNumber", failed);
 			ddb_events_free(&ev);
-			json_object_put(v);
+			jv_doc_free(&doc);
 			return -1;
 		}
 		ddb_buf_puts(resp, "{\"itemIdentifier\":");
@@ -84,7 +83,7 @@ ddb_lambda_handle(const ddb_options *opt, ddb_out *out, const char *payload, siz
 	}
 	ddb_buf_puts(resp, "]}");
 	ddb_events_free(&ev);
-	json_object_put(v);
+	jv_doc_free(&doc);
 	return 0;
 }
 
@@ -196,8 +195,9 @@ ddb_lambda_run(const ddb_options *opt, ddb_out *out, ddb_stats *stats)
 		if (next.trace_id[0])
 			setenv("_X_AMZN_TRACE_ID", next.trace_id, 1);
 		t0 = relay_now_ms();
-		if (ddb_lambda_handle(opt, out, next.body.data ? next.body.data : "", next.body.len,
-							  s_budget(opt, next.deadline_ms), &resp, stats, err, sizeof(err)) == 0)
+		if (ddb_lambda_handle(opt, out, next.body.data ? next.body.data : (char *) "",
+							  next.body.len, s_budget(opt, next.deadline_ms), &resp, stats, err,
+							  sizeof(err)) == 0)
 		{
 			char ms[32];
 

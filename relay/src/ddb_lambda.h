@@ -17,12 +17,12 @@ int ddb_lambda_run(const ddb_options *opt, ddb_out *out, ddb_stats *stats);
 void ddb_lambda_init_error(const char *msg);
 
 /*
- * Handle one invocation payload: pluck, publish, and write the response
+ * Handle one invocation payload (parsed in place): pluck, publish, and write the response
  * ({"batchItemFailures":[...]}) to resp.  Returns 0, or -1 with err when
  * the payload is not a DynamoDB event at all (an invocation error).
  * budget_ms is how long the sinks may take.
  */
-int ddb_lambda_handle(const ddb_options *opt, ddb_out *out, const char *payload, size_t len,
+int ddb_lambda_handle(const ddb_options *opt, ddb_out *out, char *payload, size_t len,
 					  int64_t budget_ms, ddb_buf *resp, ddb_stats *stats, char *err, size_t errlen);
 
 #endif /* DDB_LAMBDA_H */

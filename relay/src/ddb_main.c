@@ -12,7 +12,6 @@
  */
 #include "ddb_main.h"
 
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,12 +275,6 @@ ddb_main(int argc, char **argv)
 	const s_flag *f;
 	struct sigaction sa;
 
-	/*
-	 * json-c allocates and frees a small block per JSON value, in bulk per
-	 * record; with glibc's fast bins the frees end in malloc_consolidate
-	 * sweeps that cost about a third of the run (perf, bench/ddb_bench.sh).
-	 */
-	mallopt(M_MXFAST, 0);
 	s_defaults(&o);
 	for (f = s_flags; f->name; f++)
 	{

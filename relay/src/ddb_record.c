@@ -6,7 +6,6 @@
  */
 #include "ddb_record.h"
 
-#include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,28 +90,23 @@ ddb_seq_cmp(const char *a, const char *b)
 	return (c > 0) - (c < 0);
 }
 
-static struct json_object *
-s_get(struct json_object *o, const char *key)
+/* Member key of o; JSON null counts as absent. */
+static const jv *
+s_get(const jv *o, const char *key)
 {
-	struct json_object *v = NULL;
+	const jv *v = jv_get(o, key);
 
-	if (o == NULL || !json_object_is_type(o, json_type_object))
-		return NULL;
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return NULL;
-	return v;
+	return (v == NULL || v->type == JV_NULL) ? NULL : v;
 }
 
 static const char *
-s_get_str(struct json_object *o, const char *key)
+s_get_str(const jv *o, const char *key)
 {
-	struct json_object *v = s_get(o, key);
-
-	return (v && json_object_is_type(v, json_type_string)) ? json_object_get_string(v) : NULL;
+	return jv_str(s_get(o, key));
 }
 
 const char *
-ddb_record_sequence(struct json_object *rec)
+ddb_record_sequence(const jv *rec)
 {
 	return s_get_str(s_get(rec, "dynamodb"), "SequenceNumber");
 }
@@ -139,18 +133,16 @@ s_table_from_arn(const char *arn, const char **name, size_t *len)
  * milliseconds (told apart by magnitude).  Missing: the time we read it.
  */
 static void
-s_recorded_at(struct json_object *ddb, ddb_buf *out)
+s_recorded_at(const jv *ddb, ddb_buf *out)
 {
-	struct json_object *v = s_get(ddb, "ApproximateCreationDateTime");
+	const jv *v = s_get(ddb, "ApproximateCreationDateTime");
 	double t = 0;
 	time_t secs;
 	long usec;
 	struct tm tm;
 
-	if (v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-		t = json_object_get_double(v);
-	else if (v && json_object_is_type(v, json_type_string))
-		t = strtod(json_object_get_string(v), NULL);
+	if (v)
+		t = jv_double(v); /* a number, or a numeric string */
 	if (t > 1e11)
 		t /= 1000.0;
 	if (!(t > 0) || !isfinite(t))
@@ -200,21 +192,20 @@ typedef struct s_ctx
 } s_ctx;
 
 static int
-s_write_event(s_ctx *c, struct json_object *item, long version, size_t record_index,
-			  ddb_events *out, char *err, size_t errlen)
+s_write_event(s_ctx *c, const jv *item, long version, size_t record_index, ddb_events *out,
+			  char *err, size_t errlen)
 {
-	struct json_object *m = s_get(item, "M");
-	struct json_object *name;
-	struct json_object *data;
-	struct json_object *meta;
+	const jv *m = s_get(item, "M");
+	const jv *name;
+	const jv *data;
+	const jv *meta;
 	const char *ntext;
 	size_t nlen;
 	char uuid[DDB_UUID_STRLEN + 1];
 	ddb_event e;
 	ddb_buf *t = &out->text;
 
-	if (m == NULL || !json_object_is_type(m, json_type_object) ||
-		json_object_object_length(item) != 1)
+	if (m == NULL || !jv_is(m, JV_OBJECT) || item->len != 1)
 	{
 		snprintf(err, errlen, "event %ld is not a map (M)", version);
 		return -1;
@@ -275,11 +266,11 @@ s_write_event(s_ctx *c, struct json_object *item, long version, size_t record_in
 }
 
 static ddb_outcome
-s_pluck(struct json_object *rec, const ddb_record_opts *o, size_t record_index, ddb_events *out,
-		s_ctx *c, char *err, size_t errlen)
+s_pluck(const jv *rec, const ddb_record_opts *o, size_t record_index, ddb_events *out, s_ctx *c,
+		char *err, size_t errlen)
 {
-	struct json_object *ddb = s_get(rec, "dynamodb");
-	struct json_object *newimg, *oldimg, *keys, *idav, *newl, *oldl;
+	const jv *ddb = s_get(rec, "dynamodb");
+	const jv *newimg, *oldimg, *keys, *idav, *newl, *oldl;
 	const char *evname = s_get_str(rec, "eventName");
 	const char *view = s_get_str(ddb, "StreamViewType");
 	const char *arn = s_get_str(rec, "eventSourceARN");
@@ -288,7 +279,7 @@ s_pluck(struct json_object *rec, const ddb_record_opts *o, size_t record_index, 
 	size_t tablelen;
 	size_t nold = 0, nnew, i;
 
-	if (!json_object_is_type(rec, json_type_object) || ddb == NULL || evname == NULL)
+	if (!jv_is(rec, JV_OBJECT) || ddb == NULL || evname == NULL)
 	{
 		snprintf(err, errlen, "not a DynamoDB Streams record (no eventName or dynamodb)");
 		return DDB_OUT_ERROR;
@@ -316,8 +307,7 @@ s_pluck(struct json_object *rec, const ddb_record_opts *o, size_t record_index, 
 				 newimg == NULL ? "NewImage" : "OldImage");
 		return DDB_OUT_SKIP_VIEW_TYPE;
 	}
-	if (!json_object_is_type(newimg, json_type_object) ||
-		(oldimg && !json_object_is_type(oldimg, json_type_object)))
+	if (!jv_is(newimg, JV_OBJECT) || (oldimg && !jv_is(oldimg, JV_OBJECT)))
 	{
 		snprintf(err, errlen, "NewImage/OldImage is not an object");
 		return DDB_OUT_ERROR;
@@ -334,9 +324,8 @@ s_pluck(struct json_object *rec, const ddb_record_opts *o, size_t record_index, 
 	idav = s_get(keys, o->id_attr);
 	if (idav == NULL)
 		idav = s_get(newimg, o->id_attr);
-	if (idav == NULL && keys && json_object_is_type(keys, json_type_object) &&
-		json_object_object_length(keys) == 1)
-		idav = (struct json_object *) lh_entry_v(json_object_get_object(keys)->head);
+	if (idav == NULL && jv_is(keys, JV_OBJECT) && keys->len == 1)
+		idav = &keys->u.members[0].val;
 	if (idav == NULL)
 	{
 		snprintf(err, errlen, "no key attribute \"%.60s\" and not exactly one key", o->id_attr);
@@ -349,16 +338,15 @@ s_pluck(struct json_object *rec, const ddb_record_opts *o, size_t record_index, 
 	oldl = s_get(oldimg, o->events_attr);
 	if (oldl)
 		oldl = s_get(oldl, "L");
-	if (newl == NULL || !json_object_is_type(newl, json_type_array) ||
-		(s_get(oldimg, o->events_attr) &&
-		 (oldl == NULL || !json_object_is_type(oldl, json_type_array))))
+	if (newl == NULL || !jv_is(newl, JV_ARRAY) ||
+		(s_get(oldimg, o->events_attr) && (oldl == NULL || !jv_is(oldl, JV_ARRAY))))
 	{
 		snprintf(err, errlen, "attribute \"%.60s\" is not a list (L)", o->events_attr);
 		return DDB_OUT_ERROR;
 	}
-	nnew = json_object_array_length(newl);
+	nnew = newl->len;
 	if (oldl)
-		nold = json_object_array_length(oldl);
+		nold = oldl->len;
 	if (nnew < nold)
 	{
 		snprintf(err, errlen, "events list shrank from %zu to %zu", nold, nnew);
@@ -367,8 +355,7 @@ s_pluck(struct json_object *rec, const ddb_record_opts *o, size_t record_index, 
 	/* Append-only: every event already published must be unchanged. */
 	for (i = 0; i < nold; i++)
 	{
-		if (!json_object_equal(json_object_array_get_idx(oldl, i),
-							   json_object_array_get_idx(newl, i)))
+		if (!jv_equal(&oldl->u.items[i], &newl->u.items[i]))
 		{
 			snprintf(err, errlen,
 					 "event %zu changed in the middle of the list (of %zu old, %zu new)", i + 1,
@@ -419,16 +406,15 @@ s_pluck(struct json_object *rec, const ddb_record_opts *o, size_t record_index, 
 
 	for (i = nold; i < nnew; i++)
 	{
-		if (s_write_event(c, json_object_array_get_idx(newl, i), (long) i + 1, record_index, out,
-						  err, errlen) != 0)
+		if (s_write_event(c, &newl->u.items[i], (long) i + 1, record_index, out, err, errlen) != 0)
 			return DDB_OUT_ERROR;
 	}
 	return DDB_OUT_EVENTS;
 }
 
 ddb_outcome
-ddb_record_pluck(struct json_object *rec, const ddb_record_opts *o, size_t record_index,
-				 ddb_events *out, ddb_stats *stats, char *err, size_t errlen)
+ddb_record_pluck(const jv *rec, const ddb_record_opts *o, size_t record_index, ddb_events *out,
+				 ddb_stats *stats, char *err, size_t errlen)
 {
 	size_t text_len = out->text.len;
 	size_t keys_len = out->keys.len;

@@ -15,7 +15,7 @@
 
 #include "ddb_buf.h"
 
-struct json_object;
+#include "ddb_jv.h"
 
 typedef struct ddb_record_opts
 {
@@ -77,14 +77,14 @@ void ddb_events_free(ddb_events *e);
  * and return the outcome; on DDB_OUT_ERROR nothing is appended and err says
  * why, on a skip err holds the reason.  stats may be NULL.
  */
-ddb_outcome ddb_record_pluck(struct json_object *rec, const ddb_record_opts *o, size_t record_index,
+ddb_outcome ddb_record_pluck(const jv *rec, const ddb_record_opts *o, size_t record_index,
 							 ddb_events *out, ddb_stats *stats, char *err, size_t errlen);
 
 /* Short name of an outcome for logs and metrics ("remove", "no_growth", ...). */
 const char *ddb_outcome_name(ddb_outcome oc);
 
 /* The record's dynamodb.SequenceNumber, or NULL. */
-const char *ddb_record_sequence(struct json_object *rec);
+const char *ddb_record_sequence(const jv *rec);
 
 /* Compare two sequence numbers (decimal strings longer than 64 bits). */
 int ddb_seq_cmp(const char *a, const char *b);

@@ -8,7 +8,6 @@
  */
 #include "ddb_stdin.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 
 #include "ddb_input.h"
@@ -55,7 +54,7 @@ ddb_stdin_run(const ddb_options *opt, int fd, ddb_out *out, ddb_stats *stats)
 	ddb_events_init(&ev);
 	for (;;)
 	{
-		struct json_object *v;
+		const jv *v;
 		ddb_recs recs;
 		size_t stop;
 		int rc = ddb_reader_next(&r, &v, err, sizeof(err));
@@ -63,10 +62,7 @@ ddb_stdin_run(const ddb_options *opt, int fd, ddb_out *out, ddb_stats *stats)
 		if (rc == 0)
 			break;
 		if (rc > 0 && ddb_recs_from_value(v, &recs, err, sizeof(err)) != 0)
-		{
-			json_object_put(v);
 			rc = -1;
-		}
 		if (rc < 0)
 		{
 			stats->outcome[DDB_OUT_ERROR]++;
@@ -80,7 +76,6 @@ ddb_stdin_run(const ddb_options *opt, int fd, ddb_out *out, ddb_stats *stats)
 			continue;
 		}
 		stop = ddb_batch_pluck(&recs, &opt->rec, opt->on_error, next, &ev, stats);
-		json_object_put(v);
 		if (stop < next + recs.n)
 		{
 			/* What was plucked before the bad record is still published. */

@@ -64,6 +64,7 @@ typedef struct s_state
 	size_t cap;
 	bool described;
 	unsigned long lost; /* loss reports */
+	jv_doc doc;			/* the last GetRecords answer */
 } s_state;
 
 /* Wait up to ms, serving the metrics listener; a signal ends it early. */
@@ -410,19 +411,22 @@ s_read(s_state *st, s_shard *s)
 {
 	char err[512], type[128];
 	ddb_buf body;
-	struct json_object *o = NULL, *recs_arr = NULL, *next;
+	char *text = NULL;
+	size_t tlen = 0;
+	const jv *o, *next;
 	ddb_aws_status rc;
 	ddb_recs recs;
 	ddb_events ev;
 	size_t stop, done;
 	bool fatal;
-	long nread;
+	long nread = -1;
 
 	ddb_buf_init(&body);
 	ddb_buf_puts(&body, "{\"ShardIterator\":");
 	ddb_buf_json_string(&body, s->iter, strlen(s->iter));
 	ddb_buf_puts(&body, ",\"Limit\":1000}");
-	rc = ddb_aws_call(st->aws, "GetRecords", body.data, &o, type, sizeof(type), err, sizeof(err));
+	rc = ddb_aws_call_text(st->aws, "GetRecords", body.data, &text, &tlen, type, sizeof(type), err,
+						   sizeof(err));
 	ddb_buf_free(&body);
 	if (rc != DDB_AWS_OK)
 	{
@@ -450,16 +454,22 @@ s_read(s_state *st, s_shard *s)
 		s->next_ms = s_backoff(s);
 		return rc == DDB_AWS_RETRY ? 0 : -1;
 	}
-	if (json_object_object_get_ex(o, "Records", &recs_arr) &&
-		json_object_is_type(recs_arr, json_type_array))
+	/* The records are parsed in place, into the arena reused for every call. */
+	o = ddb_parse_doc(&st->doc, text, tlen, err, sizeof(err));
+	if (o == NULL)
 	{
-		recs.arr = recs_arr;
-		recs.one = NULL;
-		recs.n = json_object_array_length(recs_arr);
+		log_kv(LOG_WARN, "GetRecords: unreadable answer, retrying", "shard", s->id, "error", err,
+			   NULL);
+		s->next_ms = s_backoff(s);
+		nread = 0;
+		goto out;
 	}
-	else
-		memset(&recs, 0, sizeof(recs));
-	nread = (long) recs.n;
+	memset(&recs, 0, sizeof(recs));
+	if (jv_is(jv_get(o, "Records"), JV_ARRAY))
+	{
+		recs.arr = jv_get(o, "Records");
+		recs.n = recs.arr->len;
+	}
 
 	ddb_events_init(&ev);
 	stop = ddb_batch_pluck(&recs, &st->opt->rec, st->opt->on_error, 0, &ev, st->stats);
@@ -471,50 +481,39 @@ s_read(s_state *st, s_shard *s)
 		const char *seq = ddb_record_sequence(ddb_recs_get(&recs, done - 1));
 
 		if (seq && (ddb_ckpt_set(&st->ck, s->id, seq, false) != 0 || s_save(st) != 0))
-		{
-			json_object_put(o);
-			return -1;
-		}
+			goto out;
 	}
 	if (done < stop)
 	{
 		/* The sinks gave up: drop what they hold, re-read from the checkpoint. */
 		log_kv(LOG_ERROR, "publishing failed; re-reading from the checkpoint", "shard", s->id,
 			   "error", err, NULL);
-		json_object_put(o);
 		free(s->iter);
 		s->iter = NULL;
 		s->next_ms = s_backoff(s);
-		if (fatal || ddb_out_reset(st->out, err, sizeof(err)) != 0)
-			return -1;
-		return nread;
+		if (!fatal && ddb_out_reset(st->out, err, sizeof(err)) == 0)
+			nread = (long) recs.n;
+		goto out;
 	}
 	if (stop < recs.n)
-	{
-		/* --on-error=stop: the bad record was logged; do not go past it. */
-		json_object_put(o);
-		return -1;
-	}
+		goto out; /* --on-error=stop: the bad record was logged; not past it */
 	s->failures = 0;
-	next = NULL;
-	json_object_object_get_ex(o, "NextShardIterator", &next);
+	next = jv_get(o, "NextShardIterator");
 	free(s->iter);
-	s->iter = (next && json_object_is_type(next, json_type_string))
-				  ? strdup(json_object_get_string(next))
-				  : NULL;
+	s->iter = jv_str(next) ? strdup(jv_str(next)) : NULL;
 	if (s->iter == NULL)
 	{
 		/* A closed shard read to its end: its children may start. */
 		log_kv(LOG_INFO, "shard finished", "shard", s->id, NULL);
 		if (ddb_ckpt_set(&st->ck, s->id, NULL, true) != 0 || s_save(st) != 0)
-		{
-			json_object_put(o);
-			return -1;
-		}
+			goto out;
 	}
 	else if (recs.n == 0)
 		s->next_ms = relay_now_ms() + st->opt->poll_ms;
-	json_object_put(o);
+	nread = (long) recs.n;
+out:
+	jv_doc_reset(&st->doc);
+	free(text);
 	return nread;
 }
 
@@ -534,6 +533,7 @@ s_free(s_state *st)
 	free(st->arn);
 	ddb_ckpt_free(&st->ck);
 	ddb_aws_free(st->aws);
+	jv_doc_free(&st->doc);
 }
 
 int

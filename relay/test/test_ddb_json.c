@@ -9,11 +9,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <json-c/json.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ddb_buf.h"
 #include "ddb_json.h"
+#include "ddb_jv.h"
 #include "ddb_record.h"
 #include "ddb_uuid.h"
 
@@ -21,17 +22,22 @@
 static char *
 convert(const char *typed, char *err, size_t errlen)
 {
-	struct json_object *v = json_tokener_parse(typed);
+	jv_doc d;
+	char *text = strdup(typed); /* parsed in place */
+	char perr[128];
 	ddb_buf b;
 	char *out = NULL;
 
-	assert_non_null(v);
+	jv_doc_init(&d);
+	if (jv_parse(&d, text, strlen(text), perr, sizeof(perr)) != 0)
+		fail_msg("%s: %s", typed, perr);
 	ddb_buf_init(&b);
 	err[0] = '\0';
-	if (ddb_json_value(v, &b, err, errlen) == 0)
+	if (ddb_json_value(d.root, &b, err, errlen) == 0)
 		out = strdup(b.data);
 	ddb_buf_free(&b);
-	json_object_put(v);
+	jv_doc_free(&d);
+	free(text);
 	return out;
 }
 
@@ -147,19 +153,17 @@ test_deep_nesting_bounded(void **state)
 	strcat(text, "{\"N\":\"1\"}");
 	for (i = 0; i < DDB_JSON_MAX_DEPTH + 5; i++)
 		strcat(text, "]}");
-	/* json_tokener_parse's own depth limit may refuse it first; either way no crash. */
 	{
-		struct json_tokener *tok = json_tokener_new_ex(1000);
-		struct json_object *v = json_tokener_parse_ex(tok, text, (int) strlen(text));
+		jv_doc d;
 		ddb_buf b;
 
-		assert_non_null(v);
+		jv_doc_init(&d);
+		assert_int_equal(jv_parse(&d, text, strlen(text), err, sizeof(err)), 0);
 		ddb_buf_init(&b);
-		assert_int_equal(ddb_json_value(v, &b, err, sizeof(err)), -1);
+		assert_int_equal(ddb_json_value(d.root, &b, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "too deep"));
 		ddb_buf_free(&b);
-		json_object_put(v);
-		json_tokener_free(tok);
+		jv_doc_free(&d);
 	}
 }
 
@@ -198,6 +202,57 @@ test_seq_cmp(void **state)
 	assert_int_equal(ddb_seq_cmp("0100", "100"), 0);
 }
 
+/* The arena parser itself: escapes, numbers, errors, equality. */
+static void
+test_jv_parser(void **state)
+{
+	jv_doc d;
+	char err[128];
+	char t1[] = "{\"a\":\"x\\u00e9\\ud83e\\udd8a\\n\\/"
+				"\",\"n\":-1.50e+3,\"l\":[true,false,null,{}],\"e\":[]}";
+	char t2[] = "{\"l\":[1,2],\"b\":{\"y\":1,\"x\":\"s\"}}";
+	char t3[] = "{\"b\":{\"x\":\"s\",\"y\":1},\"l\":[1,2]}";
+	char t4[] = "{\"b\":{\"x\":\"s\",\"y\":2},\"l\":[1,2]}";
+	static const char *const bad[] = {
+		"{\"a\":}",		   "{\"a\":1,}",  "[1 2]",		 "{\"a\":01}",
+		"{\"a\":\"\\x\"}", "{\"a\":tru}", "{\"a\":1} x", "{\"a\":\"unterminated",
+		"{\"a\":-}",	   NULL};
+	int i;
+	jv_doc d2, d3, d4;
+
+	(void) state;
+	jv_doc_init(&d);
+	assert_int_equal(jv_parse(&d, t1, strlen(t1), err, sizeof(err)), 0);
+	assert_string_equal(jv_str(jv_get(d.root, "a")), "x\xc3\xa9\xf0\x9f\xa6\x8a\n/");
+	assert_int_equal(jv_get(d.root, "n")->type, JV_NUMBER);
+	assert_int_equal(jv_get(d.root, "n")->len, 8);
+	assert_memory_equal(jv_get(d.root, "n")->u.s, "-1.50e+3", 8);
+	assert_int_equal(jv_get(d.root, "l")->len, 4);
+	assert_int_equal(jv_at(jv_get(d.root, "l"), 2)->type, JV_NULL);
+	assert_int_equal(jv_get(d.root, "e")->len, 0);
+	assert_null(jv_get(d.root, "zz"));
+	for (i = 0; bad[i]; i++)
+	{
+		char *t = strdup(bad[i]);
+
+		if (jv_parse(&d, t, strlen(t), err, sizeof(err)) == 0)
+			fail_msg("accepted %s", bad[i]);
+		free(t);
+	}
+	jv_doc_free(&d);
+	jv_doc_init(&d2);
+	jv_doc_init(&d3);
+	jv_doc_init(&d4);
+	assert_int_equal(jv_parse(&d2, t2, strlen(t2), err, sizeof(err)), 0);
+	assert_int_equal(jv_parse(&d3, t3, strlen(t3), err, sizeof(err)), 0);
+	assert_int_equal(jv_parse(&d4, t4, strlen(t4), err, sizeof(err)), 0);
+	assert_true(jv_equal(d2.root, d3.root)); /* member order does not matter */
+	assert_false(jv_equal(d3.root, d4.root));
+	jv_doc_free(&d2);
+	jv_doc_free(&d3);
+	jv_doc_free(&d4);
+}
+
 int
 main(void)
 {
@@ -209,6 +264,7 @@ main(void)
 		cmocka_unit_test(test_deep_nesting_bounded),
 		cmocka_unit_test(test_uuid5),
 		cmocka_unit_test(test_seq_cmp),
+		cmocka_unit_test(test_jv_parser),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,18 +74,48 @@ slurp(const char *rel, size_t *len)
 	return data;
 }
 
+/* A fixture as a json-c value (the test edits some; BOM allowed). */
 static struct json_object *
 load(const char *rel)
 {
 	size_t len;
 	char *text = slurp(rel, &len);
-	char err[256];
-	struct json_object *v = ddb_parse_text(text, len, err, sizeof(err));
+	struct json_object *v = json_tokener_parse(strncmp(text, "\xEF\xBB\xBF", 3) ? text : text + 3);
 
 	if (v == NULL)
-		fail_msg("%s: %s", rel, err);
+		fail_msg("%s: not JSON", rel);
 	free(text);
 	return v;
+}
+
+/* The relay reads ddb_jv documents: a json-c value as one (valid until h is reused). */
+typedef struct jvh
+{
+	jv_doc doc;
+	char *text;
+} jvh;
+
+static const jv *
+to_jv(jvh *h, struct json_object *o)
+{
+	char err[256];
+
+	if (h->text == NULL)
+		jv_doc_init(&h->doc);
+	free(h->text);
+	h->text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	if (jv_parse(&h->doc, h->text, strlen(h->text), err, sizeof(err)) != 0)
+		fail_msg("to_jv: %s", err);
+	return h->doc.root;
+}
+
+static void
+jvh_free(jvh *h)
+{
+	if (h->text)
+		jv_doc_free(&h->doc);
+	free(h->text);
+	h->text = NULL;
 }
 
 static int
@@ -142,11 +172,12 @@ check_image(const char *file, struct json_object *img)
 	ddb_buf b;
 	char err[256];
 	struct json_object *back;
+	jvh h = {0};
 
 	if (img == NULL)
 		return;
 	ddb_buf_init(&b);
-	if (ddb_json_map(img, &b, err, sizeof(err)) != 0)
+	if (ddb_json_map(to_jv(&h, img), &b, err, sizeof(err)) != 0)
 		fail_msg("%s: image does not convert: %s", file, err);
 	back = json_tokener_parse(b.data);
 	if (back == NULL || !json_object_is_type(back, json_type_object))
@@ -154,6 +185,7 @@ check_image(const char *file, struct json_object *img)
 	assert_int_equal(json_object_object_length(back), json_object_object_length(img));
 	json_object_put(back);
 	ddb_buf_free(&b);
+	jvh_free(&h);
 }
 
 /*
@@ -173,6 +205,7 @@ check_as_aggregate(const char *file, struct json_object *rec)
 	ddb_stats st;
 	char err[256];
 	const char *name = json_object_get_string(json_object_object_get(rec, "eventName"));
+	jvh h = {0};
 
 	if (strcmp(name, "REMOVE") == 0)
 		return;
@@ -214,7 +247,7 @@ check_as_aggregate(const char *file, struct json_object *rec)
 	o.table = "fixture-table";
 	ddb_events_init(&out);
 	memset(&st, 0, sizeof(st));
-	if (ddb_record_pluck(copy, &o, 0, &out, &st, err, sizeof(err)) != DDB_OUT_EVENTS)
+	if (ddb_record_pluck(to_jv(&h, copy), &o, 0, &out, &st, err, sizeof(err)) != DDB_OUT_EVENTS)
 		fail_msg("%s: real record as aggregate write: %s", file, err);
 	assert_int_equal(out.n, 1);
 	out.text.data[out.ev[0].len] = '\0';
@@ -228,6 +261,7 @@ check_as_aggregate(const char *file, struct json_object *rec)
 	json_object_put(env);
 	ddb_events_free(&out);
 	json_object_put(copy);
+	jvh_free(&h);
 }
 
 static void
@@ -240,6 +274,8 @@ test_every_real_sample_parses(void **state)
 	for (i = 0; s_fixtures[i].file; i++)
 	{
 		struct json_object *v = load(s_fixtures[i].file);
+		jvh h = {0};
+		const jv *vj = to_jv(&h, v);
 		ddb_recs recs;
 		char err[256];
 		size_t j;
@@ -250,11 +286,12 @@ test_every_real_sample_parses(void **state)
 		if (s_fixtures[i].records < 0)
 		{
 			/* Not stream events (a request, a failure record, a response). */
-			assert_int_equal(ddb_recs_from_value(v, &recs, err, sizeof(err)), -1);
+			assert_int_equal(ddb_recs_from_value(vj, &recs, err, sizeof(err)), -1);
 			json_object_put(v);
+			jvh_free(&h);
 			continue;
 		}
-		if (ddb_recs_from_value(v, &recs, err, sizeof(err)) != 0)
+		if (ddb_recs_from_value(vj, &recs, err, sizeof(err)) != 0)
 			fail_msg("%s: %s", s_fixtures[i].file, err);
 		assert_int_equal(recs.n, (size_t) s_fixtures[i].records);
 		ddb_record_opts_default(&o);
@@ -262,7 +299,9 @@ test_every_real_sample_parses(void **state)
 		memset(&st, 0, sizeof(st));
 		for (j = 0; j < recs.n; j++)
 		{
-			struct json_object *rec = ddb_recs_get(&recs, j);
+			const jv *recj = ddb_recs_get(&recs, j);
+			struct json_object *all = json_object_object_get(v, "Records");
+			struct json_object *rec = all ? json_object_array_get_idx(all, j) : v;
 			struct json_object *ddb = json_object_object_get(rec, "dynamodb");
 			ddb_outcome oc;
 
@@ -270,7 +309,7 @@ test_every_real_sample_parses(void **state)
 			check_image(s_fixtures[i].file, json_object_object_get(ddb, "NewImage"));
 			check_image(s_fixtures[i].file, json_object_object_get(ddb, "OldImage"));
 			/* As they are (no Events list): skipped with a reason, never an error. */
-			oc = ddb_record_pluck(rec, &o, j, &out, &st, err, sizeof(err));
+			oc = ddb_record_pluck(recj, &o, j, &out, &st, err, sizeof(err));
 			if (oc == DDB_OUT_ERROR || oc == DDB_OUT_EVENTS)
 				fail_msg("%s record %zu: outcome %s (%s)", s_fixtures[i].file, j,
 						 ddb_outcome_name(oc), err);
@@ -281,6 +320,7 @@ test_every_real_sample_parses(void **state)
 		assert_int_equal(out.n, 0);
 		ddb_events_free(&out);
 		json_object_put(v);
+		jvh_free(&h);
 	}
 	assert_int_equal(records, 39);
 }
@@ -290,6 +330,7 @@ test_botocore_getrecords_example(void **state)
 {
 	struct json_object *v = load("botocore/examples-1.json");
 	struct json_object *ex, *out;
+	jvh h = {0};
 	ddb_recs recs;
 	char err[256];
 
@@ -297,11 +338,12 @@ test_botocore_getrecords_example(void **state)
 	ex = json_object_array_get_idx(
 		json_object_object_get(json_object_object_get(v, "examples"), "GetRecords"), 0);
 	out = json_object_object_get(ex, "output");
-	assert_int_equal(ddb_recs_from_value(out, &recs, err, sizeof(err)), 0);
+	assert_int_equal(ddb_recs_from_value(to_jv(&h, out), &recs, err, sizeof(err)), 0);
 	assert_int_equal(recs.n, 3);
 	/* ApproximateCreationDateTime is a quoted string here. */
 	assert_string_equal(ddb_record_sequence(ddb_recs_get(&recs, 2)), "500000000000000499661");
 	json_object_put(v);
+	jvh_free(&h);
 }
 
 static void
@@ -310,9 +352,12 @@ test_malformed_sample_rejected(void **state)
 	size_t len;
 	char *text = slurp("aws-lambda-go/dynamodb-event-malformed.2.json", &len);
 	char err[256];
+	jv_doc d;
 
 	(void) state;
-	assert_null(ddb_parse_text(text, len, err, sizeof(err)));
+	jv_doc_init(&d);
+	assert_null(ddb_parse_doc(&d, text, len, err, sizeof(err)));
+	jv_doc_free(&d);
 	assert_non_null(strstr(err, "truncated"));
 	free(text);
 }
@@ -331,6 +376,7 @@ static void
 pluck_file(const char *rel, const char *id_attr, pluck_result *r)
 {
 	struct json_object *v = load(rel);
+	jvh h = {0};
 	ddb_recs recs;
 	ddb_record_opts o;
 	size_t j;
@@ -340,11 +386,12 @@ pluck_file(const char *rel, const char *id_attr, pluck_result *r)
 		o.id_attr = id_attr;
 	memset(r, 0, sizeof(*r));
 	ddb_events_init(&r->out);
-	assert_int_equal(ddb_recs_from_value(v, &recs, r->err, sizeof(r->err)), 0);
+	assert_int_equal(ddb_recs_from_value(to_jv(&h, v), &recs, r->err, sizeof(r->err)), 0);
 	for (j = 0; j < recs.n; j++)
 		r->oc = ddb_record_pluck(ddb_recs_get(&recs, j), &o, j, &r->out, &r->st, r->err,
 								 sizeof(r->err));
 	json_object_put(v);
+	jvh_free(&h);
 }
 
 static char *
@@ -512,6 +559,7 @@ test_batch_stops_at_error(void **state)
 {
 	struct json_object *v = json_object_new_object();
 	struct json_object *arr = json_object_new_array();
+	jvh h = {0};
 	static const char *const files[] = {"carts/cart-opened.json", "carts/item-added.json",
 										"carts/shrunk-list.json", "carts/items-added-several.json"};
 	ddb_recs recs;
@@ -531,7 +579,7 @@ test_batch_stops_at_error(void **state)
 		json_object_put(f);
 	}
 	json_object_object_add(v, "Records", arr);
-	assert_int_equal(ddb_recs_from_value(v, &recs, err, sizeof(err)), 0);
+	assert_int_equal(ddb_recs_from_value(to_jv(&h, v), &recs, err, sizeof(err)), 0);
 	ddb_record_opts_default(&o);
 	ddb_events_init(&out);
 	memset(&st, 0, sizeof(st));
@@ -544,6 +592,7 @@ test_batch_stops_at_error(void **state)
 	assert_int_equal(st.outcome[DDB_OUT_ERROR], 1);
 	ddb_events_free(&out);
 	json_object_put(v);
+	jvh_free(&h);
 }
 
 /* The stdin reader: NDJSON, pretty-printed values, a BOM, and a bad line. */
@@ -552,7 +601,7 @@ test_reader(void **state)
 {
 	int p[2];
 	ddb_reader r;
-	struct json_object *v;
+	const jv *v;
 	char err[256];
 	static const char input[] =
 		"\xEF\xBB\xBF{\"a\":1}\n{\"b\":\n  2}\n{oops\n{\"c\":[3]}  {\"d\":4}\n";
@@ -563,22 +612,53 @@ test_reader(void **state)
 	close(p[1]);
 	assert_int_equal(ddb_reader_init(&r, p[0], err, sizeof(err)), 0);
 	assert_int_equal(ddb_reader_next(&r, &v, err, sizeof(err)), 1);
-	assert_non_null(json_object_object_get(v, "a"));
-	json_object_put(v);
+	assert_non_null(jv_get(v, "a"));
 	assert_int_equal(ddb_reader_next(&r, &v, err, sizeof(err)), 1);
-	assert_non_null(json_object_object_get(v, "b"));
-	json_object_put(v);
+	assert_non_null(jv_get(v, "b"));
 	assert_int_equal(ddb_reader_next(&r, &v, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "malformed JSON in value 3"));
+	assert_non_null(strstr(err, "value 3"));
 	assert_int_equal(ddb_reader_next(&r, &v, err, sizeof(err)), 1);
-	assert_non_null(json_object_object_get(v, "c"));
-	json_object_put(v);
+	assert_non_null(jv_get(v, "c"));
 	assert_int_equal(ddb_reader_next(&r, &v, err, sizeof(err)), 1);
-	assert_non_null(json_object_object_get(v, "d"));
-	json_object_put(v);
+	assert_non_null(jv_get(v, "d"));
 	assert_int_equal(ddb_reader_next(&r, &v, err, sizeof(err)), 0);
 	ddb_reader_free(&r);
 	close(p[0]);
+}
+
+/* Values larger than the read size, across many reads; a bad value in between. */
+static void
+test_reader_big_and_bad(void **state)
+{
+	char path[] = "/tmp/ddb-reader-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	ddb_reader r;
+	const jv *v;
+	char err[256];
+	int i;
+
+	(void) state;
+	assert_non_null(f);
+	fputs("{\"big\":[", f);
+	for (i = 0; i < 100000; i++)
+		fprintf(f, "%s{\"S\":\"item \\\"%d\\\" ]}\"}", i ? "," : "",
+				i);								 /* brackets inside strings */
+	fputs("]}\n{\"a\":1,}\n{\"last\":true}", f); /* no final newline */
+	fclose(f);
+	fd = open(path, O_RDONLY);
+	assert_int_equal(ddb_reader_init(&r, fd, err, sizeof(err)), 0);
+	assert_int_equal(ddb_reader_next(&r, &v, err, sizeof(err)), 1);
+	assert_int_equal(jv_get(v, "big")->len, 100000);
+	assert_string_equal(jv_str(jv_get(jv_at(jv_get(v, "big"), 99999), "S")), "item \"99999\" ]}");
+	assert_int_equal(ddb_reader_next(&r, &v, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "malformed JSON in value 2"));
+	assert_int_equal(ddb_reader_next(&r, &v, err, sizeof(err)), 1);
+	assert_true(jv_is(jv_get(v, "last"), JV_TRUE));
+	assert_int_equal(ddb_reader_next(&r, &v, err, sizeof(err)), 0);
+	ddb_reader_free(&r);
+	close(fd);
+	unlink(path);
 }
 
 int
@@ -597,6 +677,7 @@ main(void)
 		cmocka_unit_test(test_real_capture_with_events),
 		cmocka_unit_test(test_batch_stops_at_error),
 		cmocka_unit_test(test_reader),
+		cmocka_unit_test(test_reader_big_and_bad),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
