@@ -37,9 +37,19 @@ int
 ddb_out_open(ddb_out *o, const relay_config *cfg, char *err, size_t errlen)
 {
 	memset(o, 0, sizeof(*o));
+	int i;
+	bool need_dl = false;
+
 	o->cfg = cfg;
-	o->dl = deadletter_open(cfg->dead_letter, cfg, err, errlen);
-	if (o->dl == NULL)
+	/*
+	 * Only a sink that can refuse a record needs the dead letter; with
+	 * stdout alone (the stdin default) no file is created in the
+	 * working directory of a pipe.
+	 */
+	for (i = 0; i < cfg->n_sinks; i++)
+		if (strcmp(cfg->sinks[i], "stdout") != 0)
+			need_dl = true;
+	if (need_dl && (o->dl = deadletter_open(cfg->dead_letter, cfg, err, errlen)) == NULL)
 		return -1;
 	if (s_open_sinks(o, err, errlen) != 0)
 	{
