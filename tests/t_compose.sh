@@ -11,6 +11,10 @@
 #     with the extension, as the postgres image would run them, and the writer
 #     appends the carts' events
 #   - the setup and reader scripts work against moto_server (when installed)
+#   - the relay service's exact command line and environment (addresses
+#     swapped for loopback) on that cluster and moto_server: it creates its
+#     slot, the writer's events arrive in Kinesis (read by reader.sh), metrics
+#     answer, SIGTERM stops it cleanly and the S3 archive has its object
 
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -214,6 +218,73 @@ PY
 	es_eq "reader.sh prints every record of the stream" 3 "$decoded"
 	es_check "reader.sh lists the archive objects" grep -q '1 archive objects under s3://event-archive/events/' "$TMP/reader.log"
 	es_check "reader.sh exits when idle with a count" grep -q '3 events read, exiting' "$TMP/reader.log"
+
+	# --- the relay service's own command line and environment, end to end ----
+	# The compose file's relay command and environment, with the compose
+	# network's addresses swapped for this machine's: the slot, sinks, bucket,
+	# prefix and dead-letter settings are exactly the ones the stack uses.
+	if [[ -n ${ES_PGDATA:-} ]] && make -C relay -s eventrelay >"$TMP/relay-build.log" 2>&1; then
+		curl -fsS -X POST "$AWS_ENDPOINT_URL/moto-api/reset" >/dev/null
+		sh docker/demo/setup.sh >"$TMP/setup2.log" 2>&1
+		mport=$(es_free_port)
+		python3 - "$TMP/config.yml" "$PGPORT" "$port" "$mport" >"$TMP/relay.args" <<'PY'
+import shlex, sys, yaml
+cfg, pgport, awsport, mport = yaml.safe_load(open(sys.argv[1])), sys.argv[2], sys.argv[3], sys.argv[4]
+relay = cfg["services"]["relay"]
+env = {k: str(v) for k, v in relay["environment"].items()}
+env["EVENTRELAY_DBNAME"] = env["EVENTRELAY_DBNAME"].replace("host=postgres port=5432", "host=127.0.0.1 port=" + pgport)
+for k in ("AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_S3"):
+    env[k] = env[k].replace(":5000", ":" + awsport)
+args = [a.replace("--metrics-port=9187", "--metrics-port=" + mport).replace("--metrics-address=0.0.0.0", "--metrics-address=127.0.0.1")
+        for a in relay["command"]]
+print(" ".join("%s=%s" % (k, shlex.quote(v)) for k, v in sorted(env.items())))
+print(" ".join(shlex.quote(a) for a in args))
+PY
+		# The relay logs in with the password the init script set ("relay-pw" here).
+		sed -i 's/password=relay /password=relay-pw /' "$TMP/relay.args"
+		# (the & inside the eval: $! is the relay itself, env execs it)
+		eval "env $(sed -n 1p "$TMP/relay.args") relay/eventrelay $(sed -n 2p "$TMP/relay.args") \
+			</dev/null >'$TMP/relay.log' 2>&1 &"
+		relay_pid=$!
+		es_on_exit "kill -9 $relay_pid"
+		for _ in $(seq 1 150); do
+			[[ $(es_psql -d app -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'demo'") == 1 ]] && break
+			kill -0 "$relay_pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		if [[ $(es_psql -d app -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'demo'") == 1 ]]; then
+			es_ok "the relay, run with the compose file's command, creates its slot"
+		else
+			tail -n 20 "$TMP/relay.log"
+			es_not_ok "the relay, run with the compose file's command, creates its slot"
+		fi
+		PGUSER=writer PGDATABASE=app CLIENTS=2 CARTS=1 ITEMS=2 DELAY=0 sh docker/demo/writer.sh >"$TMP/writer2.log" 2>&1
+		IDLE_EXIT=3 POLL=1 REPORT_EVERY=600 timeout 120 sh docker/demo/reader.sh >"$TMP/reader2.log" 2>&1 || true
+		es_eq "the writer's 10 new events arrive in Kinesis through the relay" 10 \
+			"$(grep -c '"aggregate_type":"cart"' "$TMP/reader2.log" || true)"
+		if curl -fsS --max-time 5 "http://127.0.0.1:$mport/metrics" 2>/dev/null | grep -q '^eventrelay_'; then
+			es_ok "the relay serves its metrics"
+		else
+			es_not_ok "the relay serves its metrics"
+		fi
+		# SIGTERM (docker compose stop): the relay flushes the S3 object it holds.
+		kill -TERM "$relay_pid" 2>/dev/null || true
+		for _ in $(seq 1 300); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
+		rc=0
+		wait "$relay_pid" || rc=$?
+		es_eq "the relay stops cleanly on SIGTERM" 0 "$rc"
+		objects=$(aws s3api list-objects-v2 --bucket event-archive --prefix events/ --query 'length(Contents || `[]`)' --output text)
+		if [[ $objects =~ ^[0-9]+$ ]] && ((objects >= 1)); then
+			es_ok "the archive has objects under events/ ($objects)"
+		else
+			es_not_ok "the archive has objects under events/ (got '$objects')"
+		fi
+		errors=$(grep -c '"level":"error"' "$TMP/relay.log" || true)
+		((errors == 0)) || grep '"level":"error"' "$TMP/relay.log" | head -n 5
+		es_eq "the relay logged no errors" 0 "$errors"
+	else
+		es_log "relay not built (or no cluster): the compose relay command was not run"
+	fi
 else
 	es_log "moto_server or aws not installed: setup.sh and reader.sh not run"
 fi
