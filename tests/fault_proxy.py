@@ -4,7 +4,7 @@ emulator, for the relay's fault tests (no emulator produces these faults).
 
   fault_proxy.py --listen PORT --upstream http://127.0.0.1:UPORT
                  [--fail-pct N] [--throttle-pct N] [--drop-pct N] [--seed S]
-                 [--stats FILE]
+                 [--delay-ms N] [--stats FILE]
 
 For each PutRecords request (X-Amz-Target ...PutRecords):
   --throttle-pct  answer the whole request with HTTP 400
@@ -16,6 +16,8 @@ For each PutRecords request (X-Amz-Target ...PutRecords):
   --drop-pct      forward the request, then close the connection without an
                   answer (the records were stored: the client must retry and
                   may duplicate)
+  --delay-ms      hold every PutRecords answer this long (so that a client
+                  killed at random is often killed with a request in flight)
 Every other request is passed through unchanged.  Because requests are
 rewritten, the upstream must not check signatures (use kinesalite).
 Listens on 127.0.0.1 only.  Counters are written as JSON to --stats.
@@ -28,6 +30,7 @@ import random
 import socketserver
 import sys
 import threading
+import time
 import urllib.parse
 
 ARGS = None
@@ -119,6 +122,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else:
                 out.append(next(it))
         nfail = sum(failed)
+        if ARGS.delay_ms:
+            time.sleep(ARGS.delay_ms / 1000.0)
         with LOCK:
             STATS["failed_records"] += nfail
         if keep and chance(ARGS.drop_pct):
@@ -153,6 +158,7 @@ def main():
     p.add_argument("--throttle-pct", type=float, default=0)
     p.add_argument("--drop-pct", type=float, default=0)
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--delay-ms", type=float, default=0)
     p.add_argument("--stats")
     ARGS = p.parse_args()
     if ARGS.seed is not None:

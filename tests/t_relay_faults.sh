@@ -7,8 +7,9 @@
 #     ProvisionedThroughputExceeded, throttles whole requests now and then,
 #     and drops some responses after kinesalite stored the records;
 #   - the relay is killed with SIGKILL every few seconds and restarted (at
-#     random points: before, during and after a PutRecords, and between the
-#     acknowledgement and the feedback to PostgreSQL);
+#     random points: before, during (answers are held 100 ms) and after a
+#     PutRecords, and between the acknowledgement and the feedback to
+#     PostgreSQL, which follows at most once a second);
 #   - PostgreSQL is restarted under the running relay;
 #   - the emulator endpoint goes away for a few seconds and comes back.
 # Read back with the AWS CLI: nothing may be missing, first deliveries must be
@@ -24,7 +25,8 @@ es_cluster_start
 es_psql -c 'CREATE EXTENSION eventstore'
 es_kinesalite_start
 es_kinesis_create "$ES_KINESALITE_URL" events 2
-es_fault_proxy_start "$ES_KINESALITE_URL" --fail-pct 20 --throttle-pct 3 --drop-pct 3
+# answers held 100 ms: a SIGKILL at a random moment often lands mid-request
+es_fault_proxy_start "$ES_KINESALITE_URL" --fail-pct 20 --throttle-pct 3 --drop-pct 3 --delay-ms 100
 TMP=$ES_TMP
 PHASE=${RELAY_FAULT_SECONDS:-10}
 
@@ -90,7 +92,7 @@ W=$!
 sleep 1.5
 es_fault_proxy_stop
 sleep 3
-es_fault_proxy_start "$ES_KINESALITE_URL" --fail-pct 20 --throttle-pct 3 --drop-pct 3
+es_fault_proxy_start "$ES_KINESALITE_URL" --fail-pct 20 --throttle-pct 3 --drop-pct 3 --delay-ms 100
 wait "$W" || es_die "writers failed"
 
 es_check "the relay caught up after all faults" es_wait_caught_up relay_faults 90
