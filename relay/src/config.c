@@ -107,7 +107,8 @@ static const opt_doc opts[] = {
 	 "must acknowledge a transaction before the slot moves past it)",
 	 "Sinks"},
 	{OPT_DEAD_LETTER, "dead-letter", 1, "PATH", "EVENTRELAY_DEAD_LETTER",
-	 "where records that can never be delivered are set aside: a file path or file:PATH "
+	 "where records that can never be delivered are set aside: a file path, file:PATH or "
+	 "s3://BUCKET/PREFIX (one object per record, see docs/s3-archive.md) "
 	 "(default eventrelay-dead-letter.ndjson)",
 	 NULL},
 	{OPT_MAX_BUFFER, "max-buffer-bytes", 1, "BYTES", NULL,
