@@ -23,7 +23,10 @@ resolve(char **argv, int argc, s3_settings *st, char *err, size_t errlen)
 	int rc;
 
 	if (config_parse(&cfg, argc, argv, err, errlen) != 0)
+	{
+		config_free(&cfg);
 		return -2;
+	}
 	rc = s3_settings_resolve(&cfg, st, true, err, errlen);
 	config_free(&cfg);
 	return rc;
