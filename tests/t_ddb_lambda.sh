@@ -187,7 +187,7 @@ read_kinesis() { # every record in the stream, as envelopes, in stream order
 }
 
 make_fn kin "cd '$TMP' && exec '$RELAY' dynamodb --stream=cart-events --endpoint-url=http://127.0.0.1:$PPORT \
---retry-base-ms=20 --retry-max-ms=200 --linger-ms=5 --publish-timeout-ms=3000 2>>'$TMP/kin.log'"
+--retry-base-ms=20 --retry-max-ms=200 --linger-ms=5 --publish-timeout-ms=3000 --dead-letter='$TMP/dead-letter.ndjson' 2>>'$TMP/kin.log'"
 CART_B=5e2a9c4d-1b3f-4a6e-8d7c-9f0e1a2b3c4d
 SEQ1=$(jq -r '.Records[1].dynamodb.SequenceNumber' "$CARTS/batch.json")
 {
