@@ -147,6 +147,7 @@ test_awsc_case(void **state)
 	char hash[65], err[256];
 	struct tm tm;
 	char *want, *auth;
+	size_t n;
 
 	assert_non_null(ctxtext);
 	assert_non_null(reqtext);
@@ -183,8 +184,11 @@ test_awsc_case(void **state)
 	expect_file(dir, "header-signature.txt", res.signature);
 	/* the Authorization line of the signed request must match too */
 	want = fixture(dir, "header-signed-request.txt");
-	auth = malloc(strlen(res.authorization) + 32);
-	sprintf(auth, "\nAuthorization:%s\n", res.authorization);
+	n = strlen(res.authorization) + 32;
+	auth = malloc(n);
+	if (auth == NULL)
+		abort();
+	snprintf(auth, n, "\nAuthorization:%s\n", res.authorization);
 	assert_non_null(strstr(want, auth));
 	free(auth);
 	free(want);
