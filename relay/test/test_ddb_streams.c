@@ -264,8 +264,9 @@ log_index(const char *prefix)
 	return -1;
 }
 
+/* Run the reader once against the script; start = --start. */
 static void
-test_parent_first_expired_and_trimmed(void **state)
+run_script(const char *start)
 {
 	char dir[] = "/tmp/ddb-streams-XXXXXX";
 	char ckpt[128], outp[128], errp[128], dl[160], endpoint[64];
@@ -279,7 +280,6 @@ test_parent_first_expired_and_trimmed(void **state)
 	char *text;
 	int i, last_p = -1, first_c;
 
-	(void) state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(ckpt, sizeof(ckpt), "%s/ckpt.json", dir);
 	snprintf(outp, sizeof(outp), "%s/out.ndjson", dir);
@@ -301,7 +301,7 @@ test_parent_first_expired_and_trimmed(void **state)
 	o.input = "streams";
 	o.stream_arn = ARN;
 	o.checkpoint = ckpt;
-	o.start = "trim_horizon";
+	o.start = start;
 	o.poll_ms = 20;
 	o.idle_exit_ms = 400;
 	o.publish_timeout_ms = 5000;
@@ -337,7 +337,14 @@ test_parent_first_expired_and_trimmed(void **state)
 	/* Iterators: TRIM_HORIZON, again after the first expiry (no checkpoint
 	 * yet), then from the checkpoint; the child from TRIM_HORIZON, again
 	 * after the trimmed-data answer. */
-	assert_int_equal(log_index("GetShardIterator shard-P TRIM_HORIZON"), 1);
+	if (strcmp(start, "latest") == 0)
+	{
+		/* Shards that existed at start-up, without a checkpoint: from now on. */
+		assert_int_equal(log_index("GetShardIterator shard-P LATEST"), 1);
+		assert_true(log_index("GetShardIterator shard-C LATEST") > 0);
+	}
+	else
+		assert_int_equal(log_index("GetShardIterator shard-P TRIM_HORIZON"), 1);
 	assert_true(log_index("GetShardIterator shard-P AFTER_SEQUENCE_NUMBER 100") > 0);
 	/* Nothing of the child before the parent's last GetRecords. */
 	for (i = 0; i < s_fake.n; i++)
@@ -374,11 +381,26 @@ test_parent_first_expired_and_trimmed(void **state)
 	rmdir(dir);
 }
 
+static void
+test_parent_first_expired_and_trimmed(void **state)
+{
+	(void) state;
+	run_script("trim_horizon");
+}
+
+static void
+test_start_latest(void **state)
+{
+	(void) state;
+	run_script("latest");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parent_first_expired_and_trimmed),
+		cmocka_unit_test(test_start_latest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
