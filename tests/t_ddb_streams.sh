@@ -14,6 +14,8 @@
 #   - a second run resumes from the durable checkpoint: nothing again
 #   - new appends after that: only they arrive
 #   - a checkpointed shard that vanished unfinished is reported as loss
+#   - a list that shrank stops the relay (exit 1) before anything after it is
+#     published; --on-error=skip logs it and goes on
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -148,5 +150,18 @@ es_check "vanished unfinished shard reported as loss" \
 	grep -q '"msg":"dynamodb stream data lost before it was read","shard":"shardId-00000000000000000000-deadbeef"' "$TMP/run4.log"
 read_back >"$TMP/got4.ndjson"
 es_eq "fourth run: nothing published again" 11 "$(wc -l <"$TMP/got4.ndjson" | tr -d ' ')"
+
+# A cart whose list shrank (an element removed), then a valid append after it.
+aws dynamodb update-item --table-name carts --key '{"Uuid":{"S":"cart-d"}}' --update-expression 'REMOVE Events[1]' >/dev/null
+append cart-a "$(item A-3 1 1)"
+rc=0
+run_relay run5.log || rc=$?
+es_eq "shrunk list: the relay stops with exit 1" 1 "$rc"
+es_check "shrunk list: reported" grep -q '"reason":"events list shrank from 2 to 1"' "$TMP/run5.log"
+read_back >"$TMP/got5.ndjson"
+es_eq "shrunk list: nothing after it published" 11 "$(wc -l <"$TMP/got5.ndjson" | tr -d ' ')"
+es_check "--on-error=skip goes past it" run_relay run6.log --on-error=skip
+read_back >"$TMP/got6.ndjson"
+es_eq "--on-error=skip: the append after it published" "cart-a v4" "$(tail -n +12 "$TMP/got6.ndjson" | per_cart)"
 
 es_done
