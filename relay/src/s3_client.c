@@ -591,75 +591,163 @@ s_abort(s3_client *c, const char *key, const char *upload_id)
 	buf_free(&q);
 }
 
-static int
-s_put_multipart(s3_client *c, const char *key, const void *body, size_t len, const char *ctype,
-				size_t part_size, int parts, char *err, size_t errlen)
+/* An upload in progress (see s3_upload_begin). */
+struct s3_upload
 {
-	const char *cur;
-	char *upload_id = NULL, *enc = NULL;
-	char what[600], sum[45];
-	buf q = BUF_INIT, done = BUF_INIT;
-	sigv4_header h[4];
-	int i, rc = -1;
-	bool retry_saved, config_saved;
+	char *key;
+	const char *body; /* not owned */
+	size_t len;
+	char *ctype;
+	int parts; /* 0: a single PutObject */
+	size_t part_size;
+	int next_part;	 /* multipart: parts stored so far */
+	char *upload_id; /* multipart: after CreateMultipartUpload */
+	buf done;		 /* the CompleteMultipartUpload body so far */
+};
 
-	snprintf(what, sizeof(what), "CreateMultipartUpload s3://%s/%s", c->bucket, key);
-	h[0] = (sigv4_header){"content-type", ctype};
-	h[1] = (sigv4_header){"x-amz-checksum-algorithm", "SHA256"};
-	if (s_request(c, "POST", key, "uploads=", h, 2, NULL, 0, what, err, errlen) < 0)
-		return -1;
-	cur = c->resp.body;
-	if (c->resp.status != 200 || s3_xml_error(c->resp.body, NULL, 0, NULL, 0) ||
-		(upload_id = s3_xml_next(&cur, NULL, "UploadId")) == NULL)
+s3_upload *
+s3_upload_begin(s3_client *c, const char *key, const void *body, size_t len,
+				const char *content_type)
+{
+	s3_upload *u = calloc(1, sizeof(*u));
+
+	if (u == NULL)
+		return NULL;
+	u->key = strdup(key);
+	u->ctype = strdup(content_type ? content_type : "application/octet-stream");
+	u->body = body;
+	u->len = len;
+	u->parts = s3_multipart_plan(len, c->cfg.multipart_threshold, c->cfg.part_size, &u->part_size);
+	if (u->key == NULL || u->ctype == NULL)
 	{
-		if (c->resp.status == 200 && !s3_xml_error(c->resp.body, NULL, 0, NULL, 0))
-			return s_fail(c, true, false, err, errlen, "%s: no UploadId in the answer", what);
-		return s_http_error(c, what, err, errlen);
+		s3_upload_free(c, u);
+		return NULL;
 	}
-	enc = sigv4_uri_encode(upload_id, strlen(upload_id), false);
+	return u;
+}
 
-	buf_puts(&done, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
-	for (i = 0; i < parts; i++)
+/* Forget a multipart upload (aborting it) so that the next step starts over. */
+static void
+s_upload_reset(s3_client *c, s3_upload *u)
+{
+	bool retry = c->retryable, config = c->config_error;
+
+	if (u->upload_id)
+		s_abort(c, u->key, u->upload_id);
+	c->retryable = retry;
+	c->config_error = config;
+	free(u->upload_id);
+	u->upload_id = NULL;
+	u->next_part = 0;
+	buf_free(&u->done);
+}
+
+void
+s3_upload_free(s3_client *c, s3_upload *u)
+{
+	if (u == NULL)
+		return;
+	s_upload_reset(c, u);
+	free(u->key);
+	free(u->ctype);
+	free(u);
+}
+
+/*
+ * One request of a multipart upload: create, one part, or complete.  A
+ * failed part is sent again by the next step (the upload stays open); a
+ * failed completion starts the whole upload over.
+ */
+static int
+s_step_multipart(s3_client *c, s3_upload *u, char *err, size_t errlen)
+{
+	char what[600], sum[45];
+	sigv4_header h[2];
+	buf q = BUF_INIT;
+	char *enc;
+	int rc = -1;
+
+	if (u->upload_id == NULL)
 	{
-		size_t off = (size_t) i * part_size;
-		size_t n = len - off < part_size ? len - off : part_size;
+		const char *cur;
 
-		snprintf(what, sizeof(what), "UploadPart %d/%d s3://%s/%s", i + 1, parts, c->bucket, key);
-		s_checksum((const char *) body + off, n, sum);
-		buf_reset(&q);
-		buf_printf(&q, "partNumber=%d&uploadId=%s", i + 1, enc);
+		snprintf(what, sizeof(what), "CreateMultipartUpload s3://%s/%s", c->bucket, u->key);
+		h[0] = (sigv4_header){"content-type", u->ctype};
+		h[1] = (sigv4_header){"x-amz-checksum-algorithm", "SHA256"};
+		if (s_request(c, "POST", u->key, "uploads=", h, 2, NULL, 0, what, err, errlen) < 0)
+			return -1;
+		cur = c->resp.body;
+		if (c->resp.status != 200 || s3_xml_error(c->resp.body, NULL, 0, NULL, 0))
+			return s_http_error(c, what, err, errlen);
+		u->upload_id = s3_xml_next(&cur, NULL, "UploadId");
+		if (u->upload_id == NULL)
+			return s_fail(c, true, false, err, errlen, "%s: no UploadId in the answer", what);
+		buf_reset(&u->done);
+		buf_puts(&u->done,
+				 "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+		return 1;
+	}
+	enc = sigv4_uri_encode(u->upload_id, strlen(u->upload_id), false);
+	if (u->next_part < u->parts)
+	{
+		size_t off = (size_t) u->next_part * u->part_size;
+		size_t n = u->len - off < u->part_size ? u->len - off : u->part_size;
+		int pn = u->next_part + 1;
+
+		snprintf(what, sizeof(what), "UploadPart %d/%d s3://%s/%s", pn, u->parts, c->bucket,
+				 u->key);
+		s_checksum(u->body + off, n, sum);
+		buf_printf(&q, "partNumber=%d&uploadId=%s", pn, enc);
 		h[0] = (sigv4_header){"content-type", "application/octet-stream"};
 		h[1] = (sigv4_header){"x-amz-checksum-sha256", sum};
-		if (s_request(c, "PUT", key, q.data, h, 2, (const char *) body + off, n, what, err,
-					  errlen) < 0)
-			goto on_error;
-		if (c->resp.status != 200 || c->resp.etag[0] == '\0')
+		if (s_request(c, "PUT", u->key, q.data, h, 2, u->body + off, n, what, err, errlen) < 0)
+			goto out;
+		if (c->resp.status != 200)
 		{
-			if (c->resp.status == 200)
-				s_fail(c, true, false, err, errlen, "%s: no ETag in the answer", what);
-			else
-				s_http_error(c, what, err, errlen);
-			goto on_error;
+			s_http_error(c, what, err, errlen);
+			if (c->resp.status == 404)
+			{
+				/* NoSuchUpload: aborted behind our back; start over */
+				s_upload_reset(c, u);
+				c->retryable = true;
+			}
+			goto out;
+		}
+		if (c->resp.etag[0] == '\0')
+		{
+			s_fail(c, true, false, err, errlen, "%s: no ETag in the answer", what);
+			goto out;
 		}
 		c->stats.parts++;
-		buf_printf(&done,
+		buf_printf(&u->done,
 				   "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag>"
 				   "<ChecksumSHA256>%s</ChecksumSHA256></Part>",
-				   i + 1, c->resp.etag, sum);
+				   pn, c->resp.etag, sum);
+		u->next_part++;
+		rc = 1;
+		goto out;
 	}
-	buf_puts(&done, "</CompleteMultipartUpload>");
 
-	snprintf(what, sizeof(what), "CompleteMultipartUpload s3://%s/%s", c->bucket, key);
-	buf_reset(&q);
+	snprintf(what, sizeof(what), "CompleteMultipartUpload s3://%s/%s", c->bucket, u->key);
 	buf_printf(&q, "uploadId=%s", enc);
-	h[0] = (sigv4_header){"content-type", "application/xml"};
-	h[1] = (sigv4_header){"if-none-match", "*"};
-	if (s_request(c, "POST", key, q.data, h, 2, done.data, done.len, what, err, errlen) < 0)
-		goto on_error;
+	{
+		buf body = BUF_INIT;
+
+		buf_append(&body, u->done.data, u->done.len);
+		buf_puts(&body, "</CompleteMultipartUpload>");
+		h[0] = (sigv4_header){"content-type", "application/xml"};
+		h[1] = (sigv4_header){"if-none-match", "*"};
+		rc = s_request(c, "POST", u->key, q.data, h, 2, body.data, body.len, what, err, errlen);
+		buf_free(&body);
+	}
+	if (rc < 0)
+		goto out; /* no answer: completing again is safe (same parts) */
+	rc = -1;
 	if (c->resp.status == 412)
 	{
-		rc = s_compare_existing(c, key, body, len, err, errlen);
-		goto on_error; /* the upload is not needed either way */
+		rc = s_compare_existing(c, u->key, u->body, u->len, err, errlen);
+		s_upload_reset(c, u); /* the upload is not needed either way */
+		goto out;
 	}
 	/*
 	 * S3 answers 200 before it has finished combining the parts and reports
@@ -679,38 +767,40 @@ s_put_multipart(s3_client *c, const char *key, const void *body, size_t len, con
 			if (c->resp.status == 200)
 				c->retryable = true; /* InternalError and kin: try the whole upload again */
 		}
-		goto on_error;
+		s_upload_reset(c, u);
+		goto out;
 	}
+	free(u->upload_id);
+	u->upload_id = NULL; /* completed: nothing to abort */
 	c->stats.puts++;
 	c->stats.multipart++;
 	rc = 0;
-	goto out;
-
-on_error:
-	retry_saved = c->retryable;
-	config_saved = c->config_error;
-	s_abort(c, key, upload_id);
-	c->retryable = retry_saved;
-	c->config_error = config_saved;
 out:
-	free(upload_id);
 	free(enc);
 	buf_free(&q);
-	buf_free(&done);
 	return rc;
+}
+
+int
+s3_upload_step(s3_client *c, s3_upload *u, char *err, size_t errlen)
+{
+	c->retryable = c->config_error = false;
+	if (u->parts > 0)
+		return s_step_multipart(c, u, err, errlen);
+	return s_put_single(c, u->key, u->body, u->len, u->ctype, err, errlen);
 }
 
 int
 s3_put_object(s3_client *c, const char *key, const void *body, size_t len, const char *content_type,
 			  char *err, size_t errlen)
 {
-	size_t part_size = 0;
-	int parts = s3_multipart_plan(len, c->cfg.multipart_threshold, c->cfg.part_size, &part_size);
+	s3_upload *u = s3_upload_begin(c, key, body, len, content_type);
+	int rc;
 
-	c->retryable = c->config_error = false;
-	if (content_type == NULL)
-		content_type = "application/octet-stream";
-	if (parts > 0)
-		return s_put_multipart(c, key, body, len, content_type, part_size, parts, err, errlen);
-	return s_put_single(c, key, body, len, content_type, err, errlen);
+	if (u == NULL)
+		return s_fail(c, true, false, err, errlen, "out of memory");
+	while ((rc = s3_upload_step(c, u, err, errlen)) > 0)
+		;
+	s3_upload_free(c, u);
+	return rc;
 }

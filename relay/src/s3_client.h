@@ -70,6 +70,22 @@ const char *s3_client_bucket(const s3_client *c);
 
 int s3_put_object(s3_client *c, const char *key, const void *body, size_t len,
 				  const char *content_type, char *err, size_t errlen);
+/*
+ * The same upload one request at a time, so that a caller in a poll loop
+ * (the sink) never blocks for more than one request: step returns 1 while
+ * requests remain, 0 once the object is stored (or was there with the same
+ * content), -1 on a failure (then s3_client_retryable(): stepping again
+ * resends the failed request; a failed completion starts over).  body must
+ * stay valid until s3_upload_free, which aborts an unfinished multipart
+ * upload.
+ */
+typedef struct s3_upload s3_upload;
+
+s3_upload *s3_upload_begin(s3_client *c, const char *key, const void *body, size_t len,
+						   const char *content_type);
+int s3_upload_step(s3_client *c, s3_upload *u, char *err, size_t errlen);
+void s3_upload_free(s3_client *c, s3_upload *u);
+
 /* *missing is set (and 0 returned) when the key does not exist. */
 int s3_get_object(s3_client *c, const char *key, buf *out, bool *missing, char *err, size_t errlen);
 /* One page of keys under prefix, after start_after (may be NULL) or token. */

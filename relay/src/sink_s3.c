@@ -47,6 +47,7 @@ typedef struct s3_sealed
 	s3_object obj; /* finished */
 	char key[1024];
 	uint64_t ack_pos; /* acknowledged once this object is stored */
+	s3_upload *up;	  /* the upload in progress, if started */
 } s3_sealed;
 
 typedef struct sink_s3
@@ -363,8 +364,14 @@ s_upload_one(sink_s3 *s, int64_t now, char *err, size_t errlen)
 
 	if (x == NULL || now < s->retry_at_ms)
 		return 0;
-	rc = s3_put_object(s->client, x->key, x->obj.gz.data, x->obj.gz.len, S3_CONTENT_TYPE, err,
-					   errlen);
+	/* one request per poll: a multipart upload never stalls the relay's loop */
+	if (x->up == NULL && (x->up = s3_upload_begin(s->client, x->key, x->obj.gz.data, x->obj.gz.len,
+												  S3_CONTENT_TYPE)) == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = s3_upload_step(s->client, x->up, err, errlen);
 	if (s->m)
 	{
 		s->m->requests = s3_client_stats(s->client)->requests;
@@ -388,6 +395,15 @@ s_upload_one(sink_s3 *s, int64_t now, char *err, size_t errlen)
 		err[0] = '\0';
 		return 0;
 	}
+	if (rc > 0)
+	{
+		/* more parts to send: poll() again at once */
+		s->attempts = 0;
+		s->retry_at_ms = 0;
+		return 0;
+	}
+	s3_upload_free(s->client, x->up);
+	x->up = NULL;
 	{
 		char n[32];
 
@@ -516,6 +532,7 @@ s_free(sink *b)
 		s3_sealed *x = s->head;
 
 		s->head = x->next;
+		s3_upload_free(s->client, x->up); /* aborts an unfinished multipart upload */
 		s3_object_free(&x->obj);
 		free(x);
 	}

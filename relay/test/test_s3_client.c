@@ -295,6 +295,60 @@ test_multipart_complete_200_with_error_is_failure(void **state)
 }
 
 static void
+test_multipart_one_request_per_step(void **state)
+{
+	char err[512];
+	size_t len = 11 * 1024 * 1024;
+	char *body = big_body(len);
+	int n0 = th_http_count(srv);
+	s3_upload *u = s3_upload_begin(cli, "steps", body, len, "application/gzip");
+
+	(void) state;
+	assert_non_null(u);
+	th_http_push(srv, 200, "",
+				 "<InitiateMultipartUploadResult><UploadId>u3</UploadId>"
+				 "</InitiateMultipartUploadResult>");
+	assert_int_equal(s3_upload_step(cli, u, err, sizeof(err)), 1);
+	assert_int_equal(th_http_count(srv), n0 + 1);
+	th_http_push(srv, 200, "ETag: \"e1\"\r\n", "");
+	assert_int_equal(s3_upload_step(cli, u, err, sizeof(err)), 1);
+	/* part 2 fails: the next step sends part 2 again, the upload stays open */
+	th_http_push(srv, 503, "", "<Error><Code>SlowDown</Code></Error>");
+	assert_int_equal(s3_upload_step(cli, u, err, sizeof(err)), -1);
+	assert_true(s3_client_retryable(cli));
+	th_http_push(srv, 200, "ETag: \"e2\"\r\n", "");
+	assert_int_equal(s3_upload_step(cli, u, err, sizeof(err)), 1);
+	assert_non_null(strstr(th_http_request(srv, n0 + 3), "partNumber=2&uploadId=u3 "));
+	th_http_push(srv, 200, "ETag: \"e3\"\r\n", "");
+	assert_int_equal(s3_upload_step(cli, u, err, sizeof(err)), 1);
+	th_http_push(srv, 200, "",
+				 "<CompleteMultipartUploadResult><ETag>\"x-3\"</ETag>"
+				 "</CompleteMultipartUploadResult>");
+	assert_int_equal(s3_upload_step(cli, u, err, sizeof(err)), 0);
+	assert_int_equal(th_http_count(srv), n0 + 6);
+	{
+		const char *c = th_http_request(srv, n0 + 5);
+
+		assert_non_null(strstr(c, "POST /archive/steps?uploadId=u3 "));
+		assert_non_null(strstr(c, "<PartNumber>2</PartNumber><ETag>\"e2\"</ETag>"));
+		assert_null(strstr(c, "SlowDown"));
+	}
+	s3_upload_free(cli, u); /* completed: no abort */
+	assert_int_equal(th_http_count(srv), n0 + 6);
+
+	/* an unfinished upload is aborted when given up */
+	u = s3_upload_begin(cli, "steps", body, len, "application/gzip");
+	th_http_push(srv, 200, "",
+				 "<InitiateMultipartUploadResult><UploadId>u4</UploadId>"
+				 "</InitiateMultipartUploadResult>");
+	assert_int_equal(s3_upload_step(cli, u, err, sizeof(err)), 1);
+	th_http_push(srv, 204, "", "");
+	s3_upload_free(cli, u);
+	assert_non_null(strstr(th_http_request(srv, n0 + 7), "DELETE /archive/steps?uploadId=u4 "));
+	free(body);
+}
+
+static void
 test_list_pages(void **state)
 {
 	char err[512];
@@ -345,6 +399,7 @@ main(void)
 		cmocka_unit_test(test_exists_different_content_names_key),
 		cmocka_unit_test(test_errors_classified),
 		cmocka_unit_test(test_multipart_complete_200_with_error_is_failure),
+		cmocka_unit_test(test_multipart_one_request_per_step),
 		cmocka_unit_test(test_list_pages),
 	};
 
