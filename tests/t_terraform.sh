@@ -13,7 +13,7 @@
 #     they should, and the function / task are configured as documented
 #   - no IAM policy names a wildcard ("*") resource (and the check itself
 #     catches one when shown one)
-#   - scripts/build-lambda-zip.sh builds a zip whose bootstrap runs
+#   (the Lambda zip the dynamodb_relay module deploys: tests/t_lambda_zip.sh)
 
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -150,38 +150,6 @@ rc=0
 out=$(python3 "$check" "$TMP/bad" 2>&1) || rc=$?
 es_eq "the IAM check rejects a '*' resource" 1 "$rc"
 es_eq "the IAM check reports both wildcards" 2 "$(grep -c 'wildcard resource' <<<"$out")"
-
-# --- the Lambda zip the dynamodb_relay module deploys ----------------------------
-if [[ -f relay/Makefile ]]; then
-	zip=$TMP/lambda/eventrelay-lambda.zip
-	if bash scripts/build-lambda-zip.sh -o "$zip" >"$TMP/zip.log" 2>&1; then
-		es_ok "scripts/build-lambda-zip.sh builds the zip"
-		mkdir -p "$TMP/lambda/x"
-		python3 - "$zip" "$TMP/lambda/x" >"$TMP/lambda/list" <<'PY'
-import os, sys, zipfile
-z = zipfile.ZipFile(sys.argv[1])
-for i in z.infolist():
-    print(oct(i.external_attr >> 16 & 0o777), i.filename)
-    z.extract(i, sys.argv[2])
-    os.chmod(os.path.join(sys.argv[2], i.filename), i.external_attr >> 16 & 0o777)
-PY
-		es_check "the zip holds an executable bootstrap at its root" grep -qx '0o755 bootstrap' "$TMP/lambda/list"
-		es_check "the zip bundles libpq, libcurl and json-c under lib/" \
-			bash -c "grep -q ' lib/libpq.so' '$TMP/lambda/list' && grep -q ' lib/libcurl.so' '$TMP/lambda/list' && grep -q ' lib/libjson-c.so' '$TMP/lambda/list'"
-		if env -i LD_LIBRARY_PATH="$TMP/lambda/x/lib" "$TMP/lambda/x/bootstrap" dynamodb --help >"$TMP/lambda/help" 2>&1 &&
-			grep -q 'dynamodb' "$TMP/lambda/help"; then
-			es_ok "the bootstrap runs from the unpacked zip (dynamodb --help)"
-		else
-			cat "$TMP/lambda/help"
-			es_not_ok "the bootstrap runs from the unpacked zip (dynamodb --help)"
-		fi
-		es_eq "the bootstrap resolves its libraries from lib/" "" \
-			"$(env -i LD_LIBRARY_PATH="$TMP/lambda/x/lib" ldd "$TMP/lambda/x/bootstrap" | grep 'not found' || true)"
-	else
-		cat "$TMP/zip.log"
-		es_not_ok "scripts/build-lambda-zip.sh builds the zip"
-	fi
-fi
 
 # No Terraform state or lock files may be left in the work tree.
 es_eq "no .terraform dir or lock file in terraform/" "" \
