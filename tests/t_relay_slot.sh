@@ -54,21 +54,23 @@ while ((SECONDS < end)); do
 	sleep 0.5
 done
 es_psql -c "CHECKPOINT" >/dev/null
-# give the relay up to 15 s to confirm the WAL end and the server to move restart_lsn
-for ((i = 0; i < 75; i++)); do
-	read -r written pinned confirmed_gap < <(es_psql -F ' ' -c "
-		SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$start_lsn')::bigint,
-		       pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint,
-		       pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint
+# Measured against the WAL position at the end of the churn: autovacuum and
+# checkpoints keep writing WAL afterwards, so "now" is a moving target.
+end_lsn=$(es_psql -c "SELECT pg_current_wal_lsn()")
+written=$(es_psql -c "SELECT pg_wal_lsn_diff('$end_lsn', '$start_lsn')::bigint")
+# give the relay up to 20 s to confirm it and the server to move restart_lsn
+for ((i = 0; i < 100; i++)); do
+	read -r confirmed_past moved < <(es_psql -F ' ' -c "
+		SELECT confirmed_flush_lsn >= '$end_lsn',
+		       pg_wal_lsn_diff(restart_lsn, '$start_lsn')::bigint
 		  FROM pg_replication_slots WHERE slot_name = 'relay_slot'")
-	((confirmed_gap < 1048576 && pinned < written / 2)) && break
+	[[ $confirmed_past == t ]] && ((moved > written / 2)) && break
 	sleep 0.2
 done
-echo "# other-table WAL written: $written bytes; WAL behind restart_lsn: $pinned; behind confirmed_flush: $confirmed_gap"
-es_check "confirmed_flush follows the WAL end while no events are written (< 1 MB behind)" \
-	test "$confirmed_gap" -lt 1048576
+echo "# other-table WAL written: $written bytes; restart_lsn moved $moved bytes; confirmed past the end: $confirmed_past"
+es_eq "confirmed_flush follows the WAL end while no events are written" t "$confirmed_past"
 es_check "restart_lsn moved on: the slot pins less than half of the WAL written" \
-	test "$pinned" -lt $((written / 2))
+	test "$moved" -gt $((written / 2))
 
 kill -TERM "$RELAY_PID"
 rc=0
@@ -107,6 +109,16 @@ timeout 30 "$RELAY" --dbname "$(es_relay_dsn)" --slot relay_state --state-file "
 es_eq "a dropped slot is not recreated over the gap, even with --create-slot (exit 3)" 3 "$rc"
 es_check "--accept-slot-position starts anew" run_state --create-slot --accept-slot-position
 es_check "and the next restart is normal again" run_state
+
+# --- plugin filters pass through -------------------------------------------------
+es_psql -c "SELECT pg_create_logical_replication_slot('relay_filter', 'eventstore')" >/dev/null
+es_psql -c "SELECT eventstore.append(gen_random_uuid(), t, 0, '[{\"type\":\"Opened\"},{\"type\":\"Closed\"}]')
+              FROM unnest(ARRAY['cart', 'order', 'cart']) t" >/dev/null
+end_lsn=$(es_psql -c "SELECT pg_current_wal_insert_lsn()")
+timeout 30 "$RELAY" --dbname "$(es_relay_dsn)" --slot relay_filter --sink stdout \
+	--aggregate-types order --event-types Closed --end-lsn "$end_lsn" >"$TMP/filtered.ndjson" 2>>"$TMP/filter.log" || true
+es_eq "--aggregate-types/--event-types reach the plugin" "order Closed" \
+	"$(jq -r '.aggregate_type + " " + .type' "$TMP/filtered.ndjson" | sort -u | tr '\n' ' ' | sed 's/ $//')"
 
 # --- an invalidated slot ---------------------------------------------------------
 es_psql -c "SELECT pg_create_logical_replication_slot('relay_lost', 'eventstore')" >/dev/null
