@@ -502,7 +502,7 @@ done:
 static int
 s_run(replay_state *rs, relay_config *out, char *err, size_t errlen)
 {
-	uint64_t prev_last = 0;
+	uint64_t prev_last = 0, prev_run = 0;
 	int i;
 
 	for (i = 0; i < out->n_sinks; i++)
@@ -523,10 +523,16 @@ s_run(replay_state *rs, relay_config *out, char *err, size_t errlen)
 	for (i = 0; i < rs->n_keys && !replay_stop; i++)
 	{
 		time_t part;
-		uint64_t a, b;
+		uint64_t run, a, b;
 
-		s3_key_parse(rs->keys[i], &part, &a, &b);
-		if (i > 0 && a <= prev_last)
+		s3_key_parse_run(rs->keys[i], &part, &run, &a, &b);
+		if (i == 0 || run != prev_run)
+		{
+			/* positions of another run (DynamoDB path) start afresh */
+			prev_run = run;
+			prev_last = 0;
+		}
+		else if (a <= prev_last)
 		{
 			/*
 			 * Not skipped: with one relay per prefix this only follows a run

@@ -243,8 +243,8 @@ s3_partition_prefix(const char *prefix, time_t partition, char *out, size_t outl
 }
 
 int
-s3_object_key(const char *prefix, time_t partition, uint64_t first_pos, uint64_t last_pos,
-			  char *out, size_t outlen)
+s3_object_key_run(const char *prefix, time_t partition, uint64_t run, uint64_t first_pos,
+				  uint64_t last_pos, char *out, size_t outlen)
 {
 	size_t n;
 	int m;
@@ -252,9 +252,20 @@ s3_object_key(const char *prefix, time_t partition, uint64_t first_pos, uint64_t
 	if (s3_partition_prefix(prefix, partition, out, outlen) < 0)
 		return -1;
 	n = strlen(out);
-	m = snprintf(out + n, outlen - n, "%016" PRIX64 "_%016" PRIX64 ".ndjson.gz", first_pos,
-				 last_pos);
+	if (run)
+		m = snprintf(out + n, outlen - n, "r%016" PRIX64 "-%016" PRIX64 "_%016" PRIX64 ".ndjson.gz",
+					 run, first_pos, last_pos);
+	else
+		m = snprintf(out + n, outlen - n, "%016" PRIX64 "_%016" PRIX64 ".ndjson.gz", first_pos,
+					 last_pos);
 	return m < 0 || (size_t) m >= outlen - n ? -1 : 0;
+}
+
+int
+s3_object_key(const char *prefix, time_t partition, uint64_t first_pos, uint64_t last_pos,
+			  char *out, size_t outlen)
+{
+	return s3_object_key_run(prefix, partition, 0, first_pos, last_pos, out, outlen);
 }
 
 static bool
@@ -280,24 +291,28 @@ s_hex16(const char *s, uint64_t *out)
 }
 
 bool
-s3_key_parse(const char *key, time_t *partition, uint64_t *first_pos, uint64_t *last_pos)
+s3_key_parse_run(const char *key, time_t *partition, uint64_t *run, uint64_t *first_pos,
+				 uint64_t *last_pos)
 {
 	static const char suffix[] = ".ndjson.gz";
 	size_t len = strlen(key);
-	const char *name;
+	const char *name, *seg;
 	char when[20];
 
-	/* .../YYYY/MM/DD/HH/<16 hex>_<16 hex>.ndjson.gz */
+	/* .../YYYY/MM/DD/HH/[r<16 hex>-]<16 hex>_<16 hex>.ndjson.gz */
 	if (len < 14 + 33 + sizeof(suffix) - 1 || strcmp(key + len - (sizeof(suffix) - 1), suffix) != 0)
 		return false;
 	name = key + len - (sizeof(suffix) - 1) - 33;
-	if (name[16] != '_' || name[-1] != '/' || !s_hex16(name, first_pos) ||
-		!s_hex16(name + 17, last_pos))
+	if (name[16] != '_' || !s_hex16(name, first_pos) || !s_hex16(name + 17, last_pos))
 		return false;
-	/* name - 14 = "YYYY/MM/DD/HH/" */
-	if (name - key < 14)
+	*run = 0;
+	seg = name;
+	if (name[-1] == '-' && name - key >= 18 && name[-18] == 'r' && s_hex16(name - 17, run) && *run)
+		seg = name - 18;
+	if (seg[-1] != '/' || seg - key < 14)
 		return false;
-	memcpy(when, name - 14, 13);
+	/* seg - 14 = "YYYY/MM/DD/HH/" */
+	memcpy(when, seg - 14, 13);
 	if (when[4] != '/' || when[7] != '/' || when[10] != '/')
 		return false;
 	when[4] = '-';
@@ -308,7 +323,25 @@ s3_key_parse(const char *key, time_t *partition, uint64_t *first_pos, uint64_t *
 	if (*partition == (time_t) -1)
 		return false;
 	/* the year must start the segment */
-	return name - key == 14 || name[-15] == '/';
+	return seg - key == 14 || seg[-15] == '/';
+}
+
+bool
+s3_key_parse(const char *key, time_t *partition, uint64_t *first_pos, uint64_t *last_pos)
+{
+	uint64_t run;
+
+	return s3_key_parse_run(key, partition, &run, first_pos, last_pos);
+}
+
+/* ---- envelopes -------------------------------------------------------- */
+
+bool
+s3_event_has_lsn(const char *data, size_t len)
+{
+	const char *src = s_memrmem(data, len, "\"source\":{");
+
+	return src && s_memrmem(src, len - (size_t) (src - data), "\"lsn\":\"") != NULL;
 }
 
 /* ---- reading back ----------------------------------------------------- */

@@ -73,6 +73,17 @@ time_t s3_hour(time_t t);
  */
 int s3_object_key(const char *prefix, time_t partition, uint64_t first_pos, uint64_t last_pos,
 				  char *out, size_t outlen);
+/*
+ * The key of an object written by a source whose positions do not survive a
+ * restart (the DynamoDB path numbers records from 1 in each process): the
+ * run id (start time in ms << 16 | random bits) goes before the positions,
+ * "HH/r<run>-<first>_<last>.ndjson.gz", so keys of different runs never
+ * collide and still sort in time order.  run 0 is s3_object_key.
+ */
+int s3_object_key_run(const char *prefix, time_t partition, uint64_t run, uint64_t first_pos,
+					  uint64_t last_pos, char *out, size_t outlen);
+/* Do the envelope's positions survive restarts (a PostgreSQL LSN in source)? */
+bool s3_event_has_lsn(const char *data, size_t len);
 /* The key prefix shared by every object of one hour ("p/2026/11/23/09/"). */
 int s3_partition_prefix(const char *prefix, time_t partition, char *out, size_t outlen);
 /*
@@ -80,6 +91,9 @@ int s3_partition_prefix(const char *prefix, time_t partition, char *out, size_t 
  * that are not archive objects (other files under the prefix) return false.
  */
 bool s3_key_parse(const char *key, time_t *partition, uint64_t *first_pos, uint64_t *last_pos);
+/* The same, also returning the run id (0 for position-only keys). */
+bool s3_key_parse_run(const char *key, time_t *partition, uint64_t *run, uint64_t *first_pos,
+					  uint64_t *last_pos);
 
 /* Decompress a whole gzip buffer (also concatenated members) into out. */
 int s3_gunzip(const void *in, size_t len, buf *out, char *err, size_t errlen);

@@ -9,7 +9,9 @@
  * open position wait in a plain buffer and are compressed into the object
  * at commit(), so an object never mixes committed and uncommitted data.
  *
- * Crash recovery: after a restart the source hands over again every
+ * Crash recovery (PostgreSQL path, whose positions are LSNs and survive
+ * restarts; other sources get run-scoped keys, see s_put): after a restart
+ * the source hands over again every
  * position not acknowledged, starting with the first one of the object that
  * was in flight.  Before the first object of a run (and each following one
  * while this keeps being true) is cut, the sink lists its hour partition:
@@ -83,6 +85,10 @@ typedef struct sink_s3
 	uint64_t forced_cut;   /* cut cur right after this position */
 	int64_t check_retry_ms;
 
+	/* keys: positions alone (durable positions), or with a run id (see s_put) */
+	bool mode_known;
+	uint64_t run;
+
 	metrics_sink_counters *m; /* "s3" in the metrics endpoint */
 	unsigned long objects;	  /* uploaded by this run */
 	unsigned long events;	  /* archived by this run */
@@ -125,8 +131,8 @@ s_seal(sink_s3 *s, char *err, size_t errlen)
 		return -1;
 	}
 	if (s3_object_finish(&s->cur, err, errlen) < 0 ||
-		s3_object_key(s->st.prefix, s->cur.partition, s->cur.first_pos, s->cur.last_pos, x->key,
-					  sizeof(x->key)) < 0)
+		s3_object_key_run(s->st.prefix, s->cur.partition, s->run, s->cur.first_pos, s->cur.last_pos,
+						  x->key, sizeof(x->key)) < 0)
 	{
 		if (err[0] == '\0')
 			snprintf(err, errlen, "archive key too long (prefix \"%s\")", s->st.prefix);
@@ -201,11 +207,11 @@ s_check_existing(sink_s3 *s, char *err, size_t errlen)
 		for (i = 0; i < l.n; i++)
 		{
 			time_t part;
-			uint64_t a, b;
+			uint64_t run, a, b;
 
 			/* keys are in position order: the last a <= first_pos wins */
-			if (s3_key_parse(l.keys[i], &part, &a, &b) && a <= s->cur.first_pos &&
-				b >= s->cur.first_pos)
+			if (s3_key_parse_run(l.keys[i], &part, &run, &a, &b) && run == 0 &&
+				a <= s->cur.first_pos && b >= s->cur.first_pos)
 			{
 				found = true;
 				best_a = a;
@@ -255,6 +261,28 @@ s_put(sink *b, const relay_event *ev, char *err, size_t errlen)
 {
 	sink_s3 *s = (sink_s3 *) b;
 
+	if (!s->mode_known)
+	{
+		/*
+		 * Positions are durable only on the PostgreSQL path (LSNs).  Other
+		 * sources (the DynamoDB path) number from 1 in each process: their
+		 * keys carry a run id so that runs never collide, and there is no
+		 * crash-recovery cut (an earlier run's positions mean nothing).
+		 */
+		s->mode_known = true;
+		if (!s3_event_has_lsn(ev->data, ev->len))
+		{
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			s->run = ((uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000) << 16 |
+					 ((uint64_t) rand() & 0xFFFF);
+			s->recovering = false;
+			s->check_due = false;
+			log_kv(LOG_INFO, "positions do not survive restarts: archive keys carry a run id",
+				   NULL);
+		}
+	}
 	if (s->txn_events == 0 && !s3_event_time(ev->data, ev->len, &s->txn_time))
 		s->txn_time = time(NULL);
 	if (buf_append(&s->txn, ev->data, ev->len) < 0 || buf_putc(&s->txn, '\n') < 0)

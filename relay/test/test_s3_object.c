@@ -195,6 +195,30 @@ test_keys(void **state)
 		assert_true(strcmp(k1, k2) < 0);
 		assert_true(strcmp(k2, k3) < 0);
 	}
+	/* run-scoped keys (positions that restart with the process) */
+	{
+		uint64_t run;
+
+		assert_int_equal(s3_object_key_run("p", part, 0x19AB0000FFFFULL, 1, 2, key, sizeof(key)),
+						 0);
+		assert_string_equal(
+			key, "p/2026/11/23/09/r000019AB0000FFFF-0000000000000001_0000000000000002.ndjson.gz");
+		assert_true(s3_key_parse_run(key, &p2, &run, &a, &b));
+		assert_int_equal(run, 0x19AB0000FFFFULL);
+		assert_int_equal(a, 1);
+		assert_int_equal(b, 2);
+		assert_int_equal(p2, part);
+		assert_true(s3_key_parse_run("2026/11/23/09/0000000000000001_0000000000000002.ndjson.gz",
+									 &p2, &run, &a, &b));
+		assert_int_equal(run, 0);
+		assert_false(s3_key_parse_run(
+			"p/2026/11/23/09/x000019AB0000FFFF-0000000000000001_0000000000000002.ndjson.gz", &p2,
+			&run, &a, &b));
+	}
+	assert_true(
+		s3_event_has_lsn("{\"data\":{},\"source\":{\"database\":\"app\",\"lsn\":\"0/1\"}}", 50));
+	assert_false(
+		s3_event_has_lsn("{\"data\":{\"lsn\":\"x\"},\"source\":{\"kind\":\"dynamodb\"}}", 52));
 	assert_int_equal(s3_partition_prefix("p", part, key, sizeof(key)), 0);
 	assert_string_equal(key, "p/2026/11/23/09/");
 }

@@ -50,10 +50,11 @@ put(sink *s, uint64_t pos, const char *agg, int version, int pad)
 	char data[2048], err[256];
 	relay_event ev;
 
-	snprintf(data, sizeof(data),
-			 "{\"aggregate_id\":\"%s\",\"version\":%d,\"recorded_at\":\"2026-11-23T09:14:03Z\","
-			 "\"data\":\"%*s\",\"source\":{\"commit_time\":\"2026-11-23T09:14:03Z\"}}",
-			 agg, version, pad, "");
+	snprintf(
+		data, sizeof(data),
+		"{\"aggregate_id\":\"%s\",\"version\":%d,\"recorded_at\":\"2026-11-23T09:14:03Z\","
+		"\"data\":\"%*s\",\"source\":{\"lsn\":\"0/1\",\"commit_time\":\"2026-11-23T09:14:03Z\"}}",
+		agg, version, pad, "");
 	memset(&ev, 0, sizeof(ev));
 	ev.data = data;
 	ev.len = strlen(data);
@@ -262,7 +263,8 @@ test_hour_change_cuts(void **state)
 {
 	sink *s = open_sink("--s3-max-object-bytes=64K");
 	int n0 = th_http_count(srv);
-	char data[] = "{\"aggregate_id\":\"z\",\"source\":{\"commit_time\":\"2026-11-23T10:00:00Z\"}}";
+	char data[] = "{\"aggregate_id\":\"z\",\"source\":{\"lsn\":\"0/"
+				  "1\",\"commit_time\":\"2026-11-23T10:00:00Z\"}}";
 	relay_event ev = {data, sizeof(data) - 1, "z", 1, 0x60, 0};
 	char err[256];
 
@@ -284,6 +286,31 @@ test_hour_change_cuts(void **state)
 }
 
 static void
+test_run_scoped_keys_without_lsn(void **state)
+{
+	/* DynamoDB path: positions restart at 1 in each process */
+	sink *s = open_sink("--s3-max-object-bytes=64K");
+	int n0 = th_http_count(srv);
+	char data[] = "{\"aggregate_id\":\"t\",\"recorded_at\":\"2026-11-23T09:14:03Z\","
+				  "\"source\":{\"kind\":\"dynamodb\",\"sequence_number\":\"41\"}}";
+	relay_event ev = {data, sizeof(data) - 1, "t", 1, 1, 0};
+	char err[256];
+	const char *r;
+
+	(void) state;
+	assert_int_equal(s->ops->put(s, &ev, err, sizeof(err)), 0);
+	commit(s, 1);
+	assert_int_equal(th_http_count(srv), n0); /* no crash-recovery listing */
+	th_http_push(srv, 200, "", "");
+	assert_int_equal(s->ops->drain(s, relay_now_ms() + 5000, err, sizeof(err)), 0);
+	assert_int_equal(s->acked, 1);
+	r = th_http_request(srv, n0);
+	assert_non_null(strstr(r, "PUT /arch/ev/2026/11/23/09/r"));
+	assert_non_null(strstr(r, "-0000000000000001_0000000000000001.ndjson.gz "));
+	s->ops->free(s);
+}
+
+static void
 test_fatal_on_missing_bucket(void **state)
 {
 	sink *s = open_sink("--s3-max-object-bytes=1K");
@@ -291,7 +318,7 @@ test_fatal_on_missing_bucket(void **state)
 
 	(void) state;
 	th_http_push(srv, 200, "", EMPTY_LIST);
-	put(s, 0x10, "a", 1, 2000);
+	put(s, 0x10, "a", 1, 1500);
 	commit(s, 0x10);
 	th_http_push(srv, 404, "", "<Error><Code>NoSuchBucket</Code><Message>x</Message></Error>");
 	assert_int_equal(s->ops->poll(s, relay_now_ms(), true, err, sizeof(err)), -1);
@@ -310,6 +337,7 @@ main(void)
 										teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_skips_what_is_archived, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hour_change_cuts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_scoped_keys_without_lsn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fatal_on_missing_bucket, setup, teardown),
 	};
 
