@@ -42,7 +42,7 @@ start_relay() {
 es_on_exit 'kill -9 $RELAY_PID'
 
 cat >"$TMP/append.sql" <<'SQL'
-\set a random(1, 40)
+\set a random(1, 400)
 \set n random(1, 3)
 SELECT eventstore.append(('00000000-0000-4000-8000-' || lpad(:a::text, 12, '0'))::uuid, 'cart', NULL,
        (SELECT jsonb_agg(jsonb_build_object('type', 'ItemAdded', 'data', jsonb_build_object('i', g)))

@@ -42,7 +42,7 @@ volatile sig_atomic_t relay_stop_requested = 0;
 
 #define READ_BUDGET		2000 /* messages per turn before sinks get polled */
 #define LAG_RING		4096
-#define FEEDBACK_MIN_MS 1000 /* least interval between confirmations */
+#define FEEDBACK_MIN_MS 200 /* least interval between confirmations */
 
 typedef struct lag_entry
 {
