@@ -9,7 +9,7 @@
 #   - the relay is killed with SIGKILL every few seconds and restarted (at
 #     random points: before, during (answers are held 100 ms) and after a
 #     PutRecords, and between the acknowledgement and the feedback to
-#     PostgreSQL, which follows at most once a second);
+#     PostgreSQL, which follows within 200 ms);
 #   - PostgreSQL is restarted under the running relay;
 #   - the emulator endpoint goes away for a few seconds and comes back.
 # Read back with the AWS CLI: nothing may be missing, first deliveries must be
