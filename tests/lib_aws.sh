@@ -36,13 +36,22 @@ es_aws() { aws "$@"; }
 
 es_moto_start() {
 	es_need moto_server aws jq
-	local port tmp
+	local port tmp pid try
 	tmp=$(es_tmpdir)
-	port=$(es_free_port)
-	moto_server -H 127.0.0.1 -p "$port" >"$tmp/moto.log" 2>&1 &
-	local pid=$!
-	es_on_exit "kill $pid"
-	es_wait_port "$port" 30 || es_die "moto_server did not start (see $tmp/moto.log)"
+	# A free port can be taken by someone else before moto binds it: check that
+	# it is our moto answering, and try another port if not.
+	for try in 1 2 3; do
+		port=$(es_free_port)
+		moto_server -H 127.0.0.1 -p "$port" >"$tmp/moto.log" 2>&1 &
+		pid=$!
+		es_on_exit "kill $pid"
+		if es_wait_port "$port" 30 && kill -0 "$pid" 2>/dev/null &&
+			curl -fsS "http://127.0.0.1:$port/moto-api/data.json" >/dev/null 2>&1; then
+			break
+		fi
+		kill "$pid" 2>/dev/null || true
+		((try == 3)) && es_die "moto_server did not start (see $tmp/moto.log)"
+	done
 	ES_MOTO_URL=http://127.0.0.1:$port
 	# A user with a policy, and its access key; then switch signature checks on.
 	AWS_ACCESS_KEY_ID=bootstrap AWS_SECRET_ACCESS_KEY=bootstrap \
@@ -72,13 +81,20 @@ es_kinesalite_start() {
 		echo "skipped: kinesalite is not installed (scripts/deps.sh node)"
 		exit 77
 	}
-	port=$(es_free_port)
-	NODE_PATH=$ES_ROOT/tests/node_modules node -e \
-		"require('kinesalite')({createStreamMs:0,deleteStreamMs:0,updateStreamMs:0}).listen($port,'127.0.0.1')" \
-		>"$tmp/kinesalite.log" 2>&1 &
-	local pid=$!
-	es_on_exit "kill $pid"
-	es_wait_port "$port" 30 || es_die "kinesalite did not start (see $tmp/kinesalite.log)"
+	local pid try
+	for try in 1 2 3; do
+		port=$(es_free_port)
+		NODE_PATH=$ES_ROOT/tests/node_modules node -e \
+			"require('kinesalite')({createStreamMs:0,deleteStreamMs:0,updateStreamMs:0}).listen($port,'127.0.0.1')" \
+			>"$tmp/kinesalite.log" 2>&1 &
+		pid=$!
+		es_on_exit "kill $pid"
+		if es_wait_port "$port" 30 && sleep 0.2 && kill -0 "$pid" 2>/dev/null; then
+			break
+		fi
+		kill "$pid" 2>/dev/null || true
+		((try == 3)) && es_die "kinesalite did not start (see $tmp/kinesalite.log)"
+	done
 	ES_KINESALITE_URL=http://127.0.0.1:$port
 	export ES_KINESALITE_URL
 	export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-AKIDKINESALITE} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-kinesalite}
