@@ -47,6 +47,11 @@ SELECT eventstore.append(('00000000-0000-4000-8000-' || lpad(:a::text, 12, '0'))
        (SELECT jsonb_agg(jsonb_build_object('type', 'ItemAdded', 'data', jsonb_build_object('i', g)))
           FROM generate_series(1, :n) g));
 SQL
+# Create the aggregates first, one writer: concurrent first appends to one new
+# aggregate can fail in the extension ("wrong expected version"), which is not
+# what this test is about.
+es_psql -c "SELECT eventstore.append(('00000000-0000-4000-8000-' || lpad(a::text, 12, '0'))::uuid, 'cart', 0,
+              '[{\"type\":\"Opened\"}]') FROM generate_series(1, 30) a" >/dev/null
 "$PGBIN/pgbench" -n -c 4 -j 2 -t 150 -f "$TMP/append.sql" >"$TMP/pgbench.log" 2>&1 ||
 	{
 		cat "$TMP/pgbench.log"
