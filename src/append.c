@@ -501,10 +501,10 @@ eventstore_append(PG_FUNCTION_ARGS)
 		Datum		args[4];
 		char		nulls[4] = {' ', ' ', ' ', any_version ? 'n' : ' '};
 
-		if (attempt >= 3)
+		if (attempt >= 10)
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not append to aggregate %s: it was created and removed concurrently",
+					 errmsg("could not append to aggregate %s: it kept changing concurrently",
 							uuid_to_cstring(aggregate_id))));
 
 		args[0] = UUIDPGetDatum(aggregate_id);
@@ -540,6 +540,14 @@ eventstore_append(PG_FUNCTION_ARGS)
 						 errmsg("aggregate %s is of type \"%s\", not \"%s\"",
 								uuid_to_cstring(aggregate_id), text_to_cstring(stored_type),
 								text_to_cstring(aggregate_type))));
+
+			/*
+			 * The row was committed by a concurrent writer after our UPDATE
+			 * took its snapshot (READ COMMITTED): it is a match we could not
+			 * see yet, so try the UPDATE again with a new snapshot.
+			 */
+			if (any_version || actual == expected)
+				continue;
 			ereport(ERROR,
 					(errcode(ERRCODE_ES_WRONG_EXPECTED_VERSION),
 					 errmsg("wrong expected version for aggregate %s: expected %lld, actual %lld",
