@@ -32,6 +32,14 @@ what=${1:-all}
 if [[ $what == throughput || $what == all ]]; then
 	env "${common[@]}" bash "$ROOT/bench/decode_baseline.sh"
 fi
+# BIG_WORK_MEM: logical_decoding_work_mem for the big-transaction runs.  The
+# reorder buffer (PostgreSQL's, before any plugin sees a change) keeps up to
+# this much per walsender before spilling; a smaller value isolates what the
+# plugin itself holds.
+if [[ -n ${BIG_WORK_MEM:-} ]]; then
+	conf+=$'\n'"logical_decoding_work_mem = $BIG_WORK_MEM"
+	common=("${common[@]/#EXTRA_PG_CONF=*/EXTRA_PG_CONF=$conf}")
+fi
 if [[ $what == bigtxn || $what == all ]]; then
 	# The same 1,500,000 events as 1,500 transactions of 1,000, then as one
 	# transaction; compare the walsender's peak memory (wsn_MB).
