@@ -177,7 +177,7 @@ s_from_container(credentials_provider *p, aws_credentials *c, char *err, size_t 
 	char *token = NULL;
 	char *hdr = NULL;
 	const char *hdrs[1];
-	http_request req = {"GET", url, hdrs, 0, NULL, 0, CRED_HTTP_TIMEOUT};
+	http_request req = {"GET", url, hdrs, 0, NULL, 0, CRED_HTTP_TIMEOUT, NULL};
 	http_response resp = {0};
 	int rc = -1;
 
@@ -210,7 +210,7 @@ s_from_container(credentials_provider *p, aws_credentials *c, char *err, size_t 
 				 resp.status);
 		goto done;
 	}
-	rc = s_from_json(resp.body, c, "container", err, errlen);
+	rc = s_from_json(resp.body.data, c, "container", err, errlen);
 
 done:
 	if (hdr)
@@ -231,7 +231,7 @@ s_from_imds(credentials_provider *p, aws_credentials *c, char *err, size_t errle
 	char url[1024], tokhdr[1200], role[256];
 	const char *h_ttl[] = {"X-aws-ec2-metadata-token-ttl-seconds: 21600"};
 	const char *h_tok[] = {tokhdr};
-	http_request req = {"PUT", url, h_ttl, 1, "", 0, CRED_HTTP_TIMEOUT};
+	http_request req = {"PUT", url, h_ttl, 1, "", 0, CRED_HTTP_TIMEOUT, NULL};
 	http_response resp = {0};
 	size_t blen;
 	int rc = -1;
@@ -247,13 +247,13 @@ s_from_imds(credentials_provider *p, aws_credentials *c, char *err, size_t errle
 	snprintf(url, sizeof(url), "%.*s/latest/api/token", (int) blen, base);
 	if (http_do(p->http, &req, &resp, err, errlen) < 0)
 		goto done;
-	if (resp.status != 200 || resp.body_len == 0 || resp.body_len > 1000)
+	if (resp.status != 200 || resp.body.len == 0 || resp.body.len > 1000)
 	{
 		snprintf(err, errlen, "instance metadata: HTTP %ld for the IMDSv2 session token",
 				 resp.status);
 		goto done;
 	}
-	snprintf(tokhdr, sizeof(tokhdr), "X-aws-ec2-metadata-token: %s", resp.body);
+	snprintf(tokhdr, sizeof(tokhdr), "X-aws-ec2-metadata-token: %s", resp.body.data);
 
 	req.method = "GET";
 	req.headers = h_tok;
@@ -261,14 +261,14 @@ s_from_imds(credentials_provider *p, aws_credentials *c, char *err, size_t errle
 	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/", (int) blen, base);
 	if (http_do(p->http, &req, &resp, err, errlen) < 0)
 		goto done;
-	if (resp.status != 200 || resp.body_len == 0)
+	if (resp.status != 200 || resp.body.len == 0)
 	{
 		snprintf(err, errlen,
 				 "instance metadata: HTTP %ld listing the instance role (no role attached?)",
 				 resp.status);
 		goto done;
 	}
-	snprintf(role, sizeof(role), "%.*s", (int) strcspn(resp.body, "\r\n"), resp.body);
+	snprintf(role, sizeof(role), "%.*s", (int) strcspn(resp.body.data, "\r\n"), resp.body.data);
 	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/%s", (int) blen,
 			 base, role);
 	if (http_do(p->http, &req, &resp, err, errlen) < 0)
@@ -279,7 +279,7 @@ s_from_imds(credentials_provider *p, aws_credentials *c, char *err, size_t errle
 				 resp.status);
 		goto done;
 	}
-	rc = s_from_json(resp.body, c, "imds", err, errlen);
+	rc = s_from_json(resp.body.data, c, "imds", err, errlen);
 
 done:
 	memset(tokhdr, 0, sizeof(tokhdr));

@@ -158,25 +158,25 @@ s_call(ddb_aws *a, const char *op, const char *body, struct json_object **out, c
 		goto done;
 	if (a->resp.status == 200 && text)
 	{
-		*text = malloc(a->resp.body_len + 1);
+		*text = malloc(a->resp.body.len + 1);
 		if (*text == NULL)
 		{
 			snprintf(err, errlen, "out of memory");
 			goto done;
 		}
-		memcpy(*text, a->resp.body ? a->resp.body : "", a->resp.body_len);
-		(*text)[a->resp.body_len] = '\0';
-		*text_len = a->resp.body_len;
+		memcpy(*text, a->resp.body.data ? a->resp.body.data : "", a->resp.body.len);
+		(*text)[a->resp.body.len] = '\0';
+		*text_len = a->resp.body.len;
 		st = DDB_AWS_OK;
 		goto done;
 	}
-	o = a->resp.body ? json_tokener_parse(a->resp.body) : NULL;
+	o = a->resp.body.data ? json_tokener_parse(a->resp.body.data) : NULL;
 	if (a->resp.status == 200)
 	{
 		if (o == NULL || !json_object_is_type(o, json_type_object))
 		{
 			snprintf(err, errlen, "%s: unexpected response (HTTP 200, %zu bytes)", op,
-					 a->resp.body_len);
+					 a->resp.body.len);
 			goto done;
 		}
 		*out = o;

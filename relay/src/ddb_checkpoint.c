@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ddb_buf.h"
+#include "buf.h"
 
 static char *
 s_dup(const char *s)
@@ -161,33 +161,33 @@ s_write_all(int fd, const char *p, size_t n)
 int
 ddb_ckpt_save(const ddb_ckpt *c, char *err, size_t errlen)
 {
-	ddb_buf b;
+	buf b;
 	char tmp[4096];
 	char dir[4096];
 	int fd;
 	size_t i;
 
-	ddb_buf_init(&b);
-	ddb_buf_puts(&b, "{\"stream_arn\":");
+	buf_init(&b);
+	buf_puts(&b, "{\"stream_arn\":");
 	if (c->stream_arn)
-		ddb_buf_json_string(&b, c->stream_arn, strlen(c->stream_arn));
+		buf_json_string(&b, c->stream_arn, strlen(c->stream_arn));
 	else
-		ddb_buf_puts(&b, "null");
-	ddb_buf_puts(&b, ",\"shards\":{");
+		buf_puts(&b, "null");
+	buf_puts(&b, ",\"shards\":{");
 	for (i = 0; i < c->n; i++)
 	{
 		if (i)
-			ddb_buf_putc(&b, ',');
-		ddb_buf_json_string(&b, c->s[i].id, strlen(c->s[i].id));
-		ddb_buf_puts(&b, ":{\"sequence_number\":");
+			buf_putc(&b, ',');
+		buf_json_string(&b, c->s[i].id, strlen(c->s[i].id));
+		buf_puts(&b, ":{\"sequence_number\":");
 		if (c->s[i].seq)
-			ddb_buf_json_string(&b, c->s[i].seq, strlen(c->s[i].seq));
+			buf_json_string(&b, c->s[i].seq, strlen(c->s[i].seq));
 		else
-			ddb_buf_puts(&b, "null");
-		ddb_buf_printf(&b, ",\"finished\":%s}", c->s[i].finished ? "true" : "false");
+			buf_puts(&b, "null");
+		buf_printf(&b, ",\"finished\":%s}", c->s[i].finished ? "true" : "false");
 	}
-	ddb_buf_puts(&b, "}}\n");
-	if (ddb_buf_failed(&b))
+	buf_puts(&b, "}}\n");
+	if (buf_failed(&b))
 	{
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -201,11 +201,11 @@ ddb_ckpt_save(const ddb_ckpt *c, char *err, size_t errlen)
 		snprintf(err, errlen, "writing checkpoint %s: %s", tmp, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		ddb_buf_free(&b);
+		buf_free(&b);
 		return -1;
 	}
 	close(fd);
-	ddb_buf_free(&b);
+	buf_free(&b);
 	if (rename(tmp, c->path) != 0)
 	{
 		snprintf(err, errlen, "renaming checkpoint to %s: %s", c->path, strerror(errno));

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int s_value(const jv *av, ddb_buf *out, int depth, char *err, size_t errlen);
+static int s_value(const jv *av, buf *out, int depth, char *err, size_t errlen);
 
 /*
  * Prefix the message already in err with a path step (".name" or "[i]"), so
@@ -50,7 +50,7 @@ s_is_digit(char c)
 }
 
 int
-ddb_json_number(const char *s, size_t n, ddb_buf *out)
+ddb_json_number(const char *s, size_t n, buf *out)
 {
 	size_t i = 0;
 	size_t int_start, int_end, frac_start = 0, frac_end = 0, exp_start = 0;
@@ -96,26 +96,26 @@ ddb_json_number(const char *s, size_t n, ddb_buf *out)
 	if (s[0] != '+' && int_end > int_start && (s[int_start] != '0' || int_end - int_start == 1) &&
 		(frac_start == 0 || frac_end > frac_start))
 	{
-		ddb_buf_append(out, s, n);
+		buf_append(out, s, n);
 		return 0;
 	}
 
 	/* Rebuild: sign, integer part without leading zeros, fraction, exponent. */
 	if (neg)
-		ddb_buf_putc(out, '-');
+		buf_putc(out, '-');
 	while (int_start + 1 < int_end && s[int_start] == '0')
 		int_start++;
 	if (int_end > int_start)
-		ddb_buf_append(out, s + int_start, int_end - int_start);
+		buf_append(out, s + int_start, int_end - int_start);
 	else
-		ddb_buf_putc(out, '0');
+		buf_putc(out, '0');
 	if (frac_end > frac_start)
 	{
-		ddb_buf_putc(out, '.');
-		ddb_buf_append(out, s + frac_start, frac_end - frac_start);
+		buf_putc(out, '.');
+		buf_append(out, s + frac_start, frac_end - frac_start);
 	}
 	if (exp_start)
-		ddb_buf_append(out, s + exp_start, n - exp_start);
+		buf_append(out, s + exp_start, n - exp_start);
 	return 0;
 }
 
@@ -148,16 +148,16 @@ ddb_json_is_base64(const char *s, size_t n)
 }
 
 static int
-s_string(const jv *v, ddb_buf *out, const char *type, char *err, size_t errlen)
+s_string(const jv *v, buf *out, const char *type, char *err, size_t errlen)
 {
 	if (!jv_is(v, JV_STRING))
 		return s_fail(err, errlen, "expected a JSON string for type", type);
-	ddb_buf_json_string(out, v->u.s, v->len);
+	buf_json_string(out, v->u.s, v->len);
 	return 0;
 }
 
 static int
-s_number(const jv *v, ddb_buf *out, char *err, size_t errlen)
+s_number(const jv *v, buf *out, char *err, size_t errlen)
 {
 	const char *s;
 
@@ -179,7 +179,7 @@ s_number(const jv *v, ddb_buf *out, char *err, size_t errlen)
 }
 
 static int
-s_binary(const jv *v, ddb_buf *out, char *err, size_t errlen)
+s_binary(const jv *v, buf *out, char *err, size_t errlen)
 {
 	const char *s;
 	size_t n;
@@ -190,29 +190,29 @@ s_binary(const jv *v, ddb_buf *out, char *err, size_t errlen)
 	n = v->len;
 	if (!ddb_json_is_base64(s, n))
 		return s_fail(err, errlen, "B value is not base64:", s);
-	ddb_buf_puts(out, "{\"$binary\":");
-	ddb_buf_json_string(out, s, n);
-	ddb_buf_putc(out, '}');
+	buf_puts(out, "{\"$binary\":");
+	buf_json_string(out, s, n);
+	buf_putc(out, '}');
 	return 0;
 }
 
 /* SS, NS, BS: a JSON array of the member type. */
 static int
-s_set(const jv *v, ddb_buf *out, char type, char *err, size_t errlen)
+s_set(const jv *v, buf *out, char type, char *err, size_t errlen)
 {
 	size_t i, n;
 
 	if (!jv_is(v, JV_ARRAY))
 		return s_fail(err, errlen, "expected an array for a set type", NULL);
 	n = v->len;
-	ddb_buf_putc(out, '[');
+	buf_putc(out, '[');
 	for (i = 0; i < n; i++)
 	{
 		const jv *m = &v->u.items[i];
 		int rc;
 
 		if (i)
-			ddb_buf_putc(out, ',');
+			buf_putc(out, ',');
 		if (type == 'S')
 			rc = s_string(m, out, "SS", err, errlen);
 		else if (type == 'N')
@@ -225,12 +225,12 @@ s_set(const jv *v, ddb_buf *out, char type, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	ddb_buf_putc(out, ']');
+	buf_putc(out, ']');
 	return 0;
 }
 
 static int
-s_map(const jv *m, ddb_buf *out, int depth, char *err, size_t errlen)
+s_map(const jv *m, buf *out, int depth, char *err, size_t errlen)
 {
 	int first = 1;
 
@@ -240,29 +240,29 @@ s_map(const jv *m, ddb_buf *out, int depth, char *err, size_t errlen)
 		return s_fail(err, errlen, "expected an object for type M", NULL);
 	if (depth > DDB_JSON_MAX_DEPTH)
 		return s_fail(err, errlen, "nesting too deep", NULL);
-	ddb_buf_putc(out, '{');
+	buf_putc(out, '{');
 	for (i = 0; i < m->len; i++)
 	{
 		const char *key = m->u.members[i].key;
 		const jv *val = &m->u.members[i].val;
 
 		if (!first)
-			ddb_buf_putc(out, ',');
+			buf_putc(out, ',');
 		first = 0;
-		ddb_buf_json_string(out, key, m->u.members[i].klen);
-		ddb_buf_putc(out, ':');
+		buf_json_string(out, key, m->u.members[i].klen);
+		buf_putc(out, ':');
 		if (s_value(val, out, depth + 1, err, errlen) != 0)
 		{
 			s_err_prefix(err, errlen, key, 0);
 			return -1;
 		}
 	}
-	ddb_buf_putc(out, '}');
+	buf_putc(out, '}');
 	return 0;
 }
 
 static int
-s_list(const jv *l, ddb_buf *out, int depth, char *err, size_t errlen)
+s_list(const jv *l, buf *out, int depth, char *err, size_t errlen)
 {
 	size_t i, n;
 
@@ -271,23 +271,23 @@ s_list(const jv *l, ddb_buf *out, int depth, char *err, size_t errlen)
 	if (depth > DDB_JSON_MAX_DEPTH)
 		return s_fail(err, errlen, "nesting too deep", NULL);
 	n = l->len;
-	ddb_buf_putc(out, '[');
+	buf_putc(out, '[');
 	for (i = 0; i < n; i++)
 	{
 		if (i)
-			ddb_buf_putc(out, ',');
+			buf_putc(out, ',');
 		if (s_value(&l->u.items[i], out, depth + 1, err, errlen) != 0)
 		{
 			s_err_prefix(err, errlen, NULL, i);
 			return -1;
 		}
 	}
-	ddb_buf_putc(out, ']');
+	buf_putc(out, ']');
 	return 0;
 }
 
 static int
-s_value(const jv *av, ddb_buf *out, int depth, char *err, size_t errlen)
+s_value(const jv *av, buf *out, int depth, char *err, size_t errlen)
 {
 	const char *type;
 	const jv *v;
@@ -316,7 +316,7 @@ s_value(const jv *av, ddb_buf *out, int depth, char *err, size_t errlen)
 				/* {"NULL": true} is the only form DynamoDB produces. */
 				if (!jv_is(v, JV_TRUE))
 					return s_fail(err, errlen, "NULL must be true", NULL);
-				ddb_buf_puts(out, "null");
+				buf_puts(out, "null");
 				return 0;
 			}
 			break;
@@ -329,7 +329,7 @@ s_value(const jv *av, ddb_buf *out, int depth, char *err, size_t errlen)
 			{
 				if (!jv_is(v, JV_TRUE) && !jv_is(v, JV_FALSE))
 					return s_fail(err, errlen, "BOOL must be true or false", NULL);
-				ddb_buf_puts(out, jv_is(v, JV_TRUE) ? "true" : "false");
+				buf_puts(out, jv_is(v, JV_TRUE) ? "true" : "false");
 				return 0;
 			}
 			break;
@@ -346,13 +346,13 @@ s_value(const jv *av, ddb_buf *out, int depth, char *err, size_t errlen)
 }
 
 int
-ddb_json_value(const jv *av, ddb_buf *out, char *err, size_t errlen)
+ddb_json_value(const jv *av, buf *out, char *err, size_t errlen)
 {
 	return s_value(av, out, 0, err, errlen);
 }
 
 int
-ddb_json_map(const jv *map, ddb_buf *out, char *err, size_t errlen)
+ddb_json_map(const jv *map, buf *out, char *err, size_t errlen)
 {
 	return s_map(map, out, 0, err, errlen);
 }

@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "ddb_buf.h"
+#include "buf.h"
 
 #include "ddb_jv.h"
 
@@ -22,16 +22,16 @@
 #define DDB_JSON_MAX_DEPTH 64
 
 /* One AttributeValue -> plain JSON appended to out. */
-int ddb_json_value(const jv *av, ddb_buf *out, char *err, size_t errlen);
+int ddb_json_value(const jv *av, buf *out, char *err, size_t errlen);
 
 /* A map of name -> AttributeValue (an image, or the body of an M) -> object. */
-int ddb_json_map(const jv *map, ddb_buf *out, char *err, size_t errlen);
+int ddb_json_map(const jv *map, buf *out, char *err, size_t errlen);
 
 /*
  * Append a DynamoDB number string as a JSON number.  Returns -1 (nothing
  * appended) if s is not a decimal number at all.
  */
-int ddb_json_number(const char *s, size_t n, ddb_buf *out);
+int ddb_json_number(const char *s, size_t n, buf *out);
 
 /* Is s a well-formed, padded base64 string (the form DynamoDB sends)? */
 int ddb_json_is_base64(const char *s, size_t n);

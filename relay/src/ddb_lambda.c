@@ -27,7 +27,7 @@
 
 int
 ddb_lambda_handle(const ddb_options *opt, ddb_out *out, char *payload, size_t len,
-				  int64_t budget_ms, ddb_buf *resp, ddb_stats *stats, char *err, size_t errlen)
+				  int64_t budget_ms, buf *resp, ddb_stats *stats, char *err, size_t errlen)
 {
 	jv_doc doc;
 	const jv *v;
@@ -63,8 +63,8 @@ ddb_lambda_handle(const ddb_options *opt, ddb_out *out, char *payload, size_t le
 		if (ddb_out_reset(out, perr, sizeof(perr)) != 0)
 			log_kv(LOG_ERROR, "reopening the sinks failed", "error", perr, NULL);
 	}
-	ddb_buf_reset(resp);
-	ddb_buf_puts(resp, "{\"batchItemFailures\":[");
+	buf_reset(resp);
+	buf_puts(resp, "{\"batchItemFailures\":[");
 	if (failed < recs.n)
 	{
 		const char *seq = ddb_record_sequence(ddb_recs_get(&recs, failed));
@@ -77,11 +77,11 @@ ddb_lambda_handle(const ddb_options *opt, ddb_out *out, char *payload, size_t le
 			jv_doc_free(&doc);
 			return -1;
 		}
-		ddb_buf_puts(resp, "{\"itemIdentifier\":");
-		ddb_buf_json_string(resp, seq, strlen(seq));
-		ddb_buf_putc(resp, '}');
+		buf_puts(resp, "{\"itemIdentifier\":");
+		buf_json_string(resp, seq, strlen(seq));
+		buf_putc(resp, '}');
 	}
-	ddb_buf_puts(resp, "]}");
+	buf_puts(resp, "]}");
 	ddb_events_free(&ev);
 	jv_doc_free(&doc);
 	return 0;
@@ -108,7 +108,7 @@ s_budget(const ddb_options *opt, const char *deadline_hdr)
 }
 
 static int
-s_post(const char *api, const char *path, const char *hdr, const ddb_buf *body, char *err,
+s_post(const char *api, const char *path, const char *hdr, const buf *body, char *err,
 	   size_t errlen)
 {
 	ddb_rapi_resp r;
@@ -126,32 +126,32 @@ s_post(const char *api, const char *path, const char *hdr, const ddb_buf *body, 
 }
 
 static void
-s_error_body(ddb_buf *b, const char *type, const char *msg)
+s_error_body(buf *b, const char *type, const char *msg)
 {
-	ddb_buf_reset(b);
-	ddb_buf_puts(b, "{\"errorMessage\":");
-	ddb_buf_json_string(b, msg, strlen(msg));
-	ddb_buf_puts(b, ",\"errorType\":");
-	ddb_buf_json_string(b, type, strlen(type));
-	ddb_buf_puts(b, "}");
+	buf_reset(b);
+	buf_puts(b, "{\"errorMessage\":");
+	buf_json_string(b, msg, strlen(msg));
+	buf_puts(b, ",\"errorType\":");
+	buf_json_string(b, type, strlen(type));
+	buf_puts(b, "}");
 }
 
 void
 ddb_lambda_init_error(const char *msg)
 {
 	const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
-	ddb_buf b;
+	buf b;
 	char err[256];
 
 	if (api == NULL || *api == '\0')
 		return;
-	ddb_buf_init(&b);
+	buf_init(&b);
 	s_error_body(&b, "EventRelay.ConfigError", msg);
 	if (s_post(api, RAPI_PREFIX "/init/error",
 			   "Lambda-Runtime-Function-Error-Type: EventRelay.ConfigError", &b, err,
 			   sizeof(err)) != 0)
 		log_kv(LOG_ERROR, "posting the init error failed", "error", err, NULL);
-	ddb_buf_free(&b);
+	buf_free(&b);
 }
 
 int
@@ -159,7 +159,7 @@ ddb_lambda_run(const ddb_options *opt, ddb_out *out, ddb_stats *stats)
 {
 	const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
 	ddb_rapi_resp next;
-	ddb_buf resp;
+	buf resp;
 	char err[512];
 	char path[512];
 	int rc = 0;
@@ -170,7 +170,7 @@ ddb_lambda_run(const ddb_options *opt, ddb_out *out, ddb_stats *stats)
 		return 2;
 	}
 	ddb_rapi_resp_init(&next);
-	ddb_buf_init(&resp);
+	buf_init(&resp);
 	log_kv(LOG_INFO, "lambda runtime ready", "runtime_api", api, NULL);
 	while (!ddb_stop_requested)
 	{
@@ -220,6 +220,6 @@ ddb_lambda_run(const ddb_options *opt, ddb_out *out, ddb_stats *stats)
 		}
 	}
 	ddb_rapi_resp_free(&next);
-	ddb_buf_free(&resp);
+	buf_free(&resp);
 	return rc;
 }

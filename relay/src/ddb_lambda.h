@@ -23,6 +23,6 @@ void ddb_lambda_init_error(const char *msg);
  * budget_ms is how long the sinks may take.
  */
 int ddb_lambda_handle(const ddb_options *opt, ddb_out *out, char *payload, size_t len,
-					  int64_t budget_ms, ddb_buf *resp, ddb_stats *stats, char *err, size_t errlen);
+					  int64_t budget_ms, buf *resp, ddb_stats *stats, char *err, size_t errlen);
 
 #endif /* DDB_LAMBDA_H */

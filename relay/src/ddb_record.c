@@ -28,23 +28,23 @@ void
 ddb_events_init(ddb_events *e)
 {
 	memset(e, 0, sizeof(*e));
-	ddb_buf_init(&e->text);
-	ddb_buf_init(&e->keys);
+	buf_init(&e->text);
+	buf_init(&e->keys);
 }
 
 void
 ddb_events_reset(ddb_events *e)
 {
-	ddb_buf_reset(&e->text);
-	ddb_buf_reset(&e->keys);
+	buf_reset(&e->text);
+	buf_reset(&e->keys);
 	e->n = 0;
 }
 
 void
 ddb_events_free(ddb_events *e)
 {
-	ddb_buf_free(&e->text);
-	ddb_buf_free(&e->keys);
+	buf_free(&e->text);
+	buf_free(&e->keys);
 	free(e->ev);
 	memset(e, 0, sizeof(*e));
 }
@@ -133,7 +133,7 @@ s_table_from_arn(const char *arn, const char **name, size_t *len)
  * milliseconds (told apart by magnitude).  Missing: the time we read it.
  */
 static void
-s_recorded_at(const jv *ddb, ddb_buf *out)
+s_recorded_at(const jv *ddb, buf *out)
 {
 	const jv *v = s_get(ddb, "ApproximateCreationDateTime");
 	double t = 0;
@@ -160,8 +160,8 @@ s_recorded_at(const jv *ddb, ddb_buf *out)
 		usec -= 1000000;
 	}
 	gmtime_r(&secs, &tm);
-	ddb_buf_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ\"", tm.tm_year + 1900,
-				   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	buf_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
+			   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
 }
 
 static int
@@ -188,7 +188,7 @@ typedef struct s_ctx
 	size_t idlen;
 	const char *atype;
 	size_t atypelen;
-	ddb_buf tail; /* ,"recorded_at":...,"source":{...}} */
+	buf tail; /* ,"recorded_at":...,"source":{...}} */
 } s_ctx;
 
 static int
@@ -203,7 +203,7 @@ s_write_event(s_ctx *c, const jv *item, long version, size_t record_index, ddb_e
 	size_t nlen;
 	char uuid[DDB_UUID_STRLEN + 1];
 	ddb_event e;
-	ddb_buf *t = &out->text;
+	buf *t = &out->text;
 
 	if (m == NULL || !jv_is(m, JV_OBJECT) || item->len != 1)
 	{
@@ -220,17 +220,17 @@ s_write_event(s_ctx *c, const jv *item, long version, size_t record_index, ddb_e
 
 	e.off = t->len;
 	e.record = record_index;
-	ddb_buf_puts(t, "{\"aggregate_id\":");
-	ddb_buf_json_string(t, c->id, c->idlen);
-	ddb_buf_puts(t, ",\"aggregate_type\":");
-	ddb_buf_json_string(t, c->atype, c->atypelen);
+	buf_puts(t, "{\"aggregate_id\":");
+	buf_json_string(t, c->id, c->idlen);
+	buf_puts(t, ",\"aggregate_type\":");
+	buf_json_string(t, c->atype, c->atypelen);
 	ddb_uuid_event_id(c->id, c->idlen, version, uuid);
-	ddb_buf_printf(t, ",\"version\":%ld,\"event_id\":\"%s\",\"type\":", version, uuid);
-	ddb_buf_json_string(t, ntext, nlen);
-	ddb_buf_puts(t, ",\"data\":");
+	buf_printf(t, ",\"version\":%ld,\"event_id\":\"%s\",\"type\":", version, uuid);
+	buf_json_string(t, ntext, nlen);
+	buf_puts(t, ",\"data\":");
 	data = s_get(m, "Data");
 	if (data == NULL)
-		ddb_buf_puts(t, "null");
+		buf_puts(t, "null");
 	else if (ddb_json_value(data, t, err, errlen) != 0)
 	{
 		char tmp[400];
@@ -240,24 +240,24 @@ s_write_event(s_ctx *c, const jv *item, long version, size_t record_index, ddb_e
 		snprintf(err, errlen, "%s", tmp);
 		return -1;
 	}
-	ddb_buf_puts(t, ",\"metadata\":");
+	buf_puts(t, ",\"metadata\":");
 	meta = s_get(m, "Metadata");
 	if (meta == NULL)
-		ddb_buf_puts(t, "{}");
+		buf_puts(t, "{}");
 	else if (s_get(meta, "M") == NULL || ddb_json_value(meta, t, err, errlen) != 0)
 	{
 		snprintf(err, errlen, "event %ld: Metadata is not a valid map (M)", version);
 		return -1;
 	}
-	ddb_buf_append(t, c->tail.data, c->tail.len);
+	buf_append(t, c->tail.data, c->tail.len);
 	e.len = t->len - e.off;
-	ddb_buf_putc(t, '\n');
+	buf_putc(t, '\n');
 
 	e.key_off = out->keys.len;
 	e.key_len = c->idlen;
-	ddb_buf_append(&out->keys, c->id, c->idlen);
-	ddb_buf_putc(&out->keys, '\0');
-	if (ddb_buf_failed(t) || ddb_buf_failed(&out->keys) || s_events_push(out, &e) != 0)
+	buf_append(&out->keys, c->id, c->idlen);
+	buf_putc(&out->keys, '\0');
+	if (buf_failed(t) || buf_failed(&out->keys) || s_events_push(out, &e) != 0)
 	{
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -381,24 +381,24 @@ s_pluck(const jv *rec, const ddb_record_opts *o, size_t record_index, ddb_events
 	c->atypelen = strlen(o->aggregate_type ? o->aggregate_type : "");
 	if (!o->aggregate_type)
 		c->atypelen = tablelen;
-	ddb_buf_puts(&c->tail, ",\"recorded_at\":");
+	buf_puts(&c->tail, ",\"recorded_at\":");
 	s_recorded_at(ddb, &c->tail);
-	ddb_buf_puts(&c->tail, ",\"source\":{\"kind\":\"dynamodb\",\"table\":");
-	ddb_buf_json_string(&c->tail, table, tablelen);
-	ddb_buf_puts(&c->tail, ",\"sequence_number\":");
+	buf_puts(&c->tail, ",\"source\":{\"kind\":\"dynamodb\",\"table\":");
+	buf_json_string(&c->tail, table, tablelen);
+	buf_puts(&c->tail, ",\"sequence_number\":");
 	if (seq)
-		ddb_buf_json_string(&c->tail, seq, strlen(seq));
+		buf_json_string(&c->tail, seq, strlen(seq));
 	else
-		ddb_buf_puts(&c->tail, "null");
-	ddb_buf_puts(&c->tail, ",\"event_name\":");
-	ddb_buf_json_string(&c->tail, evname, strlen(evname));
+		buf_puts(&c->tail, "null");
+	buf_puts(&c->tail, ",\"event_name\":");
+	buf_json_string(&c->tail, evname, strlen(evname));
 	if (arn)
 	{
-		ddb_buf_puts(&c->tail, ",\"event_source_arn\":");
-		ddb_buf_json_string(&c->tail, arn, strlen(arn));
+		buf_puts(&c->tail, ",\"event_source_arn\":");
+		buf_json_string(&c->tail, arn, strlen(arn));
 	}
-	ddb_buf_puts(&c->tail, "}}");
-	if (ddb_buf_failed(&c->tail))
+	buf_puts(&c->tail, "}}");
+	if (buf_failed(&c->tail))
 	{
 		snprintf(err, errlen, "out of memory");
 		return DDB_OUT_ERROR;
@@ -423,10 +423,10 @@ ddb_record_pluck(const jv *rec, const ddb_record_opts *o, size_t record_index, d
 	ddb_outcome oc;
 
 	memset(&c, 0, sizeof(c));
-	ddb_buf_init(&c.tail);
+	buf_init(&c.tail);
 	err[0] = '\0';
 	oc = s_pluck(rec, o, record_index, out, &c, err, errlen);
-	ddb_buf_free(&c.tail);
+	buf_free(&c.tail);
 	if (oc == DDB_OUT_ERROR)
 	{
 		/* All or nothing per record: drop what this record wrote. */

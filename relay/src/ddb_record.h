@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "ddb_buf.h"
+#include "buf.h"
 
 #include "ddb_jv.h"
 
@@ -53,8 +53,8 @@ typedef struct ddb_event
  */
 typedef struct ddb_events
 {
-	ddb_buf text;
-	ddb_buf keys;
+	buf text;
+	buf keys;
 	ddb_event *ev;
 	size_t n;
 	size_t cap;

@@ -129,7 +129,7 @@ static int
 s_resolve_arn(s_state *st)
 {
 	char err[512], type[128];
-	ddb_buf body;
+	buf body;
 	struct json_object *o = NULL, *streams;
 	const char *best = NULL, *best_label = "";
 	size_t i;
@@ -142,10 +142,10 @@ s_resolve_arn(s_state *st)
 		log_error("--input=streams needs --table or --stream-arn");
 		return -1;
 	}
-	ddb_buf_init(&body);
-	ddb_buf_puts(&body, "{\"TableName\":");
-	ddb_buf_json_string(&body, st->opt->table, strlen(st->opt->table));
-	ddb_buf_putc(&body, '}');
+	buf_init(&body);
+	buf_puts(&body, "{\"TableName\":");
+	buf_json_string(&body, st->opt->table, strlen(st->opt->table));
+	buf_putc(&body, '}');
 	while ((rc = ddb_aws_call(st->aws, "ListStreams", body.data, &o, type, sizeof(type), err,
 							  sizeof(err))) == DDB_AWS_RETRY &&
 		   !ddb_stop_requested)
@@ -153,7 +153,7 @@ s_resolve_arn(s_state *st)
 		log_kv(LOG_WARN, "ListStreams failed, retrying", "error", err, NULL);
 		s_sleep_ms(1000);
 	}
-	ddb_buf_free(&body);
+	buf_free(&body);
 	if (rc != DDB_AWS_OK)
 	{
 		log_kv(LOG_ERROR, "cannot find the table's stream", "error", err, NULL);
@@ -233,23 +233,23 @@ s_describe(s_state *st)
 		st->sh[i].present = false;
 	do
 	{
-		ddb_buf body;
+		buf body;
 		struct json_object *o = NULL, *desc, *shards;
 		ddb_aws_status rc;
 		const char *view;
 
-		ddb_buf_init(&body);
-		ddb_buf_puts(&body, "{\"StreamArn\":");
-		ddb_buf_json_string(&body, st->arn, strlen(st->arn));
+		buf_init(&body);
+		buf_puts(&body, "{\"StreamArn\":");
+		buf_json_string(&body, st->arn, strlen(st->arn));
 		if (last)
 		{
-			ddb_buf_puts(&body, ",\"ExclusiveStartShardId\":");
-			ddb_buf_json_string(&body, last, strlen(last));
+			buf_puts(&body, ",\"ExclusiveStartShardId\":");
+			buf_json_string(&body, last, strlen(last));
 		}
-		ddb_buf_putc(&body, '}');
+		buf_putc(&body, '}');
 		rc = ddb_aws_call(st->aws, "DescribeStream", body.data, &o, type, sizeof(type), err,
 						  sizeof(err));
-		ddb_buf_free(&body);
+		buf_free(&body);
 		free(last);
 		last = NULL;
 		if (rc != DDB_AWS_OK)
@@ -339,7 +339,7 @@ s_get_iterator(s_state *st, s_shard *s)
 	const char *kind;
 	const char *seq = NULL;
 	char err[512], type[128];
-	ddb_buf body;
+	buf body;
 	struct json_object *o = NULL;
 	ddb_aws_status rc;
 
@@ -360,21 +360,21 @@ s_get_iterator(s_state *st, s_shard *s)
 		kind = (!s->from_trim && s->initial && !c && strcmp(st->opt->start, "latest") == 0)
 				   ? "LATEST"
 				   : "TRIM_HORIZON";
-	ddb_buf_init(&body);
-	ddb_buf_puts(&body, "{\"StreamArn\":");
-	ddb_buf_json_string(&body, st->arn, strlen(st->arn));
-	ddb_buf_puts(&body, ",\"ShardId\":");
-	ddb_buf_json_string(&body, s->id, strlen(s->id));
-	ddb_buf_printf(&body, ",\"ShardIteratorType\":\"%s\"", kind);
+	buf_init(&body);
+	buf_puts(&body, "{\"StreamArn\":");
+	buf_json_string(&body, st->arn, strlen(st->arn));
+	buf_puts(&body, ",\"ShardId\":");
+	buf_json_string(&body, s->id, strlen(s->id));
+	buf_printf(&body, ",\"ShardIteratorType\":\"%s\"", kind);
 	if (seq)
 	{
-		ddb_buf_puts(&body, ",\"SequenceNumber\":");
-		ddb_buf_json_string(&body, seq, strlen(seq));
+		buf_puts(&body, ",\"SequenceNumber\":");
+		buf_json_string(&body, seq, strlen(seq));
 	}
-	ddb_buf_putc(&body, '}');
+	buf_putc(&body, '}');
 	rc = ddb_aws_call(st->aws, "GetShardIterator", body.data, &o, type, sizeof(type), err,
 					  sizeof(err));
-	ddb_buf_free(&body);
+	buf_free(&body);
 	if (rc == DDB_AWS_ERROR && strcmp(type, "TrimmedDataAccessException") == 0)
 	{
 		s_loss(st, s->id, "records after the checkpoint were trimmed");
@@ -410,7 +410,7 @@ static long
 s_read(s_state *st, s_shard *s)
 {
 	char err[512], type[128];
-	ddb_buf body;
+	buf body;
 	char *text = NULL;
 	size_t tlen = 0;
 	const jv *o, *next;
@@ -421,13 +421,13 @@ s_read(s_state *st, s_shard *s)
 	bool fatal;
 	long nread = -1;
 
-	ddb_buf_init(&body);
-	ddb_buf_puts(&body, "{\"ShardIterator\":");
-	ddb_buf_json_string(&body, s->iter, strlen(s->iter));
-	ddb_buf_puts(&body, ",\"Limit\":1000}");
+	buf_init(&body);
+	buf_puts(&body, "{\"ShardIterator\":");
+	buf_json_string(&body, s->iter, strlen(s->iter));
+	buf_puts(&body, ",\"Limit\":1000}");
 	rc = ddb_aws_call_text(st->aws, "GetRecords", body.data, &text, &tlen, type, sizeof(type), err,
 						   sizeof(err));
-	ddb_buf_free(&body);
+	buf_free(&body);
 	if (rc != DDB_AWS_OK)
 	{
 		free(s->iter);

@@ -55,7 +55,8 @@ dl_file_put(deadletter *dl, const char *sink_name, const relay_event *ev, const 
 	buf_printf(&b, ",\"pos\":\"%X/%X\",\"seq\":%u,\"data\":", (unsigned) (ev->pos >> 32),
 			   (unsigned) ev->pos, ev->seq);
 	buf_json_string(&b, ev->data, ev->len);
-	if (buf_puts(&b, "}\n") < 0)
+	buf_puts(&b, "}\n");
+	if (buf_failed(&b))
 	{
 		buf_free(&b);
 		snprintf(err, errlen, "dead letter: out of memory");

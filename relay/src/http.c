@@ -63,57 +63,87 @@ http_client_free(http_client *c)
 static size_t
 s_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	http_response *r = userdata;
-	size_t n = size * nmemb;
+	buf *b = userdata;
 
-	if (r->body_len + n + 1 > r->body_cap)
-	{
-		size_t cap = r->body_cap ? r->body_cap : 4096;
-		char *p;
-
-		while (cap < r->body_len + n + 1)
-			cap *= 2;
-		p = realloc(r->body, cap);
-		if (p == NULL)
-			return 0;
-		r->body = p;
-		r->body_cap = cap;
-	}
-	memcpy(r->body + r->body_len, ptr, n);
-	r->body_len += n;
-	r->body[r->body_len] = '\0';
-	return n;
-}
-
-static void
-s_copy_header_value(char *dst, size_t dstlen, const char *v, size_t len)
-{
-	while (len && (*v == ' ' || *v == '\t'))
-	{
-		v++;
-		len--;
-	}
-	while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
-		len--;
-	if (len >= dstlen)
-		len = dstlen - 1;
-	memcpy(dst, v, len);
-	dst[len] = '\0';
+	buf_append(b, ptr, size * nmemb);
+	return buf_failed(b) ? 0 : size * nmemb;
 }
 
 static size_t
 s_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	http_response *r = userdata;
+	buf *b = userdata;
 	size_t n = size * nmemb;
 
-	if (n > 17 && strncasecmp(ptr, "x-amzn-requestid:", 17) == 0)
-		s_copy_header_value(r->request_id, sizeof(r->request_id), ptr + 17, n - 17);
-	else if (n > 17 && strncasecmp(ptr, "x-amz-request-id:", 17) == 0)
-		s_copy_header_value(r->request_id, sizeof(r->request_id), ptr + 17, n - 17);
-	else if (n > 5 && strncasecmp(ptr, "etag:", 5) == 0)
-		s_copy_header_value(r->etag, sizeof(r->etag), ptr + 5, n - 5);
-	return n;
+	/* a new status line (redirect, 100 Continue): only the last response counts */
+	if (n > 5 && strncmp(ptr, "HTTP/", 5) == 0)
+		buf_reset(b);
+	buf_append(b, ptr, n);
+	return buf_failed(b) ? 0 : n;
+}
+
+static int
+s_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		   curl_off_t ulnow)
+{
+	volatile sig_atomic_t *stop = userdata;
+
+	(void) dltotal, (void) dlnow, (void) ultotal, (void) ulnow;
+	return *stop ? 1 : 0;
+}
+
+static http_failure
+s_failure(CURLcode rc)
+{
+	switch (rc)
+	{
+		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_COULDNT_RESOLVE_PROXY:
+		case CURLE_COULDNT_CONNECT:
+			return HTTP_FAIL_CONNECT;
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+			return HTTP_FAIL_TLS_VERIFY;
+		case CURLE_OPERATION_TIMEDOUT:
+			return HTTP_FAIL_TIMEOUT;
+		case CURLE_ABORTED_BY_CALLBACK:
+			return HTTP_FAIL_STOPPED;
+		default:
+			return HTTP_FAIL_OTHER;
+	}
+}
+
+bool
+http_response_header(const http_response *resp, const char *name, char *out, size_t outlen)
+{
+	size_t nlen = strlen(name);
+	const char *p = resp->headers.data;
+
+	out[0] = '\0';
+	while (p && *p)
+	{
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t) (eol - p) : strlen(p);
+
+		if (len > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0)
+		{
+			const char *v = p + nlen + 1;
+			size_t vlen = len - nlen - 1;
+
+			while (vlen && (*v == ' ' || *v == '\t'))
+				v++, vlen--;
+			while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+				vlen--;
+			if (vlen >= outlen)
+				vlen = outlen - 1;
+			memcpy(out, v, vlen);
+			out[vlen] = '\0';
+			return true;
+		}
+		p += len + (eol != NULL);
+	}
+	return false;
 }
 
 int
@@ -125,11 +155,9 @@ http_do(http_client *c, const http_request *req, http_response *resp, char *err,
 	size_t i;
 
 	resp->status = 0;
-	resp->body_len = 0;
-	resp->request_id[0] = '\0';
-	resp->etag[0] = '\0';
-	if (resp->body)
-		resp->body[0] = '\0';
+	resp->failure = HTTP_FAIL_NONE;
+	buf_reset(&resp->body);
+	buf_reset(&resp->headers);
 
 	curl_easy_reset(h); /* keeps the connection cache */
 	for (i = 0; i < req->n_headers; i++)
@@ -160,12 +188,21 @@ http_do(http_client *c, const http_request *req, http_response *resp, char *err,
 	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, s_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp->headers);
+	if (req->stop)
+	{
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, s_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *) req->stop);
+	}
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 30000L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+					 req->timeout_ms > 0   ? req->timeout_ms
+					 : req->timeout_ms < 0 ? 0L
+										   : 30000L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 					 c->opt.connect_timeout_ms > 0 ? c->opt.connect_timeout_ms : 5000L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, c->opt.user_agent ? c->opt.user_agent : "eventrelay");
@@ -180,23 +217,35 @@ http_do(http_client *c, const http_request *req, http_response *resp, char *err,
 
 	rc = curl_easy_perform(h);
 	curl_slist_free_all(hdrs);
+	if (rc == CURLE_OK && (buf_failed(&resp->body) || buf_failed(&resp->headers)))
+		rc = CURLE_OUT_OF_MEMORY;
 	if (rc != CURLE_OK)
 	{
+		resp->failure = s_failure(rc);
 		snprintf(err, errlen, "%s: %s", req->url,
-				 c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+				 rc == CURLE_ABORTED_BY_CALLBACK ? "interrupted"
+				 : rc == CURLE_PARTIAL_FILE		 ? "response ended early"
+				 : c->errbuf[0]					 ? c->errbuf
+												 : curl_easy_strerror(rc));
 		return -1;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (resp->body == NULL)
-		s_write("", 0, 0, resp);
+	buf_puts(&resp->body, "");
+	buf_puts(&resp->headers, "");
+	if (buf_failed(&resp->body) || buf_failed(&resp->headers))
+	{
+		snprintf(err, errlen, "%s: out of memory", req->url);
+		return -1;
+	}
 	return 0;
 }
 
 void
 http_response_free(http_response *resp)
 {
-	free(resp->body);
-	memset(resp, 0, sizeof(*resp));
+	buf_free(&resp->body);
+	buf_free(&resp->headers);
+	resp->status = 0;
 }
 
 int

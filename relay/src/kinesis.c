@@ -140,7 +140,8 @@ s_build_body(kinesis_client *k, const kinesis_entry *e, int n)
 		buf_json_string(b, e[i].key, e[i].key_len);
 		buf_putc(b, '}');
 	}
-	return buf_puts(b, "]}");
+	buf_puts(b, "]}");
+	return buf_failed(b) ? -1 : 0;
 }
 
 /* "com.amazonaws.kinesis#ResourceNotFoundException" -> "ResourceNotFoundException" */
@@ -213,7 +214,7 @@ kinesis_put_records(kinesis_client *k, const kinesis_entry *entries, int n,
 	sigv4_result res;
 	const char *hdrs[7];
 	size_t nh = 0;
-	http_request req;
+	http_request req = {0};
 	json_object *o = NULL, *recs, *v;
 	kinesis_status ks = KS_RETRY;
 	int i;
@@ -268,17 +269,17 @@ kinesis_put_records(kinesis_client *k, const kinesis_entry *entries, int n,
 	}
 	if (k->resp.status != 200)
 	{
-		ks = s_classify_error(k->resp.status, k->resp.body, err, errlen);
+		ks = s_classify_error(k->resp.status, k->resp.body.data, err, errlen);
 		if (ks == KS_EXPIRED)
 			credentials_invalidate(k->creds);
 		goto done;
 	}
-	o = json_tokener_parse(k->resp.body);
+	o = json_tokener_parse(k->resp.body.data);
 	if (o == NULL || !json_object_object_get_ex(o, "Records", &recs) ||
 		!json_object_is_type(recs, json_type_array) || (int) json_object_array_length(recs) != n)
 	{
 		snprintf(err, errlen, "PutRecords: unexpected response (HTTP 200, %zu bytes)",
-				 k->resp.body_len);
+				 k->resp.body.len);
 		ks = KS_RETRY;
 		goto done;
 	}

@@ -115,11 +115,14 @@ s_fail(s3_client *c, bool retryable, bool config, char *err, size_t errlen, cons
 static int
 s_http_error(s3_client *c, const char *what, char *err, size_t errlen)
 {
-	char code[64] = "", msg[256] = "";
+	char code[64] = "", msg[256] = "", rid[128];
 	long st = c->resp.status;
 	bool retry, config = false;
 
-	s3_xml_error(c->resp.body, code, sizeof(code), msg, sizeof(msg));
+	if (!http_response_header(&c->resp, "x-amz-request-id", rid, sizeof(rid)))
+		http_response_header(&c->resp, "x-amzn-RequestId", rid, sizeof(rid));
+
+	s3_xml_error(c->resp.body.data, code, sizeof(code), msg, sizeof(msg));
 	retry = st >= 500 || st == 429 || st == 408 || strcmp(code, "SlowDown") == 0 ||
 			strcmp(code, "InternalError") == 0 || strcmp(code, "RequestTimeout") == 0 ||
 			strcmp(code, "RequestTimeTooSkewed") == 0 || strcmp(code, "ExpiredToken") == 0 ||
@@ -134,9 +137,8 @@ s_http_error(s3_client *c, const char *what, char *err, size_t errlen)
 		 strcmp(code, "AuthorizationHeaderMalformed") == 0))
 		config = true;
 	return s_fail(c, retry, config, err, errlen, "%s: HTTP %ld%s%s%s%s%s%s%s", what, st,
-				  code[0] ? " " : "", code, msg[0] ? ": " : "", msg,
-				  c->resp.request_id[0] ? " (request id " : "", c->resp.request_id,
-				  c->resp.request_id[0] ? ")" : "");
+				  code[0] ? " " : "", code, msg[0] ? ": " : "", msg, rid[0] ? " (request id " : "",
+				  rid, rid[0] ? ")" : "");
 }
 
 /* ---- one signed request ----------------------------------------------- */
@@ -158,7 +160,7 @@ s_request(s3_client *c, const char *method, const char *key, const char *query,
 	sigv4_request rq;
 	sigv4_params pp;
 	sigv4_result res;
-	http_request hr;
+	http_request hr = {0};
 	buf path = BUF_INIT, url = BUF_INIT, hl = BUF_INIT;
 	size_t nh = 0, i, off[S3_MAX_HEADERS + 4];
 	int rc = -1;
@@ -228,7 +230,7 @@ s_request(s3_client *c, const char *method, const char *key, const char *query,
 		buf_printf(&hl, "x-amz-security-token: %s", cr->session_token);
 		buf_putc(&hl, '\0');
 	}
-	if (url.data == NULL || hl.data == NULL)
+	if (buf_failed(&url) || buf_failed(&hl) || url.data == NULL || hl.data == NULL)
 	{
 		s_fail(c, true, false, err, errlen, "%s: out of memory", what);
 		goto done;
@@ -369,7 +371,7 @@ s3_get_object(s3_client *c, const char *key, buf *out, bool *missing, char *err,
 	{
 		char code[64] = "";
 
-		s3_xml_error(c->resp.body, code, sizeof(code), NULL, 0);
+		s3_xml_error(c->resp.body.data, code, sizeof(code), NULL, 0);
 		if (strcmp(code, "NoSuchBucket") == 0)
 			return s_http_error(c, what, err, errlen);
 		*missing = true;
@@ -378,7 +380,8 @@ s3_get_object(s3_client *c, const char *key, buf *out, bool *missing, char *err,
 	if (c->resp.status != 200)
 		return s_http_error(c, what, err, errlen);
 	buf_reset(out);
-	if (buf_append(out, c->resp.body, c->resp.body_len) < 0)
+	buf_append(out, c->resp.body.data, c->resp.body.len);
+	if (buf_failed(out))
 		return s_fail(c, true, false, err, errlen, "%s: out of memory", what);
 	return 0;
 }
@@ -418,10 +421,10 @@ s3_list_page(s3_client *c, const char *prefix, const char *start_after, const ch
 		return -1;
 	}
 	buf_free(&q);
-	if (c->resp.status != 200 || s3_xml_error(c->resp.body, NULL, 0, NULL, 0))
+	if (c->resp.status != 200 || s3_xml_error(c->resp.body.data, NULL, 0, NULL, 0))
 		return s_http_error(c, what, err, errlen);
 
-	cur = c->resp.body;
+	cur = c->resp.body.data;
 	while ((cur = strstr(cur, "<Contents>")) != NULL)
 	{
 		const char *k;
@@ -464,13 +467,13 @@ s3_list_page(s3_client *c, const char *prefix, const char *start_after, const ch
 		out->n++;
 		free(size);
 	}
-	cur = c->resp.body;
+	cur = c->resp.body.data;
 	tr = s3_xml_next(&cur, NULL, "IsTruncated");
 	out->truncated = tr && strcmp(tr, "true") == 0;
 	free(tr);
 	if (out->truncated)
 	{
-		cur = c->resp.body;
+		cur = c->resp.body.data;
 		out->next_token = s3_xml_next(&cur, NULL, "NextContinuationToken");
 		if (out->next_token == NULL)
 		{
@@ -661,7 +664,7 @@ s3_upload_free(s3_client *c, s3_upload *u)
 static int
 s_step_multipart(s3_client *c, s3_upload *u, char *err, size_t errlen)
 {
-	char what[600], sum[45];
+	char what[600], sum[45], etag[128];
 	sigv4_header h[2];
 	buf q = BUF_INIT;
 	char *enc;
@@ -676,8 +679,8 @@ s_step_multipart(s3_client *c, s3_upload *u, char *err, size_t errlen)
 		h[1] = (sigv4_header){"x-amz-checksum-algorithm", "SHA256"};
 		if (s_request(c, "POST", u->key, "uploads=", h, 2, NULL, 0, what, err, errlen) < 0)
 			return -1;
-		cur = c->resp.body;
-		if (c->resp.status != 200 || s3_xml_error(c->resp.body, NULL, 0, NULL, 0))
+		cur = c->resp.body.data;
+		if (c->resp.status != 200 || s3_xml_error(c->resp.body.data, NULL, 0, NULL, 0))
 			return s_http_error(c, what, err, errlen);
 		u->upload_id = s3_xml_next(&cur, NULL, "UploadId");
 		if (u->upload_id == NULL)
@@ -713,7 +716,7 @@ s_step_multipart(s3_client *c, s3_upload *u, char *err, size_t errlen)
 			}
 			goto out;
 		}
-		if (c->resp.etag[0] == '\0')
+		if (!http_response_header(&c->resp, "ETag", etag, sizeof(etag)) || etag[0] == '\0')
 		{
 			s_fail(c, true, false, err, errlen, "%s: no ETag in the answer", what);
 			goto out;
@@ -722,7 +725,7 @@ s_step_multipart(s3_client *c, s3_upload *u, char *err, size_t errlen)
 		buf_printf(&u->done,
 				   "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag>"
 				   "<ChecksumSHA256>%s</ChecksumSHA256></Part>",
-				   pn, c->resp.etag, sum);
+				   pn, etag, sum);
 		u->next_part++;
 		rc = 1;
 		goto out;
@@ -755,12 +758,12 @@ s_step_multipart(s3_client *c, s3_upload *u, char *err, size_t errlen)
 	 * root of a success is <CompleteMultipartUploadResult> (some emulators
 	 * say ...Response).
 	 */
-	if (c->resp.status != 200 || s3_xml_error(c->resp.body, NULL, 0, NULL, 0) ||
-		strstr(c->resp.body, "<CompleteMultipartUpload") == NULL)
+	if (c->resp.status != 200 || s3_xml_error(c->resp.body.data, NULL, 0, NULL, 0) ||
+		strstr(c->resp.body.data, "<CompleteMultipartUpload") == NULL)
 	{
-		if (c->resp.status == 200 && !s3_xml_error(c->resp.body, NULL, 0, NULL, 0))
+		if (c->resp.status == 200 && !s3_xml_error(c->resp.body.data, NULL, 0, NULL, 0))
 			s_fail(c, true, false, err, errlen, "%s: unexpected answer: %.200s", what,
-				   c->resp.body);
+				   c->resp.body.data);
 		else
 		{
 			s_http_error(c, what, err, errlen);

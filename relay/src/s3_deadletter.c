@@ -51,7 +51,8 @@ s_body(buf *b, const char *sink_name, const relay_event *ev, const char *reason)
 	buf_printf(b, ",\"pos\":\"%X/%X\",\"seq\":%u,\"data\":", (unsigned) (ev->pos >> 32),
 			   (unsigned) ev->pos, ev->seq);
 	buf_json_string(b, ev->data, ev->len);
-	return buf_puts(b, "}\n");
+	buf_puts(b, "}\n");
+	return buf_failed(b) ? -1 : 0;
 }
 
 static int

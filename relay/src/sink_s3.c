@@ -285,7 +285,9 @@ s_put(sink *b, const relay_event *ev, char *err, size_t errlen)
 	}
 	if (s->txn_events == 0 && !s3_event_time(ev->data, ev->len, &s->txn_time))
 		s->txn_time = time(NULL);
-	if (buf_append(&s->txn, ev->data, ev->len) < 0 || buf_putc(&s->txn, '\n') < 0)
+	buf_append(&s->txn, ev->data, ev->len);
+	buf_putc(&s->txn, '\n');
+	if (buf_failed(&s->txn))
 	{
 		snprintf(err, errlen, "out of memory");
 		return -1;

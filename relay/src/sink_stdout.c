@@ -57,7 +57,9 @@ s_put(sink *b, const relay_event *ev, char *err, size_t errlen)
 
 	if (s->out.len == 0)
 		s->first_ms = relay_now_ms();
-	if (buf_append(&s->out, ev->data, ev->len) < 0 || buf_putc(&s->out, '\n') < 0)
+	buf_append(&s->out, ev->data, ev->len);
+	buf_putc(&s->out, '\n');
+	if (buf_failed(&s->out))
 	{
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ddb_buf.h"
+#include "buf.h"
 #include "ddb_json.h"
 #include "ddb_jv.h"
 #include "ddb_record.h"
@@ -25,17 +25,17 @@ convert(const char *typed, char *err, size_t errlen)
 	jv_doc d;
 	char *text = strdup(typed); /* parsed in place */
 	char perr[128];
-	ddb_buf b;
+	buf b;
 	char *out = NULL;
 
 	jv_doc_init(&d);
 	if (jv_parse(&d, text, strlen(text), perr, sizeof(perr)) != 0)
 		fail_msg("%s: %s", typed, perr);
-	ddb_buf_init(&b);
+	buf_init(&b);
 	err[0] = '\0';
 	if (ddb_json_value(d.root, &b, err, errlen) == 0)
 		out = strdup(b.data);
-	ddb_buf_free(&b);
+	buf_free(&b);
 	jv_doc_free(&d);
 	free(text);
 	return out;
@@ -155,14 +155,14 @@ test_deep_nesting_bounded(void **state)
 		strcat(text, "]}");
 	{
 		jv_doc d;
-		ddb_buf b;
+		buf b;
 
 		jv_doc_init(&d);
 		assert_int_equal(jv_parse(&d, text, strlen(text), err, sizeof(err)), 0);
-		ddb_buf_init(&b);
+		buf_init(&b);
 		assert_int_equal(ddb_json_value(d.root, &b, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "too deep"));
-		ddb_buf_free(&b);
+		buf_free(&b);
 		jv_doc_free(&d);
 	}
 }

@@ -169,14 +169,14 @@ static const fixture s_fixtures[] = {
 static void
 check_image(const char *file, struct json_object *img)
 {
-	ddb_buf b;
+	buf b;
 	char err[256];
 	struct json_object *back;
 	jvh h = {0};
 
 	if (img == NULL)
 		return;
-	ddb_buf_init(&b);
+	buf_init(&b);
 	if (ddb_json_map(to_jv(&h, img), &b, err, sizeof(err)) != 0)
 		fail_msg("%s: image does not convert: %s", file, err);
 	back = json_tokener_parse(b.data);
@@ -184,7 +184,7 @@ check_image(const char *file, struct json_object *img)
 		fail_msg("%s: converted image is not valid JSON: %s", file, b.data);
 	assert_int_equal(json_object_object_length(back), json_object_object_length(img));
 	json_object_put(back);
-	ddb_buf_free(&b);
+	buf_free(&b);
 	jvh_free(&h);
 }
 
