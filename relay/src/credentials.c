@@ -3,10 +3,12 @@
  *		The AWS credential chain (see credentials.h).
  */
 #include "credentials.h"
+#include "codec.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +20,29 @@
 #define CRED_REFRESH_MARGIN 300 /* seconds before expiry */
 #define CRED_HTTP_TIMEOUT	2000
 
-struct credentials_provider
+/*
+ * One cache per process, shared by every client's provider handle: the
+ * Kinesis sink, the S3 sink and an S3 dead letter ask once, not three times
+ * (one IMDS session).  The lock is held while fetching, so threads that ask
+ * at the same time wait for that one fetch.
+ */
+typedef struct credentials_cache
 {
 	aws_credentials cur;
 	bool have;
+	unsigned gen; /* bumped whenever cur changes */
+	int refs;
 	http_client *http;
+} credentials_cache;
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static credentials_cache *cache;
+
+/* A handle: its own copy of the credentials, valid until its next get. */
+struct credentials_provider
+{
+	aws_credentials cur;
+	unsigned gen;
 };
 
 static void
@@ -49,8 +69,19 @@ credentials_provider_new(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	p->http = http_client_new(&opt, err, errlen);
-	if (p->http == NULL)
+	pthread_mutex_lock(&cache_mu);
+	if (cache == NULL && (cache = calloc(1, sizeof(*cache))) != NULL &&
+		(cache->http = http_client_new(&opt, err, errlen)) == NULL)
+	{
+		free(cache);
+		cache = NULL;
+	}
+	else if (cache == NULL)
+		snprintf(err, errlen, "out of memory");
+	if (cache)
+		cache->refs++;
+	pthread_mutex_unlock(&cache_mu);
+	if (cache == NULL)
 	{
 		free(p);
 		return NULL;
@@ -64,26 +95,49 @@ credentials_provider_free(credentials_provider *p)
 	if (p == NULL)
 		return;
 	s_clear(&p->cur);
-	http_client_free(p->http);
 	free(p);
+	pthread_mutex_lock(&cache_mu);
+	if (--cache->refs == 0)
+	{
+		s_clear(&cache->cur);
+		http_client_free(cache->http);
+		free(cache);
+		cache = NULL;
+	}
+	pthread_mutex_unlock(&cache_mu);
 }
 
 void
 credentials_invalidate(credentials_provider *p)
 {
-	s_clear(&p->cur);
-	p->have = false;
+	pthread_mutex_lock(&cache_mu);
+	/* only if nobody has fetched newer ones since p got its copy */
+	if (cache->gen == p->gen)
+	{
+		s_clear(&cache->cur);
+		cache->have = false;
+		cache->gen++;
+	}
+	pthread_mutex_unlock(&cache_mu);
+}
+
+bool
+credentials_configured(void)
+{
+	const char *dis = config_env("AWS_EC2_METADATA_DISABLED");
+
+	return (config_env("AWS_ACCESS_KEY_ID") && config_env("AWS_SECRET_ACCESS_KEY")) ||
+		   config_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") ||
+		   config_env("AWS_CONTAINER_CREDENTIALS_FULL_URI") || dis == NULL ||
+		   strcasecmp(dis, "true") != 0;
 }
 
 static time_t
 s_parse_time(const char *s)
 {
-	struct tm tm;
+	time_t t = s ? codec_iso8601(s, strlen(s), NULL) : -1;
 
-	memset(&tm, 0, sizeof(tm));
-	if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-		return 0;
-	return timegm(&tm);
+	return t < 0 ? 0 : t;
 }
 
 static const char *
@@ -167,7 +221,7 @@ s_read_token_file(const char *path, char *err, size_t errlen)
 
 /* 1 = not configured, 0 = got them, -1 = configured but failed. */
 static int
-s_from_container(credentials_provider *p, aws_credentials *c, char *err, size_t errlen)
+s_from_container(credentials_cache *p, aws_credentials *c, char *err, size_t errlen)
 {
 	const char *rel = config_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = config_env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
@@ -224,7 +278,7 @@ done:
 }
 
 static int
-s_from_imds(credentials_provider *p, aws_credentials *c, char *err, size_t errlen)
+s_from_imds(credentials_cache *p, aws_credentials *c, char *err, size_t errlen)
 {
 	const char *dis = config_env("AWS_EC2_METADATA_DISABLED");
 	const char *base = config_env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
@@ -287,32 +341,34 @@ done:
 	return rc;
 }
 
-int
-credentials_get(credentials_provider *p, const aws_credentials **out, char *err, size_t errlen)
+static bool
+s_fresh(const credentials_cache *k)
+{
+	return k->have &&
+		   (k->cur.expiration == 0 || time(NULL) < k->cur.expiration - CRED_REFRESH_MARGIN);
+}
+
+/* Refresh the shared cache (cache_mu held). */
+static int
+s_refresh(credentials_cache *k, char *err, size_t errlen)
 {
 	aws_credentials c = {0};
 	char e2[512] = "", e3[512] = "";
 	int rc;
 
-	if (p->have && (p->cur.expiration == 0 || time(NULL) < p->cur.expiration - CRED_REFRESH_MARGIN))
-	{
-		*out = &p->cur;
-		return 0;
-	}
 	rc = s_from_env(&c);
 	if (rc == 1)
-		rc = s_from_container(p, &c, e2, sizeof(e2));
+		rc = s_from_container(k, &c, e2, sizeof(e2));
 	if (rc == 1)
-		rc = s_from_imds(p, &c, e3, sizeof(e3));
+		rc = s_from_imds(k, &c, e3, sizeof(e3));
 	if (rc != 0)
 	{
 		s_clear(&c);
 		/* keep still-valid old credentials if a refresh failed */
-		if (p->have && (p->cur.expiration == 0 || time(NULL) < p->cur.expiration))
+		if (k->have && (k->cur.expiration == 0 || time(NULL) < k->cur.expiration))
 		{
 			log_warn("could not refresh AWS credentials, using the current ones: %s",
 					 e2[0] ? e2 : e3);
-			*out = &p->cur;
 			return 0;
 		}
 		snprintf(err, errlen, "no AWS credentials: %s",
@@ -322,11 +378,47 @@ credentials_get(credentials_provider *p, const aws_credentials **out, char *err,
 						   "or instance credentials");
 		return -1;
 	}
-	if (!p->have || p->cur.source != c.source)
+	if (!k->have || k->cur.source != c.source)
 		log_kv(LOG_INFO, "AWS credentials loaded", "source", c.source, NULL);
-	s_clear(&p->cur);
-	p->cur = c;
-	p->have = true;
-	*out = &p->cur;
+	s_clear(&k->cur);
+	k->cur = c;
+	k->have = true;
+	k->gen++;
 	return 0;
+}
+
+static char *
+s_dup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int
+credentials_get(credentials_provider *p, const aws_credentials **out, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&cache_mu);
+	if (!s_fresh(cache))
+		rc = s_refresh(cache, err, errlen);
+	if (rc == 0 && (p->gen != cache->gen || p->cur.access_key == NULL))
+	{
+		s_clear(&p->cur);
+		p->cur.access_key = s_dup(cache->cur.access_key);
+		p->cur.secret_key = s_dup(cache->cur.secret_key);
+		p->cur.session_token = s_dup(cache->cur.session_token);
+		p->cur.expiration = cache->cur.expiration;
+		p->cur.source = cache->cur.source;
+		p->gen = cache->gen;
+		if (p->cur.access_key == NULL || p->cur.secret_key == NULL ||
+			(cache->cur.session_token && p->cur.session_token == NULL))
+		{
+			s_clear(&p->cur);
+			snprintf(err, errlen, "out of memory");
+			rc = -1;
+		}
+	}
+	pthread_mutex_unlock(&cache_mu);
+	*out = &p->cur;
+	return rc;
 }

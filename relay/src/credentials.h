@@ -15,10 +15,15 @@
  * Temporary credentials are cached and fetched again five minutes before
  * they expire, or after credentials_invalidate() (an ExpiredToken answer).
  * Nothing here logs a key, secret or token.
+ *
+ * Thread-safe: every client takes its own provider handle (one thread
+ * each), and all handles share one cache, so a relay with several AWS
+ * clients fetches (and opens one IMDS session) once.
  */
 #ifndef RELAY_CREDENTIALS_H
 #define RELAY_CREDENTIALS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -34,8 +39,13 @@ typedef struct aws_credentials
 typedef struct credentials_provider credentials_provider;
 
 credentials_provider *credentials_provider_new(char *err, size_t errlen);
-/* Current credentials (owned by the provider, valid until the next call). */
+/* Current credentials (the handle's copy, valid until its next call); 0 or -1. */
 int credentials_get(credentials_provider *p, const aws_credentials **out, char *err, size_t errlen);
+/*
+ * Whether any source is configured: when none is, a failed get is a
+ * configuration error; otherwise it may pass (metadata endpoint hiccup).
+ */
+bool credentials_configured(void);
 /* Forget cached credentials so that the next get fetches new ones. */
 void credentials_invalidate(credentials_provider *p);
 void credentials_provider_free(credentials_provider *p);

@@ -3,6 +3,7 @@
  *		The Streams reader's checkpoint file (see ddb_checkpoint.h).
  */
 #include "ddb_checkpoint.h"
+#include "file_replace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -141,31 +142,12 @@ ddb_ckpt_load(ddb_ckpt *c, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-s_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0)
-	{
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t) w;
-	}
-	return 0;
-}
-
 int
 ddb_ckpt_save(const ddb_ckpt *c, char *err, size_t errlen)
 {
 	buf b;
-	char tmp[4096];
-	char dir[4096];
-	int fd;
 	size_t i;
+	int rc;
 
 	buf_init(&b);
 	buf_puts(&b, "{\"stream_arn\":");
@@ -193,30 +175,7 @@ ddb_ckpt_save(const ddb_ckpt *c, char *err, size_t errlen)
 		return -1;
 	}
 
-	/* Write beside the file, flush, rename over it, flush the directory. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", c->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || s_write_all(fd, b.data, b.len) != 0 || fsync(fd) != 0)
-	{
-		snprintf(err, errlen, "writing checkpoint %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		buf_free(&b);
-		return -1;
-	}
-	close(fd);
+	rc = file_replace(c->path, b.data, b.len, err, errlen);
 	buf_free(&b);
-	if (rename(tmp, c->path) != 0)
-	{
-		snprintf(err, errlen, "renaming checkpoint to %s: %s", c->path, strerror(errno));
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), "%s", c->path);
-	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0)
-	{
-		fsync(fd);
-		close(fd);
-	}
-	return 0;
+	return rc;
 }

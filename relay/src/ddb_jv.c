@@ -4,6 +4,8 @@
  */
 #include "ddb_jv.h"
 
+#include "codec.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,18 +129,6 @@ s_push(s_parser *ps, size_t n)
 }
 
 static int
-s_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 s_u4(const char *p, unsigned *out)
 {
 	int i;
@@ -146,7 +136,7 @@ s_u4(const char *p, unsigned *out)
 	*out = 0;
 	for (i = 0; i < 4; i++)
 	{
-		int h = s_hex(p[i]);
+		int h = codec_hex_digit(p[i]);
 
 		if (h < 0)
 			return -1;

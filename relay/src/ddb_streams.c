@@ -26,7 +26,7 @@
 #include <time.h>
 
 #include "config.h"
-#include "ddb_aws.h"
+#include "aws_json.h"
 #include "ddb_batch.h"
 #include "ddb_checkpoint.h"
 #include "ddb_input.h"
@@ -56,7 +56,7 @@ typedef struct s_state
 	const ddb_options *opt;
 	ddb_out *out;
 	ddb_stats *stats;
-	ddb_aws *aws;
+	aws_json *aws;
 	ddb_ckpt ck;
 	char *arn;
 	s_shard *sh;
@@ -66,6 +66,33 @@ typedef struct s_state
 	unsigned long lost; /* loss reports */
 	jv_doc doc;			/* the last GetRecords answer */
 } s_state;
+
+/* Transient (expired credentials were refreshed): try again later. */
+#define S_RETRY(rc) ((rc) == AWS_RETRY || (rc) == AWS_EXPIRED)
+
+/* One DynamoDB Streams call; on AWS_OK *out is the answer (caller puts it). */
+static aws_status
+s_call(s_state *st, const char *op, const char *body, struct json_object **out, char *type,
+	   size_t typelen, char *err, size_t errlen)
+{
+	const buf *answer;
+	aws_status rc =
+		aws_json_call(st->aws, op, body, strlen(body), &answer, type, typelen, err, errlen);
+
+	*out = NULL;
+	if (rc != AWS_OK)
+		return rc;
+	*out = json_tokener_parse(answer->data);
+	if (*out == NULL || !json_object_is_type(*out, json_type_object))
+	{
+		if (*out)
+			json_object_put(*out);
+		*out = NULL;
+		snprintf(err, errlen, "%s: unexpected response (HTTP 200, %zu bytes)", op, answer->len);
+		return AWS_RETRY;
+	}
+	return AWS_OK;
+}
 
 /* Wait up to ms, serving the metrics listener; a signal ends it early. */
 static void
@@ -133,7 +160,7 @@ s_resolve_arn(s_state *st)
 	struct json_object *o = NULL, *streams;
 	const char *best = NULL, *best_label = "";
 	size_t i;
-	ddb_aws_status rc;
+	aws_status rc;
 
 	if (st->opt->stream_arn)
 		return (st->arn = strdup(st->opt->stream_arn)) ? 0 : -1;
@@ -146,15 +173,15 @@ s_resolve_arn(s_state *st)
 	buf_puts(&body, "{\"TableName\":");
 	buf_json_string(&body, st->opt->table, strlen(st->opt->table));
 	buf_putc(&body, '}');
-	while ((rc = ddb_aws_call(st->aws, "ListStreams", body.data, &o, type, sizeof(type), err,
-							  sizeof(err))) == DDB_AWS_RETRY &&
+	while ((rc = s_call(st, "ListStreams", body.data, &o, type, sizeof(type), err, sizeof(err))) ==
+			   AWS_RETRY &&
 		   !ddb_stop_requested)
 	{
 		log_kv(LOG_WARN, "ListStreams failed, retrying", "error", err, NULL);
 		s_sleep_ms(1000);
 	}
 	buf_free(&body);
-	if (rc != DDB_AWS_OK)
+	if (rc != AWS_OK)
 	{
 		log_kv(LOG_ERROR, "cannot find the table's stream", "error", err, NULL);
 		return -1;
@@ -235,7 +262,7 @@ s_describe(s_state *st)
 	{
 		buf body;
 		struct json_object *o = NULL, *desc, *shards;
-		ddb_aws_status rc;
+		aws_status rc;
 		const char *view;
 
 		buf_init(&body);
@@ -247,16 +274,14 @@ s_describe(s_state *st)
 			buf_json_string(&body, last, strlen(last));
 		}
 		buf_putc(&body, '}');
-		rc = ddb_aws_call(st->aws, "DescribeStream", body.data, &o, type, sizeof(type), err,
-						  sizeof(err));
+		rc = s_call(st, "DescribeStream", body.data, &o, type, sizeof(type), err, sizeof(err));
 		buf_free(&body);
 		free(last);
 		last = NULL;
-		if (rc != DDB_AWS_OK)
+		if (rc != AWS_OK)
 		{
-			log_kv(rc == DDB_AWS_RETRY ? LOG_WARN : LOG_ERROR, "DescribeStream failed", "error",
-				   err, NULL);
-			return rc == DDB_AWS_RETRY ? 0 : -1;
+			log_kv(S_RETRY(rc) ? LOG_WARN : LOG_ERROR, "DescribeStream failed", "error", err, NULL);
+			return S_RETRY(rc) ? 0 : -1;
 		}
 		json_object_object_get_ex(o, "StreamDescription", &desc);
 		view = s_str(desc, "StreamViewType");
@@ -341,7 +366,7 @@ s_get_iterator(s_state *st, s_shard *s)
 	char err[512], type[128];
 	buf body;
 	struct json_object *o = NULL;
-	ddb_aws_status rc;
+	aws_status rc;
 
 	if (c && c->seq && !s->from_trim)
 	{
@@ -372,26 +397,25 @@ s_get_iterator(s_state *st, s_shard *s)
 		buf_json_string(&body, seq, strlen(seq));
 	}
 	buf_putc(&body, '}');
-	rc = ddb_aws_call(st->aws, "GetShardIterator", body.data, &o, type, sizeof(type), err,
-					  sizeof(err));
+	rc = s_call(st, "GetShardIterator", body.data, &o, type, sizeof(type), err, sizeof(err));
 	buf_free(&body);
-	if (rc == DDB_AWS_ERROR && strcmp(type, "TrimmedDataAccessException") == 0)
+	if (rc != AWS_OK && strcmp(type, "TrimmedDataAccessException") == 0)
 	{
 		s_loss(st, s->id, "records after the checkpoint were trimmed");
 		s->from_trim = true;
 		return 0; /* next round starts from TRIM_HORIZON */
 	}
-	if (rc == DDB_AWS_ERROR && strcmp(type, "ResourceNotFoundException") == 0)
+	if (rc != AWS_OK && strcmp(type, "ResourceNotFoundException") == 0)
 	{
 		s->present = false; /* gone: the next DescribeStream tells whether data was lost */
 		return 0;
 	}
-	if (rc != DDB_AWS_OK)
+	if (rc != AWS_OK)
 	{
-		log_kv(rc == DDB_AWS_RETRY ? LOG_WARN : LOG_ERROR, "GetShardIterator failed", "shard",
-			   s->id, "error", err, NULL);
+		log_kv(S_RETRY(rc) ? LOG_WARN : LOG_ERROR, "GetShardIterator failed", "shard", s->id,
+			   "error", err, NULL);
 		s->next_ms = s_backoff(s);
-		return rc == DDB_AWS_RETRY ? 0 : -1;
+		return S_RETRY(rc) ? 0 : -1;
 	}
 	free(s->iter);
 	s->iter = s_str(o, "ShardIterator") ? strdup(s_str(o, "ShardIterator")) : NULL;
@@ -414,7 +438,8 @@ s_read(s_state *st, s_shard *s)
 	char *text = NULL;
 	size_t tlen = 0;
 	const jv *o, *next;
-	ddb_aws_status rc;
+	const buf *answer;
+	aws_status rc;
 	ddb_recs recs;
 	ddb_events ev;
 	size_t stop, done;
@@ -425,34 +450,45 @@ s_read(s_state *st, s_shard *s)
 	buf_puts(&body, "{\"ShardIterator\":");
 	buf_json_string(&body, s->iter, strlen(s->iter));
 	buf_puts(&body, ",\"Limit\":1000}");
-	rc = ddb_aws_call_text(st->aws, "GetRecords", body.data, &text, &tlen, type, sizeof(type), err,
-						   sizeof(err));
+	rc = aws_json_call(st->aws, "GetRecords", body.data, body.len, &answer, type, sizeof(type), err,
+					   sizeof(err));
+	/* parsed in place below: a copy outlives the next call */
+	if (rc == AWS_OK && (text = malloc(answer->len + 1)) == NULL)
+	{
+		snprintf(err, sizeof(err), "GetRecords: out of memory");
+		rc = AWS_RETRY;
+	}
+	else if (rc == AWS_OK)
+	{
+		memcpy(text, answer->data, answer->len + 1);
+		tlen = answer->len;
+	}
 	buf_free(&body);
-	if (rc != DDB_AWS_OK)
+	if (rc != AWS_OK)
 	{
 		free(s->iter);
 		s->iter = NULL;
-		if (rc == DDB_AWS_ERROR && strcmp(type, "ExpiredIteratorException") == 0)
+		if (rc != AWS_OK && strcmp(type, "ExpiredIteratorException") == 0)
 		{
 			log_kv(LOG_INFO, "shard iterator expired, refreshing it from the checkpoint", "shard",
 				   s->id, NULL);
 			return 0;
 		}
-		if (rc == DDB_AWS_ERROR && strcmp(type, "TrimmedDataAccessException") == 0)
+		if (rc != AWS_OK && strcmp(type, "TrimmedDataAccessException") == 0)
 		{
 			s_loss(st, s->id, "records were trimmed while being read");
 			s->from_trim = true;
 			return 0;
 		}
-		if (rc == DDB_AWS_ERROR && strcmp(type, "ResourceNotFoundException") == 0)
+		if (rc != AWS_OK && strcmp(type, "ResourceNotFoundException") == 0)
 		{
 			s->present = false;
 			return 0;
 		}
-		log_kv(rc == DDB_AWS_RETRY ? LOG_WARN : LOG_ERROR, "GetRecords failed", "shard", s->id,
-			   "error", err, NULL);
+		log_kv(S_RETRY(rc) ? LOG_WARN : LOG_ERROR, "GetRecords failed", "shard", s->id, "error",
+			   err, NULL);
 		s->next_ms = s_backoff(s);
-		return rc == DDB_AWS_RETRY ? 0 : -1;
+		return S_RETRY(rc) ? 0 : -1;
 	}
 	/* The records are parsed in place, into the arena reused for every call. */
 	o = ddb_parse_doc(&st->doc, text, tlen, err, sizeof(err));
@@ -532,7 +568,7 @@ s_free(s_state *st)
 	free(st->sh);
 	free(st->arn);
 	ddb_ckpt_free(&st->ck);
-	ddb_aws_free(st->aws);
+	aws_json_free(st->aws);
 	jv_doc_free(&st->doc);
 }
 
@@ -555,8 +591,23 @@ ddb_streams_run(const ddb_options *opt, ddb_out *out, ddb_stats *stats)
 		s_free(&st);
 		return EXIT_CONFIG;
 	}
-	st.aws = ddb_aws_new(opt->streams_endpoint, opt->region, opt->cfg->ca_bundle,
-						 opt->cfg->request_timeout_ms, err, sizeof(err));
+	{
+		char def[256];
+		aws_json_options ao = {"dynamodb",
+							   "DynamoDBStreams_20120810",
+							   "application/x-amz-json-1.0",
+							   opt->region,
+							   opt->streams_endpoint,
+							   opt->cfg->ca_bundle,
+							   opt->cfg->request_timeout_ms};
+
+		if (ao.endpoint == NULL || *ao.endpoint == '\0')
+		{
+			snprintf(def, sizeof(def), "https://streams.dynamodb.%s.amazonaws.com", opt->region);
+			ao.endpoint = def;
+		}
+		st.aws = aws_json_new(&ao, err, sizeof(err));
+	}
 	if (st.aws == NULL)
 	{
 		log_kv(LOG_ERROR, "cannot set up the DynamoDB Streams client", "error", err, NULL);

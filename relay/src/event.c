@@ -10,6 +10,8 @@
  */
 #include "event.h"
 
+#include "codec.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,48 +68,13 @@ lsn_format(uint64_t lsn, char out[32])
 	snprintf(out, 32, "%X/%X", (unsigned int) (lsn >> 32), (unsigned int) lsn);
 }
 
-static int
-s_digits(const char *s, int n)
-{
-	int v = 0, i;
-
-	for (i = 0; i < n; i++)
-	{
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
 int64_t
 event_parse_time_us(const char *s, size_t len)
 {
-	struct tm tm;
-	int64_t us = 0;
-	size_t i;
-	int scale = 100000;
+	int32_t us;
+	time_t t = codec_iso8601(s, len, &us);
 
-	if (len < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = s_digits(s, 4) - 1900;
-	tm.tm_mon = s_digits(s + 5, 2) - 1;
-	tm.tm_mday = s_digits(s + 8, 2);
-	tm.tm_hour = s_digits(s + 11, 2);
-	tm.tm_min = s_digits(s + 14, 2);
-	tm.tm_sec = s_digits(s + 17, 2);
-	if (tm.tm_year < 0 || tm.tm_mon < 0 || tm.tm_mday < 0 || tm.tm_hour < 0 || tm.tm_min < 0 ||
-		tm.tm_sec < 0)
-		return 0;
-	i = 19;
-	if (i < len && s[i] == '.')
-		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-		{
-			us += (s[i] - '0') * scale;
-			scale /= 10;
-		}
-	return (int64_t) timegm(&tm) * 1000000 + us;
+	return t < 0 ? 0 : (int64_t) t * 1000000 + us;
 }
 
 /* Find "name":" in a flat marker and return the string value's span. */

@@ -27,6 +27,7 @@
 #include "event.h"
 #include "log.h"
 #include "metrics.h"
+#include "pg_state.h"
 #include "sink.h"
 #include "source_pg.h"
 
@@ -83,9 +84,7 @@ typedef struct relay_state
 	uint64_t end_lsn; /* --end-lsn, 0 if none */
 
 	/* --state-file */
-	uint64_t state_lsn;		  /* confirmed position recorded in it */
-	char state_identity[160]; /* system identifier / database recorded in it */
-	bool state_loaded;
+	pg_state state; /* what --state-file recorded */
 
 	/* reconnect */
 	int64_t reconnect_at;
@@ -149,66 +148,6 @@ s_flush_lsn(relay_state *st)
 	return flush;
 }
 
-/*
- * The state file: the confirmed position, written (and fsync'd) before it is
- * sent to PostgreSQL, so the slot is never ahead of it unless someone else
- * moved or recreated the slot.
- */
-static int
-s_state_load(relay_state *st, char *err, size_t errlen)
-{
-	FILE *f = fopen(st->cfg->state_file, "r");
-	char line[512], slot[128] = "";
-
-	if (f == NULL)
-		return errno == ENOENT ? 0
-							   : (snprintf(err, errlen, "could not read state file \"%s\": %s",
-										   st->cfg->state_file, strerror(errno)),
-								  -1);
-	while (fgets(line, sizeof(line), f))
-	{
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "system=", 7) == 0)
-			snprintf(st->state_identity, sizeof(st->state_identity), "%.159s", line + 7);
-		else if (strncmp(line, "slot=", 5) == 0)
-			snprintf(slot, sizeof(slot), "%.127s", line + 5);
-		else if (strncmp(line, "confirmed_lsn=", 14) == 0)
-			lsn_parse(line + 14, strlen(line + 14), &st->state_lsn);
-	}
-	fclose(f);
-	if (strcmp(slot, st->cfg->slot) != 0)
-	{
-		snprintf(err, errlen, "state file \"%s\" is for slot \"%s\", not \"%s\"",
-				 st->cfg->state_file, slot, st->cfg->slot);
-		return -1;
-	}
-	st->state_loaded = true;
-	return 0;
-}
-
-static int
-s_state_write(relay_state *st, uint64_t lsn)
-{
-	char tmp[4096], l[32];
-	FILE *f;
-	int ok;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", st->cfg->state_file);
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		return -1;
-	lsn_format(lsn, l);
-	ok = fprintf(f, "# eventrelay state: do not edit\nsystem=%s\nslot=%s\nconfirmed_lsn=%s\n",
-				 source_pg_identity(st->src), st->cfg->slot, l) > 0;
-	ok = fflush(f) == 0 && ok;
-	ok = fsync(fileno(f)) == 0 && ok;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, st->cfg->state_file) < 0)
-		return -1;
-	st->state_lsn = lsn;
-	return 0;
-}
-
 static int
 s_send_feedback(relay_state *st, int64_t now)
 {
@@ -217,12 +156,18 @@ s_send_feedback(relay_state *st, int64_t now)
 
 	if (flush < st->confirmed)
 		flush = st->confirmed;
-	if (st->cfg->state_file && flush > st->state_lsn && s_state_write(st, flush) < 0)
+	if (st->cfg->state_file && flush > st->state.lsn)
 	{
-		/* never confirm more than the state file records */
-		log_kv(LOG_ERROR, "could not write the state file; not confirming new positions", "file",
-			   st->cfg->state_file, "detail", strerror(errno), NULL);
-		flush = st->state_lsn > st->confirmed ? st->state_lsn : st->confirmed;
+		if (pg_state_write(st->cfg->state_file, source_pg_identity(st->src), st->cfg->slot, flush,
+						   err, sizeof(err)) == 0)
+			st->state.lsn = flush;
+		else
+		{
+			/* never confirm more than the state file records */
+			log_kv(LOG_ERROR, "could not write the state file; not confirming new positions",
+				   "file", st->cfg->state_file, "detail", err, NULL);
+			flush = st->state.lsn > st->confirmed ? st->state.lsn : st->confirmed;
+		}
 	}
 	if (source_pg_feedback(st->src, st->server_wal_end > flush ? st->server_wal_end : flush, flush,
 						   err, sizeof(err)) < 0)
@@ -337,10 +282,10 @@ s_connect(relay_state *st, int *exit_code)
 	uint64_t last = st->confirmed;
 
 	/* first start: what the state file says this relay confirmed before */
-	if (last == 0 && st->state_loaded && !st->cfg->accept_slot_position)
-		last = st->state_lsn;
+	if (last == 0 && st->state.loaded && !st->cfg->accept_slot_position)
+		last = st->state.lsn;
 	if (source_pg_start(st->src, last,
-						st->state_loaded && st->state_identity[0] ? st->state_identity : NULL,
+						st->state.loaded && st->state.identity[0] ? st->state.identity : NULL,
 						&slot_lsn, &f, err, sizeof(err)) < 0)
 	{
 		if (f != PGF_RETRY)
@@ -447,7 +392,8 @@ relay_run(const relay_config *cfg)
 	}
 	if (cfg->end_lsn)
 		lsn_parse(cfg->end_lsn, strlen(cfg->end_lsn), &st->end_lsn);
-	if (cfg->state_file && s_state_load(st, err, sizeof(err)) < 0)
+	if (cfg->state_file &&
+		pg_state_load(cfg->state_file, cfg->slot, &st->state, err, sizeof(err)) < 0)
 	{
 		fprintf(stderr, "eventrelay: %s\n", err);
 		rc = EXIT_CONFIG;

@@ -5,6 +5,7 @@
  *		object, skipping nested values, so no allocation per event.
  */
 #include "replay_filter.h"
+#include "codec.h"
 #include "s3_object.h"
 
 #include <stdio.h>
@@ -60,18 +61,6 @@ s_skip_value(const char *p, const char *end)
 	return depth == 0 ? p : NULL;
 }
 
-static int
-s_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode the JSON string at p (on the quote) into out. */
 static bool
 s_decode(const char *p, const char *end, char *out, size_t outlen)
@@ -109,11 +98,11 @@ s_decode(const char *p, const char *end, char *out, size_t outlen)
 				out[n++] = '\f';
 				break;
 			case 'u':
-				if (end - p < 5 || s_hex(p[1]) < 0 || s_hex(p[2]) < 0 || s_hex(p[3]) < 0 ||
-					s_hex(p[4]) < 0)
+				if (end - p < 5 || codec_hex_digit(p[1]) < 0 || codec_hex_digit(p[2]) < 0 ||
+					codec_hex_digit(p[3]) < 0 || codec_hex_digit(p[4]) < 0)
 					return false;
-				cp = (unsigned) (s_hex(p[1]) << 12 | s_hex(p[2]) << 8 | s_hex(p[3]) << 4 |
-								 s_hex(p[4]));
+				cp = (unsigned) (codec_hex_digit(p[1]) << 12 | codec_hex_digit(p[2]) << 8 |
+								 codec_hex_digit(p[3]) << 4 | codec_hex_digit(p[4]));
 				p += 4;
 				/* ids and types are ASCII in practice; encode the BMP as UTF-8 */
 				if (cp < 0x80)
@@ -230,6 +219,6 @@ replay_parse_time(const char *s, time_t *out)
 	len = strlen(full);
 	if (len < 20 || (full[len - 1] != 'Z' && strcmp(full + len - 6, "+00:00") != 0))
 		return -1;
-	*out = s3_parse_time(full, len);
+	*out = codec_iso8601(full, len, NULL);
 	return *out == (time_t) -1 ? -1 : 0;
 }

@@ -9,6 +9,8 @@
  * the object back and comparing, never assumed.
  */
 #include "s3_client.h"
+#include "codec.h"
+#include "aws_json.h"
 #include "credentials.h"
 #include "http.h"
 #include "log.h"
@@ -42,36 +44,6 @@ struct s3_client
 };
 
 /* ---- small helpers ---------------------------------------------------- */
-
-void
-s3_base64(const unsigned char *in, size_t len, char *out)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i, o = 0;
-
-	for (i = 0; i + 2 < len; i += 3)
-	{
-		unsigned long v =
-			((unsigned long) in[i] << 16) | ((unsigned long) in[i + 1] << 8) | in[i + 2];
-
-		out[o++] = tbl[(v >> 18) & 63];
-		out[o++] = tbl[(v >> 12) & 63];
-		out[o++] = tbl[(v >> 6) & 63];
-		out[o++] = tbl[v & 63];
-	}
-	if (i < len)
-	{
-		unsigned long v = (unsigned long) in[i] << 16;
-
-		if (i + 1 < len)
-			v |= (unsigned long) in[i + 1] << 8;
-		out[o++] = tbl[(v >> 18) & 63];
-		out[o++] = tbl[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-}
 
 int
 s3_multipart_plan(size_t len, size_t threshold, size_t part_size, size_t *out_part_size)
@@ -117,25 +89,18 @@ s_http_error(s3_client *c, const char *what, char *err, size_t errlen)
 {
 	char code[64] = "", msg[256] = "", rid[128];
 	long st = c->resp.status;
-	bool retry, config = false;
+	bool retry, config;
+	aws_status cls;
 
 	if (!http_response_header(&c->resp, "x-amz-request-id", rid, sizeof(rid)))
 		http_response_header(&c->resp, "x-amzn-RequestId", rid, sizeof(rid));
 
 	s3_xml_error(c->resp.body.data, code, sizeof(code), msg, sizeof(msg));
-	retry = st >= 500 || st == 429 || st == 408 || strcmp(code, "SlowDown") == 0 ||
-			strcmp(code, "InternalError") == 0 || strcmp(code, "RequestTimeout") == 0 ||
-			strcmp(code, "RequestTimeTooSkewed") == 0 || strcmp(code, "ExpiredToken") == 0 ||
-			strcmp(code, "TokenRefreshRequired") == 0;
-	if (strcmp(code, "ExpiredToken") == 0 || strcmp(code, "TokenRefreshRequired") == 0 ||
-		strcmp(code, "InvalidToken") == 0)
+	cls = aws_classify(st, code);
+	if (cls == AWS_EXPIRED)
 		credentials_invalidate(c->creds);
-	if (!retry &&
-		(strcmp(code, "NoSuchBucket") == 0 || strcmp(code, "AccessDenied") == 0 ||
-		 strcmp(code, "InvalidAccessKeyId") == 0 || strcmp(code, "SignatureDoesNotMatch") == 0 ||
-		 st == 403 || strcmp(code, "PermanentRedirect") == 0 ||
-		 strcmp(code, "AuthorizationHeaderMalformed") == 0))
-		config = true;
+	retry = cls == AWS_RETRY || cls == AWS_EXPIRED;
+	config = cls == AWS_FATAL;
 	return s_fail(c, retry, config, err, errlen, "%s: HTTP %ld%s%s%s%s%s%s%s", what, st,
 				  code[0] ? " " : "", code, msg[0] ? ": " : "", msg, rid[0] ? " (request id " : "",
 				  rid, rid[0] ? ")" : "");
@@ -506,7 +471,7 @@ s_checksum(const void *data, size_t len, char out[45])
 	unsigned char d[32];
 
 	sigv4_sha256(data, len, d);
-	s3_base64(d, 32, out);
+	codec_base64_to(d, 32, out);
 }
 
 /*

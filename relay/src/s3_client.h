@@ -101,6 +101,5 @@ void s3_list_free(s3_list *l);
 int s3_multipart_plan(size_t len, size_t threshold, size_t part_size, size_t *out_part_size);
 
 /* Standard base64 (for checksum headers); out needs 4 * ((len + 2) / 3) + 1. */
-void s3_base64(const unsigned char *in, size_t len, char *out);
 
 #endif

@@ -6,6 +6,8 @@
  */
 #include "s3_object.h"
 
+#include "codec.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,49 +140,6 @@ s3_object_due(const s3_object *o, const s3_limits *l, int64_t now_ms)
 
 /* ---- time ------------------------------------------------------------- */
 
-static int
-s_digits(const char *s, int n)
-{
-	int v = 0, i;
-
-	for (i = 0; i < n; i++)
-	{
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-time_t
-s3_parse_time(const char *s, size_t len)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, sec;
-
-	/* YYYY-MM-DDTHH:MM:SS, then optional fraction and Z / +00:00 */
-	if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
-		s[16] != ':')
-		return (time_t) -1;
-	y = s_digits(s, 4);
-	mo = s_digits(s + 5, 2);
-	d = s_digits(s + 8, 2);
-	h = s_digits(s + 11, 2);
-	mi = s_digits(s + 14, 2);
-	sec = s_digits(s + 17, 2);
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
-		sec < 0 || sec > 60)
-		return (time_t) -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	return timegm(&tm);
-}
-
 time_t
 s3_hour(time_t t)
 {
@@ -216,7 +175,7 @@ s3_event_time(const char *data, size_t len, time_t *out)
 		if (p == NULL)
 			continue;
 		p += strlen(fields[i]);
-		t = s3_parse_time(p, len - (size_t) (p - data));
+		t = codec_iso8601(p, len - (size_t) (p - data), NULL);
 		if (t != (time_t) -1)
 		{
 			*out = t;
@@ -274,17 +233,14 @@ s_hex16(const char *s, uint64_t *out)
 	uint64_t v = 0;
 	int i;
 
+	/* keys are written in upper case (%016llX): anything else is not ours */
 	for (i = 0; i < 16; i++)
 	{
-		char c = s[i];
+		int h = codec_hex_digit(s[i]);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (uint64_t) (c - '0');
-		else if (c >= 'A' && c <= 'F')
-			v |= (uint64_t) (c - 'A' + 10);
-		else
+		if (h < 0 || (s[i] >= 'a' && s[i] <= 'f'))
 			return false;
+		v = v << 4 | (uint64_t) h;
 	}
 	*out = v;
 	return true;
@@ -319,7 +275,7 @@ s3_key_parse_run(const char *key, time_t *partition, uint64_t *run, uint64_t *fi
 	when[7] = '-';
 	when[10] = 'T';
 	memcpy(when + 13, ":00:00", 6);
-	*partition = s3_parse_time(when, 19);
+	*partition = codec_iso8601(when, 19, NULL);
 	if (*partition == (time_t) -1)
 		return false;
 	/* the year must start the segment */

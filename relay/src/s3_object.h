@@ -62,8 +62,6 @@ bool s3_object_due(const s3_object *o, const s3_limits *l, int64_t now_ms);
 
 /* The hour (UTC) an envelope belongs to: commit_time, else recorded_at. */
 bool s3_event_time(const char *data, size_t len, time_t *out);
-/* Parse "YYYY-MM-DDTHH:MM:SS[.frac]Z" (UTC) to seconds; -1 if malformed. */
-time_t s3_parse_time(const char *s, size_t len);
 /* Round down to the hour. */
 time_t s3_hour(time_t t);
 

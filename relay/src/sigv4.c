@@ -4,6 +4,7 @@
  *		documents.  Checked against the AWS test suite in relay/testdata/sigv4.
  */
 #include "sigv4.h"
+#include "codec.h"
 #include "buf.h"
 
 #include <ctype.h>
@@ -32,27 +33,13 @@ sigv4_sha256(const void *data, size_t len, unsigned char out[32])
 	SHA256((const unsigned char *) data, len, out);
 }
 
-static void
-s_hex(const unsigned char *in, size_t len, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++)
-	{
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
 void
 sigv4_sha256_hex(const void *data, size_t len, char out[65])
 {
 	unsigned char md[32];
 
 	sigv4_sha256(data, len, md);
-	s_hex(md, 32, out);
+	codec_hex(md, 32, out);
 }
 
 void
@@ -437,7 +424,7 @@ s_sign(const sigv4_params *p, const char *scope_date, const char *sts, char sig[
 	sigv4_hmac_sha256(k, 32, p->service, strlen(p->service), k);
 	sigv4_hmac_sha256(k, 32, "aws4_request", 12, k);
 	sigv4_hmac_sha256(k, 32, sts, strlen(sts), k);
-	s_hex(k, 32, sig);
+	codec_hex(k, 32, sig);
 }
 
 static int

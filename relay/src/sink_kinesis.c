@@ -44,7 +44,7 @@ typedef struct sink_kinesis
 	int expired_in_row;
 	batch_record **recs;
 	kinesis_entry *entries;
-	kinesis_record_status *rstatus;
+	aws_status *rstatus;
 	batch_outcome *outcome;
 	metrics_sink_counters *m;
 	int64_t last_error_log;
@@ -117,7 +117,7 @@ s_send(sink_kinesis *k, int n)
 {
 	char msg[512], err[512];
 	int i, failed = 0;
-	kinesis_status ks;
+	aws_status ks;
 	int64_t t0, now;
 
 	for (i = 0; i < n; i++)
@@ -140,17 +140,17 @@ s_send(sink_kinesis *k, int n)
 
 	switch (ks)
 	{
-		case KS_OK:
+		case AWS_OK:
 			k->expired_in_row = 0;
 			for (i = 0; i < n; i++)
 			{
-				if (k->rstatus[i] == KR_OK)
+				if (k->rstatus[i] == AWS_OK)
 				{
 					k->outcome[i] = BO_OK;
 					k->m->records++;
 					k->m->bytes += k->recs[i]->len;
 				}
-				else if (k->rstatus[i] == KR_FATAL)
+				else if (k->rstatus[i] == AWS_FATAL)
 				{
 					s_fail(k, true, msg);
 					return -1;
@@ -165,7 +165,7 @@ s_send(sink_kinesis *k, int n)
 					   "detail", msg, NULL);
 			}
 			break;
-		case KS_INVALID:
+		case AWS_INVALID:
 			if (n == 1)
 			{
 				if (s_dead_letter(k, k->recs[0], msg, err, sizeof(err)) < 0)
@@ -183,7 +183,7 @@ s_send(sink_kinesis *k, int n)
 			for (i = 0; i < n; i++)
 				k->outcome[i] = BO_RETRY;
 			break;
-		case KS_EXPIRED:
+		case AWS_EXPIRED:
 			if (++k->expired_in_row > KINESIS_EXPIRED_LIMIT)
 			{
 				s_fail(k, true, msg);
@@ -191,7 +191,8 @@ s_send(sink_kinesis *k, int n)
 			}
 			/* credentials were invalidated: retry like any transient failure */
 			__attribute__((fallthrough));
-		case KS_RETRY:
+		case AWS_OTHER: /* kinesis_put_records never returns it */
+		case AWS_RETRY:
 			k->m->errors++;
 			if (now - k->last_error_log >= 5000)
 			{
@@ -201,7 +202,7 @@ s_send(sink_kinesis *k, int n)
 			for (i = 0; i < n; i++)
 				k->outcome[i] = BO_RETRY;
 			break;
-		case KS_FATAL:
+		case AWS_FATAL:
 			s_fail(k, true, msg);
 			return -1;
 	}

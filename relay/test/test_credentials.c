@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <pthread.h>
+
 #include <cmocka.h>
 
 #include "credentials.h"
@@ -146,6 +148,66 @@ test_imds(void **state)
 	th_http_stop(srv);
 }
 
+/* Three clients (Kinesis sink, S3 sink, S3 dead letter), one IMDS session. */
+typedef struct get_arg
+{
+	credentials_provider *p;
+	int rc;
+	char key[32];
+} get_arg;
+
+static void *
+get_in_thread(void *arg)
+{
+	get_arg *g = arg;
+	const aws_credentials *c;
+	char err[256];
+
+	g->rc = credentials_get(g->p, &c, err, sizeof(err));
+	if (g->rc == 0)
+		snprintf(g->key, sizeof(g->key), "%s", c->access_key);
+	return NULL;
+}
+
+static void
+test_shared_between_clients(void **state)
+{
+	th_http *srv = th_http_start();
+	get_arg g[3];
+	pthread_t t[3];
+	char err[512], url[128];
+	int i;
+
+	(void) state;
+	clear_env();
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", th_http_port(srv));
+	setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", url, 1);
+	th_http_push(srv, 200, "", "imds-session-token");
+	th_http_push(srv, 200, "", "my-role");
+	th_http_push(srv, 200, "",
+				 "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAS\",\"SecretAccessKey\":\"ss\","
+				 "\"Token\":\"ts\",\"Expiration\":\"2099-01-01T00:00:00Z\"}");
+	for (i = 0; i < 3; i++)
+	{
+		g[i].p = credentials_provider_new(err, sizeof(err));
+		assert_non_null(g[i].p);
+	}
+	for (i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, get_in_thread, &g[i]);
+	for (i = 0; i < 3; i++)
+	{
+		pthread_join(t[i], NULL);
+		assert_int_equal(g[i].rc, 0);
+		assert_string_equal(g[i].key, "ASIAS");
+	}
+	/* token, role, credentials: once for all three */
+	assert_int_equal(th_http_count(srv), 3);
+	for (i = 0; i < 3; i++)
+		credentials_provider_free(g[i].p);
+	th_http_stop(srv);
+}
+
 static void
 test_url_parse(void **state)
 {
@@ -173,7 +235,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_env),		  cmocka_unit_test(test_none),
 		cmocka_unit_test(test_container), cmocka_unit_test(test_imds),
-		cmocka_unit_test(test_url_parse),
+		cmocka_unit_test(test_url_parse), cmocka_unit_test(test_shared_between_clients),
 	};
 
 	return cmocka_run_group_tests_name("credentials", tests, NULL, NULL);

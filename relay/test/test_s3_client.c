@@ -120,22 +120,6 @@ test_xml_next_decodes(void **state)
 }
 
 static void
-test_base64(void **state)
-{
-	char out[16];
-
-	(void) state;
-	s3_base64((const unsigned char *) "", 0, out);
-	assert_string_equal(out, "");
-	s3_base64((const unsigned char *) "f", 1, out);
-	assert_string_equal(out, "Zg==");
-	s3_base64((const unsigned char *) "fo", 2, out);
-	assert_string_equal(out, "Zm8=");
-	s3_base64((const unsigned char *) "foobar", 6, out);
-	assert_string_equal(out, "Zm9vYmFy");
-}
-
-static void
 test_put_request_shape(void **state)
 {
 	char err[512];
@@ -392,7 +376,6 @@ main(void)
 		cmocka_unit_test(test_multipart_plan),
 		cmocka_unit_test(test_error_body_detection),
 		cmocka_unit_test(test_xml_next_decodes),
-		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_put_request_shape),
 		cmocka_unit_test(test_key_encoded_once),
 		cmocka_unit_test(test_exists_same_content_is_success),

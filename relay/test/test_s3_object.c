@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "codec.h"
 #include "s3_object.h"
 
 #define EV1 "{\"aggregate_id\":\"a1\",\"version\":1,\"recorded_at\":\"2026-11-23T09:14:03.1Z\"}"
@@ -143,21 +144,21 @@ test_event_time(void **state)
 	(void) state;
 	/* commit_time wins over recorded_at */
 	assert_true(s3_event_time(EV2, strlen(EV2), &t));
-	assert_int_equal(t, s3_parse_time("2026-11-23T10:00:01Z", 20));
-	assert_int_equal(s3_hour(t), s3_parse_time("2026-11-23T10:00:00Z", 20));
+	assert_int_equal(t, codec_iso8601("2026-11-23T10:00:01Z", 20, NULL));
+	assert_int_equal(s3_hour(t), codec_iso8601("2026-11-23T10:00:00Z", 20, NULL));
 	assert_true(s3_event_time(EV1, strlen(EV1), &t));
-	assert_int_equal(t, s3_parse_time("2026-11-23T09:14:03Z", 20));
+	assert_int_equal(t, codec_iso8601("2026-11-23T09:14:03Z", 20, NULL));
 	assert_false(s3_event_time("{\"a\":1}", 7, &t));
 	assert_false(s3_event_time("{\"recorded_at\":\"yesterday\"}", 27, &t));
-	assert_int_equal(s3_parse_time("1970-01-01T01:00:00Z", 20), 3600);
-	assert_int_equal(s3_parse_time("2026-13-01T00:00:00Z", 20), -1);
+	assert_int_equal(codec_iso8601("1970-01-01T01:00:00Z", 20, NULL), 3600);
+	assert_int_equal(codec_iso8601("2026-13-01T00:00:00Z", 20, NULL), -1);
 }
 
 static void
 test_keys(void **state)
 {
 	char key[256];
-	time_t part = s3_parse_time("2026-11-23T09:00:00Z", 20), p2;
+	time_t part = codec_iso8601("2026-11-23T09:00:00Z", 20, NULL), p2;
 	uint64_t a, b;
 
 	(void) state;
