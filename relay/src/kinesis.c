@@ -152,23 +152,37 @@ s_short_type(const char *t)
 	return h ? h + 1 : t;
 }
 
+/*
+ * The string member key of o, or NULL: json-c reports a member set to null
+ * as present with a NULL string, and whatever answers may send anything.
+ */
+static const char *
+s_member_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
 static kinesis_status
 s_classify_error(long status, const char *body, char *err, size_t errlen)
 {
 	json_object *o = body && *body ? json_tokener_parse(body) : NULL;
-	json_object *v;
-	const char *type = "", *msg = "";
+	const char *type = s_member_str(o, "__type");
+	const char *msg = s_member_str(o, "message");
+	char code[128];
 	kinesis_status ks;
 
-	if (o && json_object_object_get_ex(o, "__type", &v))
-		type = s_short_type(json_object_get_string(v));
-	if (o && (json_object_object_get_ex(o, "message", &v) ||
-			  json_object_object_get_ex(o, "Message", &v)))
-		msg = json_object_get_string(v);
+	type = type ? s_short_type(type) : "";
+	if (msg == NULL)
+		msg = s_member_str(o, "Message");
+	if (msg == NULL)
+		msg = "";
 	if (!*type && body && strstr(body, "<Code>"))
 	{
 		/* some front ends answer auth failures in XML */
-		static char code[128];
 		const char *c = strstr(body, "<Code>") + 6;
 
 		snprintf(code, sizeof(code), "%.*s", (int) strcspn(c, "<"), c);
@@ -300,13 +314,10 @@ kinesis_put_records(kinesis_client *k, const kinesis_entry *entries, int n,
 				status[i] = KR_RETRY;
 			if (!err[0])
 			{
-				json_object *m;
+				const char *m = s_member_str(r, "ErrorMessage");
 
-				snprintf(err, errlen, "PutRecords: record %d: %s%s%.200s", i, code,
-						 json_object_object_get_ex(r, "ErrorMessage", &m) ? ": " : "",
-						 json_object_object_get_ex(r, "ErrorMessage", &m)
-							 ? json_object_get_string(m)
-							 : "");
+				snprintf(err, errlen, "PutRecords: record %d: %s%s%.200s", i, code, m ? ": " : "",
+						 m ? m : "");
 			}
 		}
 	}
