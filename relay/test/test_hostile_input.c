@@ -14,10 +14,62 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 
 #include "kinesis.h"
+#include "s3_object.h"
 #include "th_util.h"
+
+/*
+ * Copies of test input next to an inaccessible page, so that reading one
+ * byte before (guard_before) or after (guard_after) the input faults even
+ * without AddressSanitizer.
+ */
+typedef struct guarded
+{
+	char *base;
+	size_t size;
+	char *p;
+} guarded;
+
+static size_t
+page_round(size_t n)
+{
+	size_t pg = (size_t) sysconf(_SC_PAGESIZE);
+
+	return (n + pg - 1) / pg * pg;
+}
+
+static void
+guard_map(guarded *g, size_t len)
+{
+	g->size = page_round(len ? len : 1) + page_round(1);
+	g->base = mmap(NULL, g->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(g->base != MAP_FAILED);
+}
+
+/* s[0..len) and a NUL, with the byte before s[0] unreadable */
+static char *
+guard_before(guarded *g, const char *s, size_t len)
+{
+	size_t pg = page_round(1);
+
+	guard_map(g, len + 1);
+	assert_int_equal(mprotect(g->base, pg, PROT_NONE), 0);
+	g->p = g->base + pg;
+	memcpy(g->p, s, len);
+	g->p[len] = '\0';
+	return g->p;
+}
+
+static void
+guard_free(guarded *g)
+{
+	munmap(g->base, g->size);
+}
 
 /* ---- Kinesis answers ---------------------------------------------------- */
 
@@ -75,11 +127,38 @@ test_kinesis_null_members(void **state)
 	assert_string_equal(err, "PutRecords: record 0: InternalFailure");
 }
 
+/* ---- S3 keys ------------------------------------------------------------ */
+
+static void
+test_s3_key_at_start(void **state)
+{
+	static const char key[] = "r0000000000000001-0000000000000000_0000000000000000.ndjson.gz";
+	guarded g;
+	time_t part;
+	uint64_t run, a, b;
+
+	(void) state;
+	/* the byte before the key used to be read to look for a '/' */
+	assert_false(s3_key_parse_run(guard_before(&g, key, strlen(key)), &part, &run, &a, &b));
+	guard_free(&g);
+	assert_false(s3_key_parse_run(guard_before(&g, key + 1, strlen(key + 1)), &part, &run, &a, &b));
+	guard_free(&g);
+	assert_true(s3_key_parse_run(
+		guard_before(
+			&g, "2026/11/23/09/r0000000000000001-0000000000000002_0000000000000003.ndjson.gz", 75),
+		&part, &run, &a, &b));
+	assert_int_equal(run, 1);
+	assert_int_equal(a, 2);
+	assert_int_equal(b, 3);
+	guard_free(&g);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kinesis_null_members),
+		cmocka_unit_test(test_s3_key_at_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
