@@ -13,12 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "ddb_jv.h"
+#include "ddb_record.h"
+#include "event.h"
 #include "kinesis.h"
 #include "s3_object.h"
 #include "th_util.h"
@@ -153,12 +157,97 @@ test_s3_key_at_start(void **state)
 	guard_free(&g);
 }
 
+/* ---- DynamoDB records ---------------------------------------------------- */
+
+/* An INSERT of one event; %s: ApproximateCreationDateTime, then the Name string */
+#define DDB_REC                                                                                    \
+	"{\"eventID\":\"e1\",\"eventName\":\"INSERT\",\"eventSource\":\"aws:dynamodb\","               \
+	"\"dynamodb\":{\"ApproximateCreationDateTime\":%s,\"Keys\":{\"Uuid\":{\"S\":\"u1\"}},"         \
+	"\"NewImage\":{\"Uuid\":{\"S\":\"u1\"},\"Events\":{\"L\":[{\"M\":{\"Name\":{\"S\":\"%s\"},"    \
+	"\"Data\":{\"M\":{}}}}]}},\"SequenceNumber\":\"1\",\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}" \
+	","                                                                                            \
+	"\"eventSourceARN\":\"arn:aws:dynamodb:eu-west-1:1:table/carts/stream/x\"}"
+
+/* Pluck DDB_REC with when/name; the parse or pluck error, or "" and *env */
+static const char *
+pluck(const char *when, const char *name, char *env, size_t envlen)
+{
+	static char err[256];
+	char text[2048];
+	jv_doc d;
+	ddb_record_opts o;
+	ddb_events out;
+	ddb_outcome oc;
+
+	snprintf(text, sizeof(text), DDB_REC, when, name);
+	jv_doc_init(&d);
+	ddb_record_opts_default(&o);
+	ddb_events_init(&out);
+	err[0] = '\0';
+	if (jv_parse(&d, text, strlen(text), err, sizeof(err)) == 0)
+	{
+		oc = ddb_record_pluck(d.root, &o, 0, &out, NULL, err, sizeof(err));
+		assert_int_equal(oc, DDB_OUT_EVENTS);
+		assert_int_equal(out.n, 1);
+		snprintf(env, envlen, "%.*s", (int) out.ev[0].len, out.text.data + out.ev[0].off);
+		err[0] = '\0';
+	}
+	ddb_events_free(&out);
+	jv_doc_free(&d);
+	return err;
+}
+
+/* The envelope's recorded_at in Unix microseconds (asserting its form). */
+static int64_t
+recorded_at(const char *env)
+{
+	const char *p = strstr(env, "\"recorded_at\":\"");
+	size_t n;
+
+	assert_non_null(p);
+	p += 15;
+	n = strcspn(p, "\"");
+	/* YYYY-MM-DDTHH:MM:SS.ffffffZ */
+	assert_int_equal(n, 27);
+	assert_true(p[26] == 'Z');
+	return event_parse_time_us(p, n);
+}
+
+static void
+test_ddb_time_out_of_range(void **state)
+{
+	static const char *const bad[] = {"17954244333333333333333", "1e20", "-5", "1e400", "\"1e300\"",
+									  "253402300800000",		 NULL};
+	char env[2048];
+	int64_t now = (int64_t) time(NULL) * 1000000;
+	int i;
+
+	(void) state;
+	assert_string_equal(pluck("1795424400.5", "E", env, sizeof(env)), "");
+	assert_non_null(strstr(env, "\"recorded_at\":\"2026-11-23T09:00:00.500000Z\""));
+	/* the last representable second stays */
+	assert_string_equal(pluck("253402300799000", "E", env, sizeof(env)), "");
+	if (strstr(env, "\"recorded_at\":\"9999-12-31T23:59:59.000000Z\"") == NULL)
+		fail_msg("%s", env);
+	/* huge values used to be UB (time_t cast) or print uninitialised struct tm */
+	for (i = 0; bad[i]; i++)
+	{
+		int64_t t;
+
+		assert_string_equal(pluck(bad[i], "E", env, sizeof(env)), "");
+		t = recorded_at(env);
+		if (t < now - 60000000 || t > now + 60000000)
+			fail_msg("ApproximateCreationDateTime %s gave %s", bad[i], env);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kinesis_null_members),
 		cmocka_unit_test(test_s3_key_at_start),
+		cmocka_unit_test(test_ddb_time_out_of_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
