@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "ddb_jv.h"
 #include "ddb_record.h"
 #include "event.h"
@@ -241,6 +242,40 @@ test_ddb_time_out_of_range(void **state)
 	}
 }
 
+/* ---- flags ---------------------------------------------------------------- */
+
+static int
+parse_size(const char *flag, const char *value, relay_config *c, char *err)
+{
+	char *argv[] = {"eventrelay", "--sink", "stdout", (char *) flag, (char *) value, NULL};
+	int rc = config_parse(c, 5, argv, err, 256);
+
+	config_free(c);
+	return rc;
+}
+
+static void
+test_size_suffix_overflow(void **state)
+{
+	relay_config c;
+	char err[256];
+
+	(void) state;
+	/* 17179869185 GiB = 2^64 + 1 GiB used to wrap to exactly 1 GiB */
+	assert_int_equal(parse_size("--max-buffer-bytes", "17179869185G", &c, err), -1);
+	assert_non_null(strstr(err, "out of range"));
+	assert_int_equal(parse_size("--max-buffer-bytes", "9223372036854775807K", &c, err), -1);
+	assert_non_null(strstr(err, "out of range"));
+	assert_int_equal(parse_size("--max-buffer-bytes", "-9223372036854775807M", &c, err), -1);
+	assert_non_null(strstr(err, "out of range"));
+	assert_int_equal(parse_size("--max-record-bytes", "8796093022209M", &c, err), -1);
+	assert_non_null(strstr(err, "out of range"));
+	assert_int_equal(parse_size("--max-buffer-bytes", "65G", &c, err), -1);
+	assert_int_equal(parse_size("--max-buffer-bytes", "64G", &c, err), 0);
+	assert_int_equal(parse_size("--max-buffer-bytes", "1024K", &c, err), 0);
+	assert_int_equal(parse_size("--max-buffer-bytes", "1023K", &c, err), -1);
+}
+
 int
 main(void)
 {
@@ -248,6 +283,7 @@ main(void)
 		cmocka_unit_test(test_kinesis_null_members),
 		cmocka_unit_test(test_s3_key_at_start),
 		cmocka_unit_test(test_ddb_time_out_of_range),
+		cmocka_unit_test(test_size_suffix_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
