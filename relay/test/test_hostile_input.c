@@ -242,6 +242,27 @@ test_ddb_time_out_of_range(void **state)
 	}
 }
 
+static void
+test_ddb_invalid_utf8(void **state)
+{
+	static const char *const bad[] = {
+		"\xC3", "x\xC3(",	"\xC0\xAF", "\xE0\x80\xAF",	   "\xED\xA0\x80", "\xF4\x90\x80\x80",
+		"\xFF", "\xE2\x82", "\\n\xFE",	"\xE2\x82\\u0041", "\\u00e9\x80",  NULL};
+	char env[2048];
+	int i;
+
+	(void) state;
+	assert_string_equal(
+		pluck("1", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\\ud83d\\ude00", env, sizeof(env)), "");
+	assert_non_null(
+		strstr(env, "\"type\":\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF0\x9F\x98\x80\""));
+	assert_string_equal(pluck("1", "\xF4\x8F\xBF\xBF\xEF\xBF\xBD", env, sizeof(env)), "");
+	/* used to pass into the envelope as they were */
+	for (i = 0; bad[i]; i++)
+		if (strstr(pluck("1", bad[i], env, sizeof(env)), "invalid UTF-8 in a string") == NULL)
+			fail_msg("name %d was accepted: %s", i, env);
+}
+
 /* ---- flags ---------------------------------------------------------------- */
 
 static int
@@ -280,9 +301,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kinesis_null_members),
-		cmocka_unit_test(test_s3_key_at_start),
-		cmocka_unit_test(test_ddb_time_out_of_range),
+		cmocka_unit_test(test_kinesis_null_members),  cmocka_unit_test(test_s3_key_at_start),
+		cmocka_unit_test(test_ddb_time_out_of_range), cmocka_unit_test(test_ddb_invalid_utf8),
 		cmocka_unit_test(test_size_suffix_overflow),
 	};
 
