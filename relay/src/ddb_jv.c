@@ -674,6 +674,25 @@ jv_str(const jv *v)
 	return (v && v->type == JV_STRING) ? v->u.s : NULL;
 }
 
+/* Keys may hold NUL (\u0000): compared by length and bytes. */
+static bool
+s_key_eq(const jv_member *x, const jv_member *y)
+{
+	return x->klen == y->klen && memcmp(x->key, y->key, x->klen) == 0;
+}
+
+static bool
+s_has_dup_key(const jv *obj)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < obj->len; i++)
+		for (j = i + 1; j < obj->len; j++)
+			if (s_key_eq(&obj->u.members[i], &obj->u.members[j]))
+				return true;
+	return false;
+}
+
 bool
 jv_equal(const jv *a, const jv *b)
 {
@@ -696,23 +715,35 @@ jv_equal(const jv *a, const jv *b)
 					return false;
 			return true;
 		case JV_OBJECT:
+		{
+			bool in_order = true;
+
 			for (i = 0; i < a->len; i++)
 			{
 				const jv_member *m = &a->u.members[i];
 				const jv *o = NULL;
 
 				/* same position first: the usual case */
-				if (b->u.members[i].klen == m->klen && strcmp(b->u.members[i].key, m->key) == 0)
+				if (s_key_eq(&b->u.members[i], m))
 					o = &b->u.members[i].val;
 				else
+				{
+					in_order = false;
 					for (j = 0; j < b->len && o == NULL; j++)
-						if (b->u.members[j].klen == m->klen &&
-							strcmp(b->u.members[j].key, m->key) == 0)
+						if (s_key_eq(&b->u.members[j], m))
 							o = &b->u.members[j].val;
+				}
 				if (o == NULL || !jv_equal(&m->val, o))
 					return false;
 			}
-			return true;
+
+			/*
+			 * Every member of a found in b, with as many members: the same
+			 * key set only if a has no duplicate key ({"x":1,"x":1} against
+			 * {"x":1,"y":2}).  With duplicates, only member for member.
+			 */
+			return in_order || !s_has_dup_key(a);
+		}
 	}
 	return false;
 }

@@ -263,6 +263,43 @@ test_ddb_invalid_utf8(void **state)
 			fail_msg("name %d was accepted: %s", i, env);
 }
 
+/* jv_equal of two documents */
+static bool
+json_equal(const char *x, const char *y)
+{
+	char *tx = strdup(x), *ty = strdup(y), err[256];
+	jv_doc dx, dy;
+	bool eq;
+
+	jv_doc_init(&dx);
+	jv_doc_init(&dy);
+	assert_int_equal(jv_parse(&dx, tx, strlen(tx), err, sizeof(err)), 0);
+	assert_int_equal(jv_parse(&dy, ty, strlen(ty), err, sizeof(err)), 0);
+	eq = jv_equal(dx.root, dy.root);
+	assert_true(eq == jv_equal(dy.root, dx.root));
+	jv_doc_free(&dx);
+	jv_doc_free(&dy);
+	free(tx);
+	free(ty);
+	return eq;
+}
+
+static void
+test_json_equal_duplicate_keys(void **state)
+{
+	(void) state;
+	assert_true(json_equal("{\"x\":1,\"y\":[2,{\"z\":3}]}", "{\"y\":[2,{\"z\":3}],\"x\":1}"));
+	assert_false(json_equal("{\"x\":1,\"y\":2}", "{\"x\":1,\"y\":3}"));
+	/* used to be equal: every member of the first is found in the second */
+	assert_false(json_equal("{\"x\":1,\"x\":1}", "{\"x\":1,\"y\":2}"));
+	assert_false(json_equal("{\"a\":{\"x\":1,\"x\":1}}", "{\"a\":{\"y\":2,\"x\":1}}"));
+	assert_true(json_equal("{\"x\":1,\"x\":2}", "{\"x\":1,\"x\":2}"));
+	/* keys differing after a NUL used to compare equal */
+	assert_false(json_equal("{\"a\\u0000b\":1}", "{\"a\\u0000c\":1}"));
+	assert_false(json_equal("{\"q\":0,\"a\\u0000b\":1}", "{\"a\\u0000c\":1,\"q\":0}"));
+	assert_true(json_equal("{\"q\":0,\"a\\u0000b\":1}", "{\"a\\u0000b\":1,\"q\":0}"));
+}
+
 /* ---- flags ---------------------------------------------------------------- */
 
 static int
@@ -301,9 +338,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kinesis_null_members),  cmocka_unit_test(test_s3_key_at_start),
-		cmocka_unit_test(test_ddb_time_out_of_range), cmocka_unit_test(test_ddb_invalid_utf8),
+		cmocka_unit_test(test_kinesis_null_members),
+		cmocka_unit_test(test_s3_key_at_start),
+		cmocka_unit_test(test_ddb_time_out_of_range),
+		cmocka_unit_test(test_ddb_invalid_utf8),
 		cmocka_unit_test(test_size_suffix_overflow),
+		cmocka_unit_test(test_json_equal_duplicate_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
