@@ -70,6 +70,19 @@ guard_before(guarded *g, const char *s, size_t len)
 	return g->p;
 }
 
+/* s[0..len) with the byte after s[len - 1] unreadable (no NUL) */
+static char *
+guard_after(guarded *g, const char *s, size_t len)
+{
+	size_t pg = page_round(1);
+
+	guard_map(g, len);
+	assert_int_equal(mprotect(g->base + g->size - pg, pg, PROT_NONE), 0);
+	g->p = g->base + g->size - pg - len;
+	memcpy(g->p, s, len);
+	return g->p;
+}
+
 static void
 guard_free(guarded *g)
 {
@@ -300,6 +313,51 @@ test_json_equal_duplicate_keys(void **state)
 	assert_true(json_equal("{\"q\":0,\"a\\u0000b\":1}", "{\"a\\u0000b\":1,\"q\":0}"));
 }
 
+/* ---- plugin messages ------------------------------------------------------ */
+
+/* event_parse of text with nothing readable after it */
+static int
+parse_msg(const char *text, plugin_msg *m, char *err)
+{
+	guarded g;
+	size_t len = strlen(text);
+	int rc = event_parse(guard_after(&g, text, len), len, m, err, 256);
+
+	guard_free(&g);
+	return rc;
+}
+
+static void
+test_plugin_msg_without_nul(void **state)
+{
+	plugin_msg m;
+	char err[256];
+
+	(void) state;
+	/* strtoll used to read past the end */
+	assert_int_equal(parse_msg("{\"kind\":\"commit\",\"lsn\":\"0/16B3748\",\"events\":12", &m, err),
+					 0);
+	assert_int_equal(m.kind, PM_COMMIT);
+	assert_int_equal(m.lsn, 0x16B3748);
+	assert_int_equal(m.events, 12);
+	/* "%.60s" / "%.80s" of the message used to read past a short one */
+	assert_int_equal(parse_msg("{\"kind\":\"nope\"}", &m, err), -1);
+	assert_string_equal(err, "unknown marker kind in \"{\"kind\":\"nope\"}\"");
+	assert_int_equal(parse_msg("{\"kind\":\"begin\",\"x\":1}", &m, err), -1);
+	assert_string_equal(err, "marker without a valid \"lsn\": \"{\"kind\":\"begin\",\"x\":1}\"");
+	assert_int_equal(parse_msg("[1]", &m, err), -1);
+	assert_string_equal(err, "not a JSON object: \"[1]\"");
+	assert_int_equal(parse_msg("{\"a\":1}", &m, err), -1);
+	assert_string_equal(err, "event without \"aggregate_id\": \"{\"a\":1}\"");
+	/* a slow-path key keeps the bytes after a \u0000 */
+	assert_int_equal(parse_msg("{\"x\":1,\"aggregate_id\":\"a\\u0000b\"}", &m, err), 0);
+	assert_int_equal(m.key_len, 3);
+	assert_memory_equal(m.key, "a\0b", 3);
+	/* one object and nothing after it */
+	assert_int_equal(parse_msg("{\"x\":1,\"aggregate_id\":\"k\"} \n", &m, err), 0);
+	assert_int_equal(parse_msg("{\"x\":1,\"aggregate_id\":\"k\"}{}", &m, err), -1);
+}
+
 /* ---- flags ---------------------------------------------------------------- */
 
 static int
@@ -344,6 +402,7 @@ main(void)
 		cmocka_unit_test(test_ddb_invalid_utf8),
 		cmocka_unit_test(test_size_suffix_overflow),
 		cmocka_unit_test(test_json_equal_duplicate_keys),
+		cmocka_unit_test(test_plugin_msg_without_nul),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
