@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "ddb_aws.h"
 #include "ddb_jv.h"
 #include "ddb_record.h"
 #include "event.h"
@@ -143,6 +144,33 @@ test_kinesis_null_members(void **state)
 					 KS_OK);
 	assert_int_equal(rs, KR_RETRY);
 	assert_string_equal(err, "PutRecords: record 0: InternalFailure");
+}
+
+static void
+test_ddb_streams_null_message(void **state)
+{
+	th_http *srv = th_http_start();
+	char url[64], type[128], err[256];
+	struct json_object *o = NULL;
+	ddb_aws *a;
+
+	(void) state;
+	setenv("AWS_ACCESS_KEY_ID", "AKIDTEST", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", th_http_port(srv));
+	a = ddb_aws_new(url, "us-east-1", NULL, 5000, err, sizeof(err));
+	assert_non_null(a);
+	/* used to dereference the NULL message */
+	th_http_push(srv, 400, "", "{\"__type\":\"x#ResourceNotFoundException\",\"message\":null}");
+	assert_int_equal(ddb_aws_call(a, "GetRecords", "{}", &o, type, sizeof(type), err, sizeof(err)),
+					 DDB_AWS_ERROR);
+	assert_string_equal(err, "GetRecords: HTTP 400 ResourceNotFoundException");
+	th_http_push(srv, 400, "", "{\"__type\":null,\"message\":null,\"Message\":\"m\"}");
+	assert_int_equal(ddb_aws_call(a, "GetRecords", "{}", &o, type, sizeof(type), err, sizeof(err)),
+					 DDB_AWS_ERROR);
+	assert_string_equal(err, "GetRecords: HTTP 400 (no error type): m");
+	ddb_aws_free(a);
+	th_http_stop(srv);
 }
 
 /* ---- S3 keys ------------------------------------------------------------ */
@@ -403,6 +431,7 @@ main(void)
 		cmocka_unit_test(test_size_suffix_overflow),
 		cmocka_unit_test(test_json_equal_duplicate_keys),
 		cmocka_unit_test(test_plugin_msg_without_nul),
+		cmocka_unit_test(test_ddb_streams_null_message),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
