@@ -5,8 +5,10 @@
  */
 #include "ddb_rapi.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +110,10 @@ s_header(const char *line, size_t len, const char *name, char *out, size_t outle
 	out[vlen] = '\0';
 }
 
-/* Decode a chunked body in place; -1 if malformed. */
+/*
+ * Decode a chunked body in place; -1 if malformed.  Sizes are parsed by hand
+ * (strtoul takes "-1" as ULONG_MAX and lets a size run past the body).
+ */
 static int
 s_dechunk(ddb_buf *b)
 {
@@ -117,22 +122,30 @@ s_dechunk(ddb_buf *b)
 
 	for (;;)
 	{
-		char *end;
-		unsigned long sz = strtoul(b->data + in, &end, 16);
-		char *crlf = strstr(b->data + in, "\r\n");
+		size_t sz = 0;
+		size_t i = in;
+		char *crlf;
 
-		if (crlf == NULL || end == b->data + in)
+		for (; i < b->len && isxdigit((unsigned char) b->data[i]); i++)
+		{
+			char c = b->data[i];
+
+			if (sz > (SIZE_MAX >> 4))
+				return -1;
+			sz = sz * 16 + (size_t) (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+		}
+		/* then an optional ;extension up to the CRLF */
+		crlf = i > in ? strstr(b->data + i, "\r\n") : NULL;
+		if (crlf == NULL)
 			return -1;
 		in = (size_t) (crlf - b->data) + 2;
 		if (sz == 0)
 			break;
-		if (in + sz > b->len)
+		if (sz > b->len - in || b->len - in - sz < 2 || memcmp(b->data + in + sz, "\r\n", 2) != 0)
 			return -1;
 		memmove(b->data + out, b->data + in, sz);
 		out += sz;
 		in += sz + 2;
-		if (in > b->len)
-			return -1;
 	}
 	b->len = out;
 	b->data[out] = '\0';

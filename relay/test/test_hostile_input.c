@@ -23,6 +23,7 @@
 #include "config.h"
 #include "ddb_aws.h"
 #include "ddb_jv.h"
+#include "ddb_rapi.h"
 #include "ddb_record.h"
 #include "event.h"
 #include "kinesis.h"
@@ -171,6 +172,55 @@ test_ddb_streams_null_message(void **state)
 	assert_string_equal(err, "GetRecords: HTTP 400 (no error type): m");
 	ddb_aws_free(a);
 	th_http_stop(srv);
+}
+
+/* ---- Lambda Runtime API ---------------------------------------------------- */
+
+/* One GET against a canned server sending a chunked body; rc of the request. */
+static int
+rapi_chunked(const char *chunks, ddb_rapi_resp *r, char *err, size_t errlen)
+{
+	th_http *srv = th_http_start();
+	char api[64];
+	int rc;
+
+	snprintf(api, sizeof(api), "127.0.0.1:%d", th_http_port(srv));
+	th_http_push(srv, 200, "Transfer-Encoding: chunked\r\n", chunks);
+	rc = ddb_rapi_request(api, "GET", "/2018-06-01/runtime/invocation/next", NULL, NULL, 0, r, NULL,
+						  err, errlen);
+	th_http_stop(srv);
+	return rc;
+}
+
+static void
+test_rapi_chunk_sizes(void **state)
+{
+	static const char *const bad[] = {"-1\r\nabc\r\n0\r\n\r\n",
+									  "ffffffffffffffff\r\nabc\r\n0\r\n\r\n",
+									  "10000000000000003\r\nabc\r\n0\r\n\r\n",
+									  " 3\r\nabc\r\n0\r\n\r\n",
+									  "4\r\nabc\r\n0\r\n\r\n",
+									  "3\r\nabcX\r\n0\r\n\r\n",
+									  "3\r\nabc",
+									  NULL};
+	ddb_rapi_resp r;
+	char err[256];
+	int i;
+
+	(void) state;
+	ddb_rapi_resp_init(&r);
+	assert_int_equal(
+		rapi_chunked("3;x=y\r\nabc\r\nA\r\n0123456789\r\n0\r\n\r\n", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.body.len, 13);
+	assert_string_equal(r.body.data, "abc0123456789");
+	/* "-1" used to be ULONG_MAX: the size check wrapped, then memmove ran off the buffer */
+	for (i = 0; bad[i]; i++)
+	{
+		if (rapi_chunked(bad[i], &r, err, sizeof(err)) != -1)
+			fail_msg("chunked body %d accepted", i);
+		assert_string_equal(err, "malformed chunked response from the Runtime API");
+	}
+	ddb_rapi_resp_free(&r);
 }
 
 /* ---- S3 keys ------------------------------------------------------------ */
@@ -432,6 +482,7 @@ main(void)
 		cmocka_unit_test(test_json_equal_duplicate_keys),
 		cmocka_unit_test(test_plugin_msg_without_nul),
 		cmocka_unit_test(test_ddb_streams_null_message),
+		cmocka_unit_test(test_rapi_chunk_sizes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
