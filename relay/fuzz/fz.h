@@ -28,7 +28,8 @@ char *fz_strndup(const uint8_t *data, size_t size);
 
 /*
  * Silence the relay's log (its lines would drown libFuzzer's) and send what
- * the stdout sink writes to /dev/null.  Targets call it once.
+ * the stdout sink writes to /dev/null.  Targets call it once.  FZ_VERBOSE=1
+ * in the environment keeps both (to see what a seed does).
  */
 void fz_quiet(void);
 
@@ -43,6 +44,8 @@ void fz_quiet(void);
  */
 void fz_http_script(const uint8_t *data, size_t size);
 extern bool fz_http_exhausted;
+/* Called when a request finds the answers used up (NULL: nothing). */
+extern void (*fz_http_on_exhausted)(void);
 /* Requests served since the last fz_http_script(). */
 extern int fz_http_requests;
 

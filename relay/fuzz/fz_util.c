@@ -49,6 +49,8 @@ fz_quiet(void)
 {
 	int fd = open("/dev/null", O_WRONLY);
 
+	if (getenv("FZ_VERBOSE"))
+		return; /* to see what a seed does */
 	log_set_level((log_level) (LOG_ERROR + 1));
 	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
 		fz_fail("cannot open /dev/null");
@@ -63,6 +65,7 @@ static const char *s_script;
 static size_t s_script_len;
 static size_t s_script_pos;
 bool fz_http_exhausted;
+void (*fz_http_on_exhausted)(void);
 int fz_http_requests;
 
 void
@@ -95,6 +98,8 @@ __wrap_http_do(http_client *c, const http_request *req, http_response *resp, cha
 	if (s_script == NULL || s_script_pos > s_script_len)
 	{
 		fz_http_exhausted = true;
+		if (fz_http_on_exhausted)
+			fz_http_on_exhausted();
 		snprintf(err, errlen, "fuzz: no more answers");
 		return -1;
 	}
