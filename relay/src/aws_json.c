@@ -240,8 +240,11 @@ aws_json_call(aws_json *a, const char *op, const char *body, size_t len, const b
 
 		snprintf(type, typelen, "%.*s", (int) strcspn(c, "<"), c);
 	}
-	if (o && (json_object_object_get_ex(o, "message", &v) ||
-			  json_object_object_get_ex(o, "Message", &v)))
+	/* a member set to null is present with a NULL string */
+	if (o &&
+		((json_object_object_get_ex(o, "message", &v) &&
+		  json_object_is_type(v, json_type_string)) ||
+		 (json_object_object_get_ex(o, "Message", &v) && json_object_is_type(v, json_type_string))))
 		msg = json_object_get_string(v);
 	snprintf(err, errlen, "%s: HTTP %ld %s%s%.200s", op, a->resp.status,
 			 type[0] ? type : "(no error type)", *msg ? ": " : "", msg);

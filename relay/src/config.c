@@ -271,15 +271,21 @@ s_parse_num(const char *name, const char *s, long long min, long long max, bool 
 	if (allow_suffix && *end)
 	{
 		char c = (char) toupper((unsigned char) *end);
+		long long mul;
 
 		if (c == 'K')
-			v *= 1024;
+			mul = 1024;
 		else if (c == 'M')
-			v *= 1024 * 1024;
+			mul = 1024 * 1024;
 		else if (c == 'G')
-			v *= 1024LL * 1024 * 1024;
+			mul = 1024LL * 1024 * 1024;
 		else
 			return s_fail(err, errlen, "invalid value \"%s\" for --%s", s, name);
+		/* range check before the multiply, which could overflow */
+		if (v < min / mul || v > max / mul)
+			return s_fail(err, errlen, "value %s for --%s is out of range (%lld..%lld)", s, name,
+						  min, max);
+		v *= mul;
 		end++;
 		if (*end == 'i' || *end == 'I')
 			end++;

@@ -145,6 +145,49 @@ s_u4(const char *p, unsigned *out)
 	return 0;
 }
 
+/*
+ * Whether s[0..n) is UTF-8 (RFC 3629: no overlong forms, no surrogates,
+ * nothing past U+10FFFF).  Every envelope must be valid UTF-8 JSON, and the
+ * strings of a document are copied into envelopes and partition keys as
+ * they are.
+ */
+static bool
+s_utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0, j, k;
+
+	while (i < n)
+	{
+		unsigned c = s[i], cp, min;
+
+		if (c < 0x80)
+		{
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			k = 1, cp = c & 0x1F, min = 0x80;
+		else if ((c & 0xF0) == 0xE0)
+			k = 2, cp = c & 0x0F, min = 0x800;
+		else if (c >= 0xF0 && c <= 0xF4)
+			k = 3, cp = c & 0x07, min = 0x10000;
+		else
+			return false;
+		if (n - i <= k)
+			return false;
+		for (j = 1; j <= k; j++)
+		{
+			if ((s[i + j] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + j] & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
 /* A string at ps->p (on the quote): unescaped in place, NUL-terminated. */
 static int
 s_string(s_parser *ps, const char **out, uint32_t *len)
@@ -152,13 +195,16 @@ s_string(s_parser *ps, const char **out, uint32_t *len)
 	char *r = ++ps->p;
 	char *w;
 	char *q;
+	unsigned char hi = 0; /* OR of the raw bytes: 0x80 set if any is not ASCII */
 
 	/* Fast path: no escapes. */
 	q = r;
 	while (q < ps->end && *q != '"' && *q != '\\' && (unsigned char) *q >= 0x20)
-		q++;
+		hi |= (unsigned char) *q++;
 	if (q < ps->end && *q == '"')
 	{
+		if ((hi & 0x80) && !s_utf8_valid((const unsigned char *) r, (size_t) (q - r)))
+			goto bad_utf8;
 		*q = '\0';
 		*out = r;
 		*len = (uint32_t) (q - r);
@@ -173,6 +219,9 @@ s_string(s_parser *ps, const char **out, uint32_t *len)
 
 		if (c == '"')
 		{
+			/* escapes only ever write valid UTF-8: checking the result is enough */
+			if ((hi & 0x80) && !s_utf8_valid((const unsigned char *) ps->p, (size_t) (w - ps->p)))
+				goto bad_utf8;
 			*w = '\0';
 			*out = ps->p;
 			*len = (uint32_t) (w - ps->p);
@@ -186,6 +235,7 @@ s_string(s_parser *ps, const char **out, uint32_t *len)
 		}
 		if (c != '\\')
 		{
+			hi |= c;
 			*w++ = (char) c;
 			r++;
 			continue;
@@ -271,6 +321,9 @@ s_string(s_parser *ps, const char **out, uint32_t *len)
 		r += 2;
 	}
 	ps->err = "unterminated string";
+	return -1;
+bad_utf8:
+	ps->err = "invalid UTF-8 in a string";
 	return -1;
 }
 
@@ -611,6 +664,25 @@ jv_str(const jv *v)
 	return (v && v->type == JV_STRING) ? v->u.s : NULL;
 }
 
+/* Keys may hold NUL (\u0000): compared by length and bytes. */
+static bool
+s_key_eq(const jv_member *x, const jv_member *y)
+{
+	return x->klen == y->klen && memcmp(x->key, y->key, x->klen) == 0;
+}
+
+static bool
+s_has_dup_key(const jv *obj)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < obj->len; i++)
+		for (j = i + 1; j < obj->len; j++)
+			if (s_key_eq(&obj->u.members[i], &obj->u.members[j]))
+				return true;
+	return false;
+}
+
 bool
 jv_equal(const jv *a, const jv *b)
 {
@@ -633,23 +705,35 @@ jv_equal(const jv *a, const jv *b)
 					return false;
 			return true;
 		case JV_OBJECT:
+		{
+			bool in_order = true;
+
 			for (i = 0; i < a->len; i++)
 			{
 				const jv_member *m = &a->u.members[i];
 				const jv *o = NULL;
 
 				/* same position first: the usual case */
-				if (b->u.members[i].klen == m->klen && strcmp(b->u.members[i].key, m->key) == 0)
+				if (s_key_eq(&b->u.members[i], m))
 					o = &b->u.members[i].val;
 				else
+				{
+					in_order = false;
 					for (j = 0; j < b->len && o == NULL; j++)
-						if (b->u.members[j].klen == m->klen &&
-							strcmp(b->u.members[j].key, m->key) == 0)
+						if (s_key_eq(&b->u.members[j], m))
 							o = &b->u.members[j].val;
+				}
 				if (o == NULL || !jv_equal(&m->val, o))
 					return false;
 			}
-			return true;
+
+			/*
+			 * Every member of a found in b, with as many members: the same
+			 * key set only if a has no duplicate key ({"x":1,"x":1} against
+			 * {"x":1,"y":2}).  With duplicates, only member for member.
+			 */
+			return in_order || !s_has_dup_key(a);
+		}
 	}
 	return false;
 }

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http.h"
 
@@ -28,7 +29,7 @@ ddb_rapi_request(const char *api, const char *method, const char *path, const ch
 {
 	const char *colon = strrchr(api, ':');
 	const char *hdrs[2];
-	char url[512], herr[512];
+	char url[512], herr[512], te[64];
 	http_client *c;
 	http_request req;
 	http_response hr;
@@ -60,7 +61,10 @@ ddb_rapi_request(const char *api, const char *method, const char *path, const ch
 	req.timeout_ms = -1;
 	req.stop = stop;
 	rc = http_do(c, &req, &hr, herr, sizeof(herr));
-	if (rc != 0)
+	if (rc != 0 && http_response_header(&hr, "Transfer-Encoding", te, sizeof(te)) &&
+		strcasecmp(te, "chunked") == 0 && hr.failure == HTTP_FAIL_OTHER)
+		snprintf(err, errlen, "malformed chunked response from the Runtime API");
+	else if (rc != 0)
 		snprintf(err, errlen, "%s the Runtime API at %s: %s",
 				 hr.failure == HTTP_FAIL_CONNECT ? "connecting to" : "calling", api, herr);
 	else

@@ -127,10 +127,15 @@ s_table_from_arn(const char *arn, const char **name, size_t *len)
 	return *len ? 0 : -1;
 }
 
+/* 10000-01-01T00:00:00Z: the first second without a four-digit year */
+#define S_END_EPOCH 253402300800.0
+
 /*
  * ApproximateCreationDateTime: epoch seconds (int, float, exponent form, or
  * a numeric string) or, from Kinesis Data Streams for DynamoDB, epoch
- * milliseconds (told apart by magnitude).  Missing: the time we read it.
+ * milliseconds (told apart by magnitude).  Missing, not positive or past
+ * the year 9999: the time we read it (an envelope always has a valid
+ * ISO 8601 time, and the S3 sink picks its hour partition by it).
  */
 static void
 s_recorded_at(const jv *ddb, buf *out)
@@ -145,7 +150,8 @@ s_recorded_at(const jv *ddb, buf *out)
 		t = jv_double(v); /* a number, or a numeric string */
 	if (t > 1e11)
 		t /= 1000.0;
-	if (!(t > 0) || !isfinite(t))
+	/* also false for NaN; the range check comes before the time_t cast */
+	if (!(t > 0 && t < S_END_EPOCH))
 	{
 		struct timespec ts;
 
@@ -159,7 +165,18 @@ s_recorded_at(const jv *ddb, buf *out)
 		secs++;
 		usec -= 1000000;
 	}
-	gmtime_r(&secs, &tm);
+	if (secs >= (time_t) S_END_EPOCH)
+	{
+		secs = (time_t) S_END_EPOCH - 1;
+		usec = 999999;
+	}
+	if (gmtime_r(&secs, &tm) == NULL)
+	{
+		/* not for a 64-bit time_t in range; never print uninitialised fields */
+		secs = 0;
+		usec = 0;
+		gmtime_r(&secs, &tm);
+	}
 	buf_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
 			   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
 }

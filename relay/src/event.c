@@ -9,9 +9,10 @@
  * name.
  */
 #include "event.h"
-
 #include "codec.h"
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,9 @@
 
 #define EVENT_PREFIX  "{\"aggregate_id\":\""
 #define MARKER_PREFIX "{\"kind\":\""
+
+/* At most n bytes of a message for an error text ("%.*s": no NUL needed). */
+#define S_SHOW(data, len, n) (int) ((len) < (n) ? (len) : (n)), (data)
 
 int
 lsn_parse(const char *s, size_t len, uint64_t *out)
@@ -77,6 +81,25 @@ event_parse_time_us(const char *s, size_t len)
 	return t < 0 ? 0 : (int64_t) t * 1000000 + us;
 }
 
+/* A decimal integer at s[0..len) (sign allowed, digits up to the first non-digit). */
+static int64_t
+s_int64(const char *s, size_t len)
+{
+	size_t i = 0;
+	int64_t v = 0;
+	bool neg = false;
+
+	if (i < len && (s[i] == '-' || s[i] == '+'))
+		neg = s[i++] == '-';
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+	{
+		if (v > (INT64_MAX - (s[i] - '0')) / 10)
+			return neg ? INT64_MIN : INT64_MAX; /* saturate like strtoll */
+		v = v * 10 + (s[i] - '0');
+	}
+	return neg ? -v : v;
+}
+
 /* Find "name":" in a flat marker and return the string value's span. */
 static const char *
 s_marker_str(const char *data, size_t len, const char *name, size_t *vlen)
@@ -109,19 +132,20 @@ s_parse_marker(const char *data, size_t len, plugin_msg *m, char *err, size_t er
 		m->kind = PM_COMMIT;
 	else
 	{
-		snprintf(err, errlen, "unknown marker kind in \"%.60s\"", data);
+		snprintf(err, errlen, "unknown marker kind in \"%.*s\"", S_SHOW(data, len, 60));
 		return -1;
 	}
 	v = s_marker_str(data, len, "lsn", &vlen);
 	if (v == NULL || lsn_parse(v, vlen, &m->lsn) < 0)
 	{
-		snprintf(err, errlen, "marker without a valid \"lsn\": \"%.80s\"", data);
+		snprintf(err, errlen, "marker without a valid \"lsn\": \"%.*s\"", S_SHOW(data, len, 80));
 		return -1;
 	}
 	v = s_marker_str(data, len, "end_lsn", &vlen);
 	if (v && lsn_parse(v, vlen, &m->end_lsn) < 0)
 	{
-		snprintf(err, errlen, "marker with an invalid \"end_lsn\": \"%.80s\"", data);
+		snprintf(err, errlen, "marker with an invalid \"end_lsn\": \"%.*s\"",
+				 S_SHOW(data, len, 80));
 		return -1;
 	}
 	v = s_marker_str(data, len, "commit_time", &vlen);
@@ -129,7 +153,7 @@ s_parse_marker(const char *data, size_t len, plugin_msg *m, char *err, size_t er
 		m->commit_time_us = event_parse_time_us(v, vlen);
 	v = memmem(data, len, "\"events\":", 9);
 	if (v)
-		m->events = strtoll(v + 9, NULL, 10);
+		m->events = s_int64(v + 9, len - (size_t) (v + 9 - data));
 	return 0;
 }
 
@@ -147,25 +171,40 @@ s_parse_event_json(const char *data, size_t len, plugin_msg *m, char *err, size_
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	o = json_tokener_parse_ex(tok, data, (int) len);
+	o = len <= INT_MAX ? json_tokener_parse_ex(tok, data, (int) len) : NULL;
+	if (o)
+	{
+		/* one value and nothing after it (json-c stops after the first) */
+		size_t end = json_tokener_get_parse_end(tok);
+
+		while (end < len && memchr(" \t\r\n", data[end], 4))
+			end++;
+		if (end < len)
+		{
+			json_object_put(o);
+			o = NULL;
+		}
+	}
 	json_tokener_free(tok);
 	if (o == NULL || !json_object_is_type(o, json_type_object))
 	{
-		snprintf(err, errlen, "not a JSON object: \"%.80s\"", data);
+		snprintf(err, errlen, "not a JSON object: \"%.*s\"", S_SHOW(data, len, 80));
 		goto done;
 	}
 	if (json_object_object_get_ex(o, "kind", &v))
 	{
-		snprintf(err, errlen, "unexpected message \"%.80s\"", data);
+		snprintf(err, errlen, "unexpected message \"%.*s\"", S_SHOW(data, len, 80));
 		goto done;
 	}
 	if (!json_object_object_get_ex(o, "aggregate_id", &v) || json_object_is_type(v, json_type_null))
 	{
-		snprintf(err, errlen, "event without \"aggregate_id\": \"%.80s\"", data);
+		snprintf(err, errlen, "event without \"aggregate_id\": \"%.*s\"", S_SHOW(data, len, 80));
 		goto done;
 	}
 	key = json_object_get_string(v);
-	m->key_len = strlen(key);
+	/* a string key may hold \u0000; another type is its JSON text */
+	m->key_len = json_object_is_type(v, json_type_string) ? (size_t) json_object_get_string_len(v)
+														  : strlen(key);
 	if (m->key_len >= sizeof(m->keybuf))
 		m->key_len = sizeof(m->keybuf) - 1; /* too long for Kinesis anyway: dead letter */
 	memcpy(m->keybuf, key, m->key_len);

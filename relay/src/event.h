@@ -32,7 +32,11 @@ typedef struct plugin_msg
 	char keybuf[260];		/* key storage when the slow path had to unescape it */
 } plugin_msg;
 
-/* Classify and parse one message.  0 or -1 (not a plugin message; err says why). */
+/*
+ * Classify and parse one message of len bytes (no NUL needed after it: the
+ * parse reads data[0..len) only).  0 or -1 (not a plugin message; err says
+ * why).
+ */
 int event_parse(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen);
 
 /* "16/B374D848" <-> 64-bit LSN.  lsn_parse returns 0 or -1. */

@@ -126,11 +126,17 @@ kinesis_put_records(kinesis_client *k, const kinesis_entry *entries, int n, aws_
 		/* ProvisionedThroughputExceeded, InternalFailure, KMS throttling pass; other KMS errors do
 		 * not */
 		status[i] = aws_classify(0, code) == AWS_FATAL ? AWS_FATAL : AWS_RETRY;
+		/* json-c reports a member set to null as present with a NULL string */
 		if (!err[0])
-			snprintf(err, errlen, "PutRecords: record %d: %s%s%.200s", i, code,
-					 json_object_object_get_ex(r, "ErrorMessage", &m) ? ": " : "",
-					 json_object_object_get_ex(r, "ErrorMessage", &m) ? json_object_get_string(m)
-																	  : "");
+		{
+			const char *msg = json_object_object_get_ex(r, "ErrorMessage", &m) &&
+									  json_object_is_type(m, json_type_string)
+								  ? json_object_get_string(m)
+								  : NULL;
+
+			snprintf(err, errlen, "PutRecords: record %d: %s%s%.200s", i, code, msg ? ": " : "",
+					 msg ? msg : "");
+		}
 	}
 	st = AWS_OK;
 

@@ -265,7 +265,7 @@ s3_key_parse_run(const char *key, time_t *partition, uint64_t *run, uint64_t *fi
 	seg = name;
 	if (name[-1] == '-' && name - key >= 18 && name[-18] == 'r' && s_hex16(name - 17, run) && *run)
 		seg = name - 18;
-	if (seg[-1] != '/' || seg - key < 14)
+	if (seg - key < 14 || seg[-1] != '/')
 		return false;
 	/* seg - 14 = "YYYY/MM/DD/HH/" */
 	memcpy(when, seg - 14, 13);
