@@ -327,6 +327,21 @@ bad_utf8:
 	return -1;
 }
 
+int
+jv_string_decode(char *text, size_t len, const char **out, size_t *outlen)
+{
+	s_parser ps;
+	uint32_t n;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.p = ps.start = text;
+	ps.end = text + len;
+	if (len == 0 || *text != '"' || len > UINT32_MAX || s_string(&ps, out, &n) != 0)
+		return -1;
+	*outlen = n;
+	return 0;
+}
+
 static int
 s_digits(s_parser *ps)
 {

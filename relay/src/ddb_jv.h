@@ -80,6 +80,13 @@ int jv_parse(jv_doc *d, char *text, size_t len, char *err, size_t errlen);
  */
 int jv_value_end(const char *text, size_t len, size_t *end);
 
+/*
+ * Decode the JSON string literal at text[0] (the opening quote) within
+ * text[0..len), in place, by the same rules as jv_parse (escapes, surrogate
+ * pairs, UTF-8 check): *out points into text, NUL-terminated.  0 or -1.
+ */
+int jv_string_decode(char *text, size_t len, const char **out, size_t *outlen);
+
 const jv *jv_get(const jv *obj, const char *key);
 const jv *jv_at(const jv *arr, size_t i);
 bool jv_is(const jv *v, jv_type t);

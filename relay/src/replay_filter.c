@@ -6,6 +6,7 @@
  */
 #include "replay_filter.h"
 #include "codec.h"
+#include "ddb_jv.h"
 #include "s3_object.h"
 
 #include <stdio.h>
@@ -61,72 +62,21 @@ s_skip_value(const char *p, const char *end)
 	return depth == 0 ? p : NULL;
 }
 
-/* Decode the JSON string at p (on the quote) into out. */
+/* Decode the JSON string at p (on the quote) into out, by the one JSON reader's rules. */
 static bool
 s_decode(const char *p, const char *end, char *out, size_t outlen)
 {
-	size_t n = 0;
+	const char *q = s_skip_string(p, end);
+	const char *s;
+	size_t n;
 
-	for (p++; p < end && *p != '"'; p++)
-	{
-		unsigned cp;
-
-		if (n + 4 >= outlen)
-			return false;
-		if (*p != '\\')
-		{
-			out[n++] = *p;
-			continue;
-		}
-		if (++p >= end)
-			return false;
-		switch (*p)
-		{
-			case 'n':
-				out[n++] = '\n';
-				break;
-			case 't':
-				out[n++] = '\t';
-				break;
-			case 'r':
-				out[n++] = '\r';
-				break;
-			case 'b':
-				out[n++] = '\b';
-				break;
-			case 'f':
-				out[n++] = '\f';
-				break;
-			case 'u':
-				if (end - p < 5 || codec_hex_digit(p[1]) < 0 || codec_hex_digit(p[2]) < 0 ||
-					codec_hex_digit(p[3]) < 0 || codec_hex_digit(p[4]) < 0)
-					return false;
-				cp = (unsigned) (codec_hex_digit(p[1]) << 12 | codec_hex_digit(p[2]) << 8 |
-								 codec_hex_digit(p[3]) << 4 | codec_hex_digit(p[4]));
-				p += 4;
-				/* ids and types are ASCII in practice; encode the BMP as UTF-8 */
-				if (cp < 0x80)
-					out[n++] = (char) cp;
-				else if (cp < 0x800)
-				{
-					out[n++] = (char) (0xC0 | (cp >> 6));
-					out[n++] = (char) (0x80 | (cp & 0x3F));
-				}
-				else
-				{
-					out[n++] = (char) (0xE0 | (cp >> 12));
-					out[n++] = (char) (0x80 | ((cp >> 6) & 0x3F));
-					out[n++] = (char) (0x80 | (cp & 0x3F));
-				}
-				break;
-			default:
-				out[n++] = *p; /* \" \\ \/ */
-				break;
-		}
-	}
-	if (p >= end)
+	/* the literal is copied first: it is decoded in place, and never grows */
+	if (q == NULL || (size_t) (q - p) > outlen)
 		return false;
-	out[n] = '\0';
+	memcpy(out, p, (size_t) (q - p));
+	if (jv_string_decode(out, (size_t) (q - p), &s, &n) != 0 || n >= outlen)
+		return false;
+	memmove(out, s, n + 1);
 	return true;
 }
 

@@ -47,6 +47,26 @@ test_json_string(void **state)
 	assert_false(replay_json_string("{\"k\":\"unterminated", 18, "k", v, sizeof(v)));
 }
 
+/* A surrogate pair is one code point (U+1F600, 4 bytes of UTF-8), not two. */
+static void
+test_json_string_surrogate_pair(void **state)
+{
+	static const char env[] = "{\"aggregate_id\":\"cart-\\ud83d\\ude00\",\"aggregate_type\":\"c\"}";
+	replay_filter f;
+	char v[64];
+
+	(void) state;
+	assert_true(replay_json_string(env, strlen(env), "aggregate_id", v, sizeof(v)));
+	assert_string_equal(v, "cart-\xf0\x9f\x98\x80");
+	/* the filter compares that decoded id with the one given on the command line */
+	memset(&f, 0, sizeof(f));
+	f.aggregate_id = "cart-\xf0\x9f\x98\x80";
+	assert_true(replay_filter_match(&f, env, strlen(env)));
+	/* a lone surrogate is not a character: U+FFFD, as the DynamoDB reader does */
+	assert_true(replay_json_string("{\"k\":\"\\ud83d!\"}", 15, "k", v, sizeof(v)));
+	assert_string_equal(v, "\xef\xbf\xbd!");
+}
+
 static void
 test_filter(void **state)
 {
@@ -124,9 +144,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_string),
-		cmocka_unit_test(test_filter),
-		cmocka_unit_test(test_partition_pruning),
+		cmocka_unit_test(test_json_string), cmocka_unit_test(test_json_string_surrogate_pair),
+		cmocka_unit_test(test_filter),		cmocka_unit_test(test_partition_pruning),
 		cmocka_unit_test(test_parse_time),
 	};
 
