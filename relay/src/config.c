@@ -584,6 +584,9 @@ s_validate(relay_config *cfg, char *err, size_t errlen)
 	int i;
 	bool kinesis = false;
 
+	/* an empty region would make the endpoint "kinesis..amazonaws.com": retried forever */
+	if (cfg->region && cfg->region[0] == '\0')
+		return s_fail(err, errlen, "--region is empty: give an AWS region such as us-east-1");
 	if (cfg->n_sinks == 0)
 		cfg->sinks[cfg->n_sinks++] = strdup("kinesis");
 	for (i = 0; i < cfg->n_sinks; i++)

@@ -378,8 +378,10 @@ s_refresh(credentials_cache *k, char *err, size_t errlen)
 						   "or instance credentials");
 		return -1;
 	}
+	/* debug the first time: a configuration error found at startup is then one line */
 	if (!k->have || k->cur.source != c.source)
-		log_kv(LOG_INFO, "AWS credentials loaded", "source", c.source, NULL);
+		log_kv(k->cur.source ? LOG_INFO : LOG_DEBUG, "AWS credentials loaded", "source", c.source,
+			   NULL);
 	s_clear(&k->cur);
 	k->cur = c;
 	k->have = true;

@@ -83,6 +83,31 @@ s_build_body(kinesis_client *k, const kinesis_entry *e, int n)
 }
 
 aws_status
+kinesis_check_stream(kinesis_client *k, char *err, size_t errlen)
+{
+	const buf *answer;
+	char type[128];
+	aws_status st;
+
+	buf_reset(&k->body);
+	buf_puts(&k->body, "{\"StreamName\":");
+	buf_json_string(&k->body, k->stream, strlen(k->stream));
+	buf_putc(&k->body, '}');
+	if (buf_failed(&k->body))
+		return AWS_RETRY;
+	st = aws_json_call(k->api, "DescribeStreamSummary", k->body.data, k->body.len, &answer, type,
+					   sizeof(type), err, errlen);
+	if (st == AWS_FATAL && strstr(type, "AccessDenied") == NULL)
+	{
+		if (strcmp(type, "ResourceNotFoundException") == 0)
+			snprintf(err, errlen, "Kinesis stream \"%s\" not found (ResourceNotFoundException)",
+					 k->stream);
+		return AWS_FATAL;
+	}
+	return st == AWS_OK ? AWS_OK : AWS_RETRY;
+}
+
+aws_status
 kinesis_put_records(kinesis_client *k, const kinesis_entry *entries, int n, aws_status *status,
 					int *failed, char *err, size_t errlen)
 {

@@ -44,6 +44,15 @@ void kinesis_client_free(kinesis_client *k);
  * *failed the FailedRecordCount.  err holds a one-line description for
  * anything but a clean AWS_OK (the first record error for partial failures).
  */
+/*
+ * At startup: does the stream exist and take our signature?
+ * (DescribeStreamSummary, which the relay's IAM policy grants).  Returns
+ * AWS_FATAL with err for what no retry fixes: unknown stream, rejected key,
+ * unverifiable certificate.  Anything else, AccessDenied on this one call
+ * included (a policy without it), is not a verdict: PutRecords decides.
+ */
+aws_status kinesis_check_stream(kinesis_client *k, char *err, size_t errlen);
+
 aws_status kinesis_put_records(kinesis_client *k, const kinesis_entry *entries, int n,
 							   aws_status *status, int *failed, char *err, size_t errlen);
 

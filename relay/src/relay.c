@@ -290,7 +290,8 @@ s_connect(relay_state *st, int *exit_code)
 	{
 		if (f != PGF_RETRY)
 		{
-			log_kv(LOG_ERROR, err, NULL);
+			/* what no retry fixes ends the relay with one line naming it */
+			fprintf(stderr, "eventrelay: %s\n", err);
 			*exit_code = s_exit_for(f);
 			return -1;
 		}
@@ -339,6 +340,9 @@ s_open_sinks(relay_state *st, char *err, size_t errlen)
 		if (s == NULL)
 			return -1;
 		st->sinks.s[st->sinks.n++] = s;
+		/* a configuration error stops the relay before it streams anything */
+		if (s->ops->check && s->ops->check(s, err, errlen) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -214,7 +214,10 @@ s_request(s3_client *c, const char *method, const char *key, const char *query,
 	c->stats.requests++;
 	if (http_do(c->http, &hr, &c->resp, cerr, sizeof(cerr)) < 0)
 	{
-		s_fail(c, true, false, err, errlen, "%s: %s", what, cerr);
+		/* a certificate we cannot verify stays so: no retry, a configuration error */
+		bool tls = c->resp.failure == HTTP_FAIL_TLS_VERIFY;
+
+		s_fail(c, !tls, tls, err, errlen, "%s: %s", what, cerr);
 		goto done;
 	}
 	rc = 0;

@@ -143,6 +143,11 @@ s3_settings_resolve(const relay_config *cfg, s3_settings *st, bool require_bucke
 		snprintf(err, errlen, "no AWS region for S3: set --s3-region, --region or AWS_REGION");
 		return -1;
 	}
+	if (*v == '\0')
+	{
+		snprintf(err, errlen, "--s3-region is empty: give an AWS region such as us-east-1");
+		return -1;
+	}
 	if (s_copy(st->region, sizeof(st->region), v, "--s3-region", err, errlen) < 0)
 		return -1;
 

@@ -91,6 +91,12 @@ typedef struct sink_ops
 	/* Deliver everything before deadline_ms (monotonic); 0 if all acked. */
 	int (*drain)(sink *s, int64_t deadline_ms, char *err, size_t errlen);
 	void (*free)(sink *s);
+	/*
+	 * May be NULL.  At startup, before anything is streamed: is the
+	 * destination usable at all?  -1 with err only for what no retry fixes
+	 * (unknown stream or bucket, rejected key, unverifiable certificate).
+	 */
+	int (*check)(sink *s, char *err, size_t errlen);
 } sink_ops;
 
 struct sink

@@ -415,8 +415,17 @@ s_free(sink *s)
 	free(k);
 }
 
+static int
+s_check(sink *b, char *err, size_t errlen)
+{
+	sink_kinesis *k = (sink_kinesis *) b;
+
+	/* before the sender thread sends anything: the client is not shared yet */
+	return kinesis_check_stream(k->client, err, errlen) == AWS_FATAL ? -1 : 0;
+}
+
 static const sink_ops kinesis_ops = {s_put,			  s_commit, s_poll, s_next_due,
-									 s_pending_bytes, s_drain,	s_free};
+									 s_pending_bytes, s_drain,	s_free, s_check};
 
 static sink *
 s_open(const relay_config *cfg, struct deadletter *dl, char *err, size_t errlen)

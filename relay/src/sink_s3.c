@@ -572,8 +572,31 @@ s_free(sink *b)
 	free(s);
 }
 
+/*
+ * One key listed: the bucket exists, the key signs, the certificate
+ * verifies.  AccessDenied is no verdict: a policy without s3:ListBucket
+ * still archives (without the recovery cut, s_check_existing).
+ */
+static int
+s_check(sink *b, char *err, size_t errlen)
+{
+	sink_s3 *s = (sink_s3 *) b;
+	s3_list probe;
+	int rc = 0;
+
+	memset(&probe, 0, sizeof(probe));
+	if (s3_list_page(s->client, s->st.prefix, NULL, NULL, 1, &probe, err, errlen) < 0 &&
+		s3_client_config_error(s->client) && strstr(err, "HTTP 403 AccessDenied") == NULL)
+		rc = -1;
+	s3_list_free(&probe);
+	if (rc == 0)
+		log_kv(LOG_INFO, "S3 archive sink ready", "bucket", s->st.bucket, "prefix", s->st.prefix,
+			   "region", s->st.region, NULL);
+	return rc;
+}
+
 static const sink_ops s3_ops = {s_put,			 s_commit, s_poll, s_next_due,
-								s_pending_bytes, s_drain,  s_free};
+								s_pending_bytes, s_drain,  s_free, s_check};
 
 static sink *
 s_open(const relay_config *cfg, struct deadletter *dl, char *err, size_t errlen)
@@ -607,8 +630,6 @@ s_open(const relay_config *cfg, struct deadletter *dl, char *err, size_t errlen)
 	s->check_due = true;
 	s->base.ops = &s3_ops;
 	srand((unsigned) (time(NULL) ^ getpid()));
-	log_kv(LOG_INFO, "S3 archive sink ready", "bucket", s->st.bucket, "prefix", s->st.prefix,
-		   "region", s->st.region, NULL);
 	return &s->base;
 }
 

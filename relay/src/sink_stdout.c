@@ -125,7 +125,7 @@ s_free(sink *b)
 }
 
 static const sink_ops stdout_ops = {s_put,			 s_commit, s_poll, s_next_due,
-									s_pending_bytes, s_drain,  s_free};
+									s_pending_bytes, s_drain,  s_free, NULL};
 
 static sink *
 s_open(const relay_config *cfg, struct deadletter *dl, char *err, size_t errlen)

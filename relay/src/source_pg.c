@@ -145,13 +145,23 @@ s_connect(pg_source *s, pg_fail *fail, char *err, size_t errlen)
 	{
 		const char *msg = PQerrorMessage(s->conn);
 
-		/* a refused password or unknown database will not fix itself */
-		*fail = (strstr(msg, "password authentication failed") || strstr(msg, "does not exist") ||
-				 strstr(msg, "no pg_hba.conf entry") || strstr(msg, "invalid connection option") ||
-				 strstr(msg, "missing \"=\""))
+		/*
+		 * A refused password, an unknown database or a role that may not
+		 * replicate will not fix itself (libpq gives no SQLSTATE here: the
+		 * server's words in PostgreSQL 15 and 16+).
+		 */
+		bool norepl = strstr(msg, "must be superuser or replication role") ||
+					  strstr(msg, "permission denied to start WAL sender");
+
+		*fail = (norepl || strstr(msg, "password authentication failed") ||
+				 strstr(msg, "does not exist") || strstr(msg, "no pg_hba.conf entry") ||
+				 strstr(msg, "invalid connection option") || strstr(msg, "missing \"=\""))
 					? PGF_CONFIG
 					: PGF_RETRY;
-		s_copy_msg(err, errlen, "could not connect to PostgreSQL: ", msg);
+		s_copy_msg(err, errlen,
+				   norepl ? "the role has no REPLICATION attribute (ALTER ROLE ... REPLICATION): "
+						  : "could not connect to PostgreSQL: ",
+				   msg);
 		s_disconnect(s);
 		return -1;
 	}

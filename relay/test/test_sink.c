@@ -87,7 +87,8 @@ f_free(sink *s)
 	free(s);
 }
 
-static const sink_ops fake_ops = {f_put, f_commit, f_poll, f_next_due, f_pending, f_drain, f_free};
+static const sink_ops fake_ops = {f_put,	 f_commit, f_poll, f_next_due,
+								  f_pending, f_drain,  f_free, NULL};
 
 static fake *
 fake_new(const char *name)
