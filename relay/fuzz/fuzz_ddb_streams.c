@@ -9,7 +9,8 @@
  *		after --idle-exit-ms of virtual time.
  */
 #include "config.h"
-#include "ddb_main.h"
+#include "ddb.h"
+#include "stop.h"
 #include "ddb_out.h"
 #include "ddb_streams.h"
 #include "fz.h"
@@ -28,7 +29,7 @@ static char s_ckpt[256];
 static void
 s_stop(void)
 {
-	ddb_stop_requested = 1;
+	relay_stop_requested = 1;
 }
 
 int
@@ -75,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.cfg = &s_cfg;
 	memset(&st, 0, sizeof(st));
 	unlink(s_ckpt);
-	ddb_stop_requested = 0;
+	relay_stop_requested = 0;
 	fz_http_script(data, size);
 	rc = ddb_streams_run(&o, &s_out, &st);
 	if (rc < 0 || rc > 255)

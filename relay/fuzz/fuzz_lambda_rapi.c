@@ -10,7 +10,8 @@
  */
 #include "config.h"
 #include "ddb_lambda.h"
-#include "ddb_main.h"
+#include "ddb.h"
+#include "stop.h"
 #include "ddb_out.h"
 #include "ddb_rapi.h"
 #include "fz.h"

@@ -11,6 +11,7 @@
  * were published past it are published again on the retry: at least once,
  * and the deterministic event ids make the duplicates recognisable.
  */
+#include "stop.h"
 #include "ddb_lambda.h"
 
 #include <stdio.h>
@@ -172,14 +173,14 @@ ddb_lambda_run(const ddb_options *opt, ddb_out *out, ddb_stats *stats)
 	ddb_rapi_resp_init(&next);
 	buf_init(&resp);
 	log_kv(LOG_INFO, "lambda runtime ready", "runtime_api", api, NULL);
-	while (!ddb_stop_requested)
+	while (!relay_stop_requested)
 	{
 		int64_t t0;
 
 		if (ddb_rapi_request(api, "GET", RAPI_PREFIX "/invocation/next", NULL, NULL, 0, &next,
-							 &ddb_stop_requested, err, sizeof(err)) != 0)
+							 &relay_stop_requested, err, sizeof(err)) != 0)
 		{
-			if (ddb_stop_requested)
+			if (relay_stop_requested)
 				break;
 			log_kv(LOG_ERROR, "runtime API unavailable", "error", err, NULL);
 			rc = 1;

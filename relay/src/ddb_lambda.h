@@ -7,7 +7,7 @@
 #ifndef DDB_LAMBDA_H
 #define DDB_LAMBDA_H
 
-#include "ddb_main.h"
+#include "ddb.h"
 #include "ddb_out.h"
 
 /* Serve invocations until SIGTERM or a Runtime API failure; exit status. */

@@ -11,6 +11,8 @@
  * EVENTRELAY_ID_ATTRIBUTE, and so on (a flag wins over the environment).
  */
 #include "ddb_main.h"
+#include "ddb.h"
+#include "stop.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -95,15 +97,6 @@ static const s_flag s_flags[] = {{"input", "EVENTRELAY_INPUT"},
 								 {"on-error", "EVENTRELAY_ON_ERROR"},
 								 {"publish-timeout-ms", "EVENTRELAY_PUBLISH_TIMEOUT_MS"},
 								 {NULL, NULL}};
-
-volatile sig_atomic_t ddb_stop_requested = 0;
-
-static void
-s_handle_stop(int sig)
-{
-	(void) sig;
-	ddb_stop_requested = 1;
-}
 
 static int
 s_parse_ms(const char *name, const char *v, int *out, char *err, size_t errlen)
@@ -273,7 +266,6 @@ ddb_main(int argc, char **argv)
 	bool has_sink = false;
 	bool has_dead_letter = false;
 	const s_flag *f;
-	struct sigaction sa;
 
 	s_defaults(&o);
 	for (f = s_flags; f->name; f++)
@@ -336,12 +328,7 @@ ddb_main(int argc, char **argv)
 	o.cfg = &cfg;
 	o.region = cfg.region ? cfg.region : "us-east-1";
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = s_handle_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	stop_install();
 
 	if (ddb_out_open(&out, &cfg, err, sizeof(err)) != 0)
 	{

@@ -6,7 +6,7 @@
 #ifndef DDB_STDIN_H
 #define DDB_STDIN_H
 
-#include "ddb_main.h"
+#include "ddb.h"
 #include "ddb_out.h"
 
 /* Returns 0 when every input record was handled, -1 otherwise. */

@@ -15,6 +15,7 @@
  *    its shard) is reported as loss (error log + count), then reading goes
  *    on from the oldest data left: never skipped silently.
  */
+#include "stop.h"
 #include "ddb_streams.h"
 
 #include <errno.h>
@@ -175,7 +176,7 @@ s_resolve_arn(s_state *st)
 	buf_putc(&body, '}');
 	while ((rc = s_call(st, "ListStreams", body.data, &o, type, sizeof(type), err, sizeof(err))) ==
 			   AWS_RETRY &&
-		   !ddb_stop_requested)
+		   !relay_stop_requested)
 	{
 		log_kv(LOG_WARN, "ListStreams failed, retrying", "error", err, NULL);
 		s_sleep_ms(1000);
@@ -617,7 +618,7 @@ ddb_streams_run(const ddb_options *opt, ddb_out *out, ddb_stats *stats)
 	if (s_resolve_arn(&st) != 0)
 	{
 		s_free(&st);
-		return ddb_stop_requested ? 0 : EXIT_CONFIG;
+		return relay_stop_requested ? 0 : EXIT_CONFIG;
 	}
 	if (st.ck.stream_arn && strcmp(st.ck.stream_arn, st.arn) != 0)
 	{
@@ -638,7 +639,7 @@ ddb_streams_run(const ddb_options *opt, ddb_out *out, ddb_stats *stats)
 		   NULL);
 
 	last_data = relay_now_ms();
-	while (!ddb_stop_requested)
+	while (!relay_stop_requested)
 	{
 		int64_t now = relay_now_ms();
 		int64_t wake = now + opt->poll_ms;
@@ -654,7 +655,7 @@ ddb_streams_run(const ddb_options *opt, ddb_out *out, ddb_stats *stats)
 			}
 			next_describe = now + DESCRIBE_EVERY_MS;
 		}
-		for (i = 0; i < st.n && !ddb_stop_requested; i++)
+		for (i = 0; i < st.n && !relay_stop_requested; i++)
 		{
 			s_shard *s = &st.sh[i];
 			long got;

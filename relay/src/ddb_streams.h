@@ -7,7 +7,7 @@
 #ifndef DDB_STREAMS_H
 #define DDB_STREAMS_H
 
-#include "ddb_main.h"
+#include "ddb.h"
 #include "ddb_out.h"
 
 /* Run until SIGTERM, --idle-exit-ms, or a fatal error; exit status. */

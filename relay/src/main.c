@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "ddb_main.h"
+#include "stop.h"
 #include "log.h"
 #include "relay.h"
 #include "replay.h"
@@ -17,26 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void
-handle_stop(int sig)
-{
-	(void) sig;
-	relay_stop_requested = 1;
-}
-
-static void
-install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handle_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
 
 static int
 run_main(int argc, char **argv)
@@ -58,7 +39,7 @@ run_main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	log_set_level((log_level) cfg.log_level);
-	install_signals();
+	stop_install();
 	rc = relay_run(&cfg);
 	config_free(&cfg);
 	return rc;

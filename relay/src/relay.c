@@ -29,6 +29,7 @@
 #include "metrics.h"
 #include "pg_state.h"
 #include "sink.h"
+#include "stop.h"
 #include "source_pg.h"
 
 #include <errno.h>
@@ -38,8 +39,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-volatile sig_atomic_t relay_stop_requested = 0;
 
 #define READ_BUDGET		2000 /* messages per turn before sinks get polled */
 #define LAG_RING		4096

@@ -12,6 +12,7 @@
  * Positions: the n-th replayed event is position n, committed one by one;
  * the output is complete when every sink acknowledged the last one.
  */
+#include "stop.h"
 #include "replay.h"
 #include "config.h"
 #include "deadletter.h"
@@ -33,8 +34,6 @@
 #define REPLAY_MAX_ARGS	   128
 #define REPLAY_GET_RETRIES 8
 #define REPLAY_PROGRESS_MS 250
-
-static volatile sig_atomic_t replay_stop = 0;
 
 typedef struct replay_state
 {
@@ -59,13 +58,6 @@ typedef struct replay_state
 	int64_t t0_ms;
 	int64_t last_progress_ms;
 } replay_state;
-
-static void
-s_on_signal(int sig)
-{
-	(void) sig;
-	replay_stop = 1;
-}
 
 static void
 s_usage(FILE *out)
@@ -328,7 +320,7 @@ s_backpressure(replay_state *rs, char *err, size_t errlen)
 
 		if (sink_set_poll(&rs->sinks, now, false, err, errlen, &fatal) < 0)
 			return -1;
-		if (sink_set_pending_bytes(&rs->sinks) < rs->max_buffer || replay_stop)
+		if (sink_set_pending_bytes(&rs->sinks) < rs->max_buffer || relay_stop_requested)
 			return 0;
 		due = sink_set_next_due(&rs->sinks);
 		if (due > now)
@@ -352,7 +344,7 @@ s_list(replay_state *rs, char *err, size_t errlen)
 	/* keys sort by hour: start right before the --since hour */
 	if (rs->filter.has_since)
 		s3_partition_prefix(rs->st.prefix, s3_hour(rs->filter.since), after, sizeof(after));
-	while (!done && !replay_stop)
+	while (!done && !relay_stop_requested)
 	{
 		s3_list l;
 		int i;
@@ -427,7 +419,8 @@ s_get(replay_state *rs, const char *key, buf *out, char *err, size_t errlen)
 			snprintf(err, errlen, "s3://%s/%s disappeared while replaying", rs->st.bucket, key);
 			return -1;
 		}
-		if (!s3_client_retryable(rs->s3) || attempt + 1 >= REPLAY_GET_RETRIES || replay_stop)
+		if (!s3_client_retryable(rs->s3) || attempt + 1 >= REPLAY_GET_RETRIES ||
+			relay_stop_requested)
 			return -1;
 		d = (int64_t) rs->retry_base_ms << (attempt < 10 ? attempt : 10);
 		if (d > rs->st.retry_max_ms)
@@ -460,7 +453,7 @@ s_replay_object(replay_state *rs, const char *key, char *err, size_t errlen)
 	}
 	p = raw.data ? raw.data : "";
 	end = p + raw.len;
-	while (p < end && !replay_stop)
+	while (p < end && !relay_stop_requested)
 	{
 		const char *nl = memchr(p, '\n', (size_t) (end - p));
 		size_t len = nl ? (size_t) (nl - p) : (size_t) (end - p);
@@ -520,7 +513,7 @@ s_run(replay_state *rs, relay_config *out, char *err, size_t errlen)
 	log_kv(LOG_INFO, "replay: archive listed", "bucket", rs->st.bucket, "prefix", rs->st.prefix,
 		   NULL);
 	rs->t0_ms = relay_now_ms();
-	for (i = 0; i < rs->n_keys && !replay_stop; i++)
+	for (i = 0; i < rs->n_keys && !relay_stop_requested; i++)
 	{
 		time_t part;
 		uint64_t run, a, b;
@@ -560,7 +553,6 @@ replay_main(int argc, char **argv)
 	replay_state rs;
 	relay_config arch, out;
 	s3_client_config cc;
-	struct sigaction sa;
 	char err[1024] = "";
 	int rc;
 	double secs;
@@ -599,12 +591,7 @@ replay_main(int argc, char **argv)
 	rs.shutdown_ms = out.shutdown_timeout_ms;
 	rs.retry_base_ms = rs.st.retry_base_ms;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = s_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	stop_install();
 
 	rs.t0_ms = relay_now_ms();
 	rc = s_run(&rs, &out, err, sizeof(err));
@@ -625,7 +612,7 @@ replay_main(int argc, char **argv)
 			rc = 1;
 		}
 	}
-	if (rc == 0 && replay_stop)
+	if (rc == 0 && relay_stop_requested)
 	{
 		snprintf(err, sizeof(err), "interrupted");
 		rc = 1;

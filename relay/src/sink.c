@@ -59,15 +59,6 @@ sink_open(const char *name, const struct relay_config *cfg, deadletter *dl, char
 	return s;
 }
 
-int64_t
-relay_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Prefix a sink's message with its name, keep the first fatal flag. */
 static int
 s_fail(sink *s, char *err, size_t errlen, bool *fatal_config)

@@ -60,6 +60,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
+
 struct relay_config;
 struct deadletter;
 
@@ -141,8 +143,5 @@ int sink_set_drain(sink_set *set, int64_t deadline_ms, char *err, size_t errlen)
 /* min(acked) over the sinks: what may be confirmed upstream. */
 uint64_t sink_set_acked(const sink_set *set);
 void sink_set_free(sink_set *set);
-
-/* Monotonic clock in ms, shared by sinks and sources. */
-int64_t relay_now_ms(void);
 
 #endif

@@ -26,7 +26,8 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "ddb_main.h"
+#include "ddb.h"
+#include "stop.h"
 #include "ddb_out.h"
 #include "ddb_streams.h"
 
