@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # json_ab.sh - A/B of the relay's two JSON readers, to decide which one stays
-# (issue 10): the arena parser (relay/src/ddb_jv.c) vs json-c, in one run, on
+# (issue 10): the arena parser (relay/src/json.c) vs json-c, in one run, on
 # the documents the relay reads:
 #
 #   ddb-batch   a DynamoDB Streams / Lambda batch of typed records
@@ -29,7 +29,7 @@ cat >"$TMP/ab.c" <<'C'
 #include <string.h>
 #include <time.h>
 
-#include "ddb_jv.h"
+#include "json.h"
 
 static double
 s_now(void)
@@ -143,8 +143,11 @@ main(int argc, char **argv)
 }
 C
 # the relay's own objects: the reader exactly as the relay builds it
-OBJS=$(ls "$ROOT"/relay/build/*.o | grep -v '/main.o$')
-cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT/relay/src" $(pkg-config --cflags json-c libpq) -o "$TMP/ab" "$TMP/ab.c" \
+OBJS=$(for c in "$ROOT"/relay/src/*.c; do
+	n=$(basename "$c" .c)
+	[[ $n == main ]] || echo "$ROOT/relay/build/$n.o"
+done)
+cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT/relay/src" $(pkg-config --cflags libpq) -o "$TMP/ab" "$TMP/ab.c" \
 	$OBJS $(pkg-config --libs libpq libcurl json-c openssl zlib) -lpthread -lm
 echo "== json_ab $(date -u +%FT%TZ) $(nproc) cores, commit $(git -C "$ROOT" rev-parse --short HEAD), ITERS=$ITERS"
 "$TMP/ab" "$ROOT/relay/testdata/dynamodb/carts/batch.json" "$ITERS" "$REPEATS"

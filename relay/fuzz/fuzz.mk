@@ -45,7 +45,7 @@ build/fuzz-cl/%.o: src/%.c $(HDRS) | build/fuzz-cl
 
 build/fuzz-cl/fz_util.o: fuzz/fz_util.c $(FZ_HDRS) | build/fuzz-cl
 	@$(if $(Q),echo "  CLANG   $<")
-	$(Q)$(FUZZ_CC) $(FZ_CL_FLAGS) -Isrc -c -o $@ $<
+	$(Q)$(FUZZ_CC) -Isrc $(FZ_CL_FLAGS) -c -o $@ $<
 
 build/fuzz-gcc/%.o: src/%.c $(HDRS) | build/fuzz-gcc
 	@$(if $(Q),echo "  CC      $< (asan)")
@@ -53,16 +53,16 @@ build/fuzz-gcc/%.o: src/%.c $(HDRS) | build/fuzz-gcc
 
 build/fuzz-gcc/fz_%.o: fuzz/fz_%.c $(FZ_HDRS) | build/fuzz-gcc
 	@$(if $(Q),echo "  CC      $< (asan)")
-	$(Q)$(CC) $(FZ_GCC_FLAGS) -Isrc -c -o $@ $<
+	$(Q)$(CC) -Isrc $(FZ_GCC_FLAGS) -c -o $@ $<
 
 fuzz/bin/fuzz_%: fuzz/fuzz_%.c $(FZ_CL_OBJS) $(FZ_HDRS) | fuzz/bin
 	@$(if $(Q),echo "  CLANGLD $<")
-	$(Q)$(FUZZ_CC) $(FZ_CL_FLAGS) -fsanitize=fuzzer -Isrc -o $@ $< $(FZ_CL_OBJS) \
+	$(Q)$(FUZZ_CC) -Isrc $(FZ_CL_FLAGS) -fsanitize=fuzzer -o $@ $< $(FZ_CL_OBJS) \
 		$(FZ_WRAP) $(FZ_WRAP_fuzz_$*) $(LIBS)
 
 fuzz/bin/replay_%: fuzz/fuzz_%.c $(FZ_GCC_OBJS) build/fuzz-gcc/fz_driver.o $(FZ_HDRS) | fuzz/bin
 	@$(if $(Q),echo "  CCLD    $< (replay)")
-	$(Q)$(CC) $(FZ_GCC_FLAGS) -Isrc -o $@ $< $(FZ_GCC_OBJS) build/fuzz-gcc/fz_driver.o \
+	$(Q)$(CC) -Isrc $(FZ_GCC_FLAGS) -o $@ $< $(FZ_GCC_OBJS) build/fuzz-gcc/fz_driver.o \
 		$(FZ_WRAP) $(FZ_WRAP_fuzz_$*) $(LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=fuzz/bin/%)

@@ -7,7 +7,7 @@
  *		picks the source ("container" or anything else: IMDS).  Credentials
  *		handed out must have a key and a secret.
  */
-#include "credentials.h"
+#include "aws_credentials.h"
 #include "fz.h"
 
 #include <stdlib.h>

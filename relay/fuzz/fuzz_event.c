@@ -4,7 +4,7 @@
  *		from the replication stream, with no NUL after it.  An event's key
  *		must lie inside the message (fast path) or the key buffer.
  */
-#include "event.h"
+#include "pg_message.h"
 #include "fz.h"
 
 #include <string.h>
@@ -16,7 +16,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 	const char *d = (const char *) data;
 
-	if (event_parse(d, size, &m, err, sizeof(err)) != 0)
+	if (pg_message_parse(d, size, &m, err, sizeof(err)) != 0)
 	{
 		if (memchr(err, '\0', sizeof(err)) == NULL)
 			fz_fail("error text not terminated");

@@ -6,7 +6,7 @@
  *		must get a status and the failure count must match them.
  */
 #include "fz.h"
-#include "kinesis.h"
+#include "kinesis_client.h"
 
 #include <stdio.h>
 #include <stdlib.h>

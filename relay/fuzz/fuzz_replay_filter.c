@@ -9,13 +9,13 @@
  *		decode the same id (it becomes the partition key).
  */
 #include "fz.h"
-#include "replay_filter.h"
+#include "s3_replay_filter.h"
 #include "s3_object.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <json.h>
+#include <json-c/json.h>
 
 static int
 s_count(const char *s, size_t n, const char *pat)

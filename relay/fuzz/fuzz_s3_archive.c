@@ -10,7 +10,7 @@
  */
 #include "buf.h"
 #include "fz.h"
-#include "replay_filter.h"
+#include "s3_replay_filter.h"
 #include "s3_object.h"
 
 #include <stdlib.h>

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json.h>
+#include <json-c/json.h>
 
 #include "http.h"
 #include "log.h"

@@ -10,12 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <json.h>
+#include <json-c/json.h>
 
-#include "credentials.h"
+#include "aws_credentials.h"
 #include "http.h"
 #include "log.h"
-#include "sigv4.h"
+#include "aws_sigv4.h"
 
 struct aws_json
 {

@@ -49,7 +49,7 @@ typedef struct relay_config
 	int n_sinks;
 	config_kv sink_opts[CONFIG_MAX_OPTS]; /* --<sink>-<opt> of registered sinks */
 	int n_sink_opts;
-	char *dead_letter; /* path (or URI handled by deadletter.c) */
+	char *dead_letter; /* path (or URI handled by sink_deadletter.c) */
 	size_t max_buffer_bytes;
 
 	/* kinesis */

@@ -5,7 +5,7 @@
  *
  * A small scanner finds where each value ends (brackets outside strings),
  * across reads and lines, keeping its state so a large value is scanned
- * once; only then is the complete value parsed (ddb_jv.h), in place.
+ * once; only then is the complete value parsed (json.h), in place.
  */
 #include "ddb_input.h"
 

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "ddb_jv.h"
+#include "json.h"
 
 typedef struct ddb_reader
 {

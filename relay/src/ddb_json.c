@@ -2,7 +2,7 @@
  * ddb_json.c
  *		Convert typed DynamoDB JSON (AttributeValue) to plain JSON text.
  *
- * The converter walks the parsed document (ddb_jv.h) and writes text itself
+ * The converter walks the parsed document (json.h) and writes text itself
  * rather than building a second tree: numbers must come out exactly as DynamoDB
  * sent them, and writing directly is also what makes the stdin path fast.
  */

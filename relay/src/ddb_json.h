@@ -16,7 +16,7 @@
 
 #include "buf.h"
 
-#include "ddb_jv.h"
+#include "json.h"
 
 /* Maximum nesting of M/L accepted (DynamoDB itself allows 32). */
 #define DDB_JSON_MAX_DEPTH 64

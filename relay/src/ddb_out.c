@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "deadletter.h"
+#include "sink_deadletter.h"
 #include "metrics.h"
 
 static int

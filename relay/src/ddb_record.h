@@ -15,7 +15,7 @@
 
 #include "buf.h"
 
-#include "ddb_jv.h"
+#include "json.h"
 
 typedef struct ddb_record_opts
 {

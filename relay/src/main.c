@@ -3,7 +3,7 @@
  *		eventrelay's entry point: picks the subcommand, installs the signal
  *		handlers, parses the configuration and runs the PostgreSQL path.
  *
- *   eventrelay [run] [OPTION]...     PostgreSQL -> sinks (relay.c)
+ *   eventrelay [run] [OPTION]...     PostgreSQL -> sinks (pg_relay.c)
  *
  * Other subcommands live in their own modules and are dispatched below.
  */
@@ -11,8 +11,8 @@
 #include "ddb_main.h"
 #include "stop.h"
 #include "log.h"
-#include "relay.h"
-#include "replay.h"
+#include "pg_relay.h"
+#include "s3_replay.h"
 
 #include <signal.h>
 #include <stdio.h>

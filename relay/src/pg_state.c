@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "event.h"
+#include "pg_message.h"
 #include "file_replace.h"
 
 int

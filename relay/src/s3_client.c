@@ -11,12 +11,12 @@
 #include "s3_client.h"
 #include "codec.h"
 #include "aws_json.h"
-#include "credentials.h"
+#include "aws_credentials.h"
 #include "http.h"
 #include "log.h"
 #include "s3_object.h"
 #include "s3_xml.h"
-#include "sigv4.h"
+#include "aws_sigv4.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -15,12 +15,12 @@
  * Region and endpoint are those of the archive (s3_settings.h).
  */
 #include "buf.h"
-#include "deadletter.h"
+#include "sink_deadletter.h"
 #include "log.h"
 #include "s3_client.h"
 #include "s3_object.h"
 #include "s3_settings.h"
-#include "sigv4.h"
+#include "aws_sigv4.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  *		stream and acknowledges the minimum of their positions (see sink.h).
  */
 #include "sink.h"
-#include "deadletter.h"
+#include "sink_deadletter.h"
 
 #include <stdio.h>
 #include <string.h>

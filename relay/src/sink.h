@@ -5,7 +5,7 @@
  *
  * Model
  * -----
- * The source (source_pg.c for PostgreSQL, the DynamoDB and replay paths for
+ * The source (pg_source.c for PostgreSQL, the DynamoDB and replay paths for
  * theirs) hands every sink the same sequence of events, grouped into
  * *positions*: for PostgreSQL a position is a transaction and its value is
  * the transaction's end LSN; other sources may use any strictly increasing
@@ -42,7 +42,7 @@
  * Dead letters
  * ------------
  * A record the destination can never accept (larger than the record limit,
- * rejected as invalid) is handed to s->dead_letter (deadletter.h) with a
+ * rejected as invalid) is handed to s->dead_letter (sink_deadletter.h) with a
  * reason, then counts as acknowledged, and the stream goes on.
  *
  * Adding a sink

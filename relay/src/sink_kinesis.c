@@ -1,12 +1,12 @@
 /*
  * sink_kinesis.c
- *		The Kinesis sink: the batcher (batch.c) in front of the PutRecords
- *		client (kinesis.c).  A sender thread owns the HTTP side, so the source
+ *		The Kinesis sink: the batcher (kinesis_batch.c) in front of the PutRecords
+ *		client (kinesis_client.c).  A sender thread owns the HTTP side, so the source
  *		keeps reading (and batches keep filling) while a request is in flight;
  *		the batcher is shared under one mutex.  One request at a time: a
  *		failed record waits out its own backoff while records of other
  *		aggregates keep flowing, and no later record of its aggregate is sent
- *		before it succeeds (batch.h).
+ *		before it succeeds (kinesis_batch.h).
  *
  * Records the service can never accept go to the dead letter: too large or
  * with an unusable partition key (found before sending), or rejected as
@@ -19,10 +19,10 @@
  * main thread (copied from the batcher in poll/commit/drain).
  */
 #include "sink.h"
-#include "batch.h"
+#include "kinesis_batch.h"
 #include "config.h"
-#include "deadletter.h"
-#include "kinesis.h"
+#include "sink_deadletter.h"
+#include "kinesis_client.h"
 #include "log.h"
 #include "metrics.h"
 

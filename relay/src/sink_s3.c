@@ -26,7 +26,7 @@
 #include "sink.h"
 #include "buf.h"
 #include "config.h"
-#include "deadletter.h"
+#include "sink_deadletter.h"
 #include "log.h"
 #include "metrics.h"
 #include "s3_client.h"

@@ -14,7 +14,7 @@
 
 #include "buf.h"
 #include "ddb_json.h"
-#include "ddb_jv.h"
+#include "json.h"
 #include "ddb_record.h"
 #include "ddb_uuid.h"
 

@@ -22,11 +22,11 @@
 
 #include "config.h"
 #include "aws_json.h"
-#include "ddb_jv.h"
+#include "json.h"
 #include "ddb_rapi.h"
 #include "ddb_record.h"
-#include "event.h"
-#include "kinesis.h"
+#include "pg_message.h"
+#include "kinesis_client.h"
 #include "s3_object.h"
 #include "th_util.h"
 
@@ -318,7 +318,7 @@ recorded_at(const char *env)
 	/* YYYY-MM-DDTHH:MM:SS.ffffffZ */
 	assert_int_equal(n, 27);
 	assert_true(p[26] == 'Z');
-	return event_parse_time_us(p, n);
+	return pg_message_time_us(p, n);
 }
 
 static void
@@ -415,7 +415,7 @@ parse_msg(const char *text, plugin_msg *m, char *err)
 {
 	guarded g;
 	size_t len = strlen(text);
-	int rc = event_parse(guard_after(&g, text, len), len, m, err, 256);
+	int rc = pg_message_parse(guard_after(&g, text, len), len, m, err, 256);
 
 	guard_free(&g);
 	return rc;

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "deadletter.h"
+#include "sink_deadletter.h"
 #include "th_util.h"
 
 static void

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "codec.h"
-#include "replay_filter.h"
+#include "s3_replay_filter.h"
 #include "s3_object.h"
 
 #define ENV                                                                                        \

@@ -1,5 +1,5 @@
 /*
- * sigv4.h
+ * aws_sigv4.h
  *		AWS Signature Version 4: signs an HTTP request with an Authorization
  *		header (sigv4_sign) or a presigned query string (sigv4_presign).
  *
@@ -21,8 +21,8 @@
  * file alone includes OpenSSL (SHA-256, HMAC) and also offers the hashing
  * helpers other modules need.
  */
-#ifndef RELAY_SIGV4_H
-#define RELAY_SIGV4_H
+#ifndef RELAY_AWS_SIGV4_H
+#define RELAY_AWS_SIGV4_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,13 +1,13 @@
 /*
- * source_pg.h
+ * pg_source.h
  *		The PostgreSQL replication protocol, through libpq (the only file that
  *		includes it): connect with replication=database, check or create the
  *		logical slot, START_REPLICATION with the plugin options, read
  *		XLogData ('w') and keepalive ('k') messages without blocking, and send
- *		standby status updates ('r').  The loop that uses it is in relay.c.
+ *		standby status updates ('r').  The loop that uses it is in pg_relay.c.
  */
-#ifndef RELAY_SOURCE_PG_H
-#define RELAY_SOURCE_PG_H
+#ifndef RELAY_PG_SOURCE_H
+#define RELAY_PG_SOURCE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,7 +27,7 @@ typedef struct pg_msg
 	size_t len;
 } pg_msg;
 
-/* Failure classes of source_pg_start / source_pg_read. */
+/* Failure classes of pg_source_start / pg_source_read. */
 typedef enum pg_fail
 {
 	PGF_RETRY = 0, /* connection trouble: reconnect with backoff */
@@ -35,32 +35,32 @@ typedef enum pg_fail
 	PGF_CONFIG	   /* authentication, unknown database, bad option: stop (EXIT_CONFIG) */
 } pg_fail;
 
-pg_source *source_pg_new(const relay_config *cfg);
-void source_pg_free(pg_source *s);
+pg_source *pg_source_new(const relay_config *cfg);
+void pg_source_free(pg_source *s);
 
 /*
  * Connect, check (or create) the slot and start streaming.  last_confirmed
  * is the highest flush LSN this process confirmed before (0 at start): a
  * slot found ahead of it was moved or recreated by someone else.  *slot_lsn
  * is the slot's confirmed position (where streaming resumes).  expect_identity
- * (or NULL): the source_pg_identity() a state file recorded; another server
+ * (or NULL): the pg_source_identity() a state file recorded; another server
  * or database is a configuration error.
  */
-int source_pg_start(pg_source *s, uint64_t last_confirmed, const char *expect_identity,
+int pg_source_start(pg_source *s, uint64_t last_confirmed, const char *expect_identity,
 					uint64_t *slot_lsn, pg_fail *fail, char *err, size_t errlen);
 /* "<system identifier>/<database>" of the connected server (after a start). */
-const char *source_pg_identity(const pg_source *s);
-bool source_pg_connected(const pg_source *s);
-int source_pg_socket(const pg_source *s);
+const char *pg_source_identity(const pg_source *s);
+bool pg_source_connected(const pg_source *s);
+int pg_source_socket(const pg_source *s);
 
 /* 1 = a message in *m, 0 = nothing available now, -1 = stream ended/failed. */
-int source_pg_read(pg_source *s, pg_msg *m, pg_fail *fail, char *err, size_t errlen);
+int pg_source_read(pg_source *s, pg_msg *m, pg_fail *fail, char *err, size_t errlen);
 
 /* Standby status update. */
-int source_pg_feedback(pg_source *s, uint64_t write_lsn, uint64_t flush_lsn, char *err,
+int pg_source_feedback(pg_source *s, uint64_t write_lsn, uint64_t flush_lsn, char *err,
 					   size_t errlen);
 
 /* End streaming politely (CopyDone) and close. */
-void source_pg_close(pg_source *s);
+void pg_source_close(pg_source *s);
 
 #endif

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "deadletter.h"
+#include "sink_deadletter.h"
 #include "sink.h"
 #include "th_util.h"
 

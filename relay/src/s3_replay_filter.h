@@ -1,12 +1,12 @@
 /*
- * replay_filter.h
+ * s3_replay_filter.h
  *		Which archived envelopes `eventrelay replay` passes on: a time range
  *		(on the event's commit time, recorded_at when absent: the time that
  *		also names the object's hour partition), an aggregate type and an
  *		aggregate id.  Also extracts the partition key (aggregate_id).
  */
-#ifndef RELAY_REPLAY_FILTER_H
-#define RELAY_REPLAY_FILTER_H
+#ifndef RELAY_S3_REPLAY_FILTER_H
+#define RELAY_S3_REPLAY_FILTER_H
 
 #include <stdbool.h>
 #include <stddef.h>

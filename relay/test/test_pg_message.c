@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "event.h"
+#include "pg_message.h"
 
 static void
 test_event_fast_path(void **state)
@@ -22,7 +22,7 @@ test_event_fast_path(void **state)
 	char err[128];
 
 	(void) state;
-	assert_int_equal(event_parse(e, strlen(e), &m, err, sizeof(err)), 0);
+	assert_int_equal(pg_message_parse(e, strlen(e), &m, err, sizeof(err)), 0);
 	assert_int_equal(m.kind, PM_EVENT);
 	assert_int_equal(m.key_len, 36);
 	assert_memory_equal(m.key, "5f0c2f43-7d6b-4d0e-9a61-2b7a1f8f3a10", 36);
@@ -40,16 +40,16 @@ test_event_slow_path(void **state)
 	char err[128];
 
 	(void) state;
-	assert_int_equal(event_parse(reordered, strlen(reordered), &m, err, sizeof(err)), 0);
+	assert_int_equal(pg_message_parse(reordered, strlen(reordered), &m, err, sizeof(err)), 0);
 	assert_int_equal(m.kind, PM_EVENT);
 	assert_int_equal(m.key_len, 3);
 	assert_memory_equal(m.key, "abc", 3);
-	assert_int_equal(event_parse(escaped, strlen(escaped), &m, err, sizeof(err)), 0);
+	assert_int_equal(pg_message_parse(escaped, strlen(escaped), &m, err, sizeof(err)), 0);
 	assert_int_equal(m.key_len, 3);
 	assert_memory_equal(m.key, "a\"b", 3);
-	assert_int_equal(event_parse(nokey, strlen(nokey), &m, err, sizeof(err)), -1);
+	assert_int_equal(pg_message_parse(nokey, strlen(nokey), &m, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "aggregate_id"));
-	assert_int_equal(event_parse(notjson, strlen(notjson), &m, err, sizeof(err)), -1);
+	assert_int_equal(pg_message_parse(notjson, strlen(notjson), &m, err, sizeof(err)), -1);
 }
 
 static void
@@ -65,16 +65,16 @@ test_markers(void **state)
 	char err[128];
 
 	(void) state;
-	assert_int_equal(event_parse(b, strlen(b), &m, err, sizeof(err)), 0);
+	assert_int_equal(pg_message_parse(b, strlen(b), &m, err, sizeof(err)), 0);
 	assert_int_equal(m.kind, PM_BEGIN);
 	assert_int_equal(m.lsn, 0x16B3748);
 	assert_int_equal(m.end_lsn, 0);
 	assert_int_equal(m.commit_time_us, 1795425243124001LL);
-	assert_int_equal(event_parse(c, strlen(c), &m, err, sizeof(err)), 0);
+	assert_int_equal(pg_message_parse(c, strlen(c), &m, err, sizeof(err)), 0);
 	assert_int_equal(m.kind, PM_COMMIT);
 	assert_int_equal(m.end_lsn, 0x1016B3780ULL);
 	assert_int_equal(m.events, 3);
-	assert_int_equal(event_parse(bad, strlen(bad), &m, err, sizeof(err)), -1);
+	assert_int_equal(pg_message_parse(bad, strlen(bad), &m, err, sizeof(err)), -1);
 }
 
 static void

@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
-#include <json.h>
+#include <json-c/json.h>
 
-#include "sigv4.h"
+#include "aws_sigv4.h"
 #include "th_util.h"
 
 #define SUITE	"../testdata/sigv4"

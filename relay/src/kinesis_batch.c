@@ -1,8 +1,8 @@
 /*
- * batch.c
- *		PutRecords batching with per-key ordering (see batch.h).
+ * kinesis_batch.c
+ *		PutRecords batching with per-key ordering (see kinesis_batch.h).
  */
-#include "batch.h"
+#include "kinesis_batch.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /*
- * ddb_jv.c
- *		Arena JSON parser (see ddb_jv.h): recursive descent, RFC 8259.
+ * json.c
+ *		Arena JSON parser (see json.h): recursive descent, RFC 8259.
  */
-#include "ddb_jv.h"
+#include "json.h"
 
 #include "codec.h"
 

@@ -1,5 +1,5 @@
 /*
- * batch.h
+ * kinesis_batch.h
  *		The batcher behind the Kinesis sink: holds records until they are
  *		acknowledged, cuts them into PutRecords-sized batches and tracks which
  *		positions (transactions) are complete.  Pure logic, no I/O, so that
@@ -17,8 +17,8 @@
  * closes it.  b->acked is the highest position whose records, and those of all
  * earlier positions, are done (delivered or set aside).
  */
-#ifndef RELAY_BATCH_H
-#define RELAY_BATCH_H
+#ifndef RELAY_KINESIS_BATCH_H
+#define RELAY_KINESIS_BATCH_H
 
 #include <stdbool.h>
 #include <stddef.h>

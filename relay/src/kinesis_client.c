@@ -1,14 +1,14 @@
 /*
- * kinesis.c
- *		PutRecords for Amazon Kinesis Data Streams (see kinesis.h).
+ * kinesis_client.c
+ *		PutRecords for Amazon Kinesis Data Streams (see kinesis_client.h).
  */
-#include "kinesis.h"
+#include "kinesis_client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json.h>
+#include <json-c/json.h>
 
 #include "buf.h"
 #include "codec.h"

@@ -1,5 +1,5 @@
 /*
- * credentials.h
+ * aws_credentials.h
  *		AWS credentials from the standard chain, first source that has them:
  *
  *		1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the
@@ -20,8 +20,8 @@
  * each), and all handles share one cache, so a relay with several AWS
  * clients fetches (and opens one IMDS session) once.
  */
-#ifndef RELAY_CREDENTIALS_H
-#define RELAY_CREDENTIALS_H
+#ifndef RELAY_AWS_CREDENTIALS_H
+#define RELAY_AWS_CREDENTIALS_H
 
 #include <stdbool.h>
 #include <stddef.h>

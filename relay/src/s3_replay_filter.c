@@ -1,12 +1,12 @@
 /*
- * replay_filter.c
- *		Envelope filtering for replay (see replay_filter.h).  A small JSON
+ * s3_replay_filter.c
+ *		Envelope filtering for replay (see s3_replay_filter.h).  A small JSON
  *		scanner rather than a parser: it only walks the top level of one
  *		object, skipping nested values, so no allocation per event.
  */
-#include "replay_filter.h"
+#include "s3_replay_filter.h"
 #include "codec.h"
-#include "ddb_jv.h"
+#include "json.h"
 #include "s3_object.h"
 
 #include <stdio.h>

@@ -1,11 +1,11 @@
 /*
- * source_pg.c
+ * pg_source.c
  *		Logical replication over libpq, in the manner of pg_recvlogical (see
- *		source_pg.h).
+ *		pg_source.h).
  */
-#include "source_pg.h"
+#include "pg_source.h"
 #include "buf.h"
-#include "event.h"
+#include "pg_message.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -35,7 +35,7 @@ struct pg_source
 };
 
 pg_source *
-source_pg_new(const relay_config *cfg)
+pg_source_new(const relay_config *cfg)
 {
 	pg_source *s = calloc(1, sizeof(*s));
 
@@ -56,7 +56,7 @@ s_disconnect(pg_source *s)
 }
 
 void
-source_pg_free(pg_source *s)
+pg_source_free(pg_source *s)
 {
 	if (s == NULL)
 		return;
@@ -65,13 +65,13 @@ source_pg_free(pg_source *s)
 }
 
 bool
-source_pg_connected(const pg_source *s)
+pg_source_connected(const pg_source *s)
 {
 	return s->conn != NULL;
 }
 
 int
-source_pg_socket(const pg_source *s)
+pg_source_socket(const pg_source *s)
 {
 	return s->conn ? PQsocket(s->conn) : -1;
 }
@@ -305,7 +305,7 @@ s_add_option(buf *q, bool *first, const char *name, const char *value)
 }
 
 int
-source_pg_start(pg_source *s, uint64_t last_confirmed, const char *expect_identity,
+pg_source_start(pg_source *s, uint64_t last_confirmed, const char *expect_identity,
 				uint64_t *slot_lsn, pg_fail *fail, char *err, size_t errlen)
 {
 	const relay_config *cfg = s->cfg;
@@ -393,7 +393,7 @@ s_put_u64(unsigned char *p, uint64_t v)
 }
 
 int
-source_pg_read(pg_source *s, pg_msg *m, pg_fail *fail, char *err, size_t errlen)
+pg_source_read(pg_source *s, pg_msg *m, pg_fail *fail, char *err, size_t errlen)
 {
 	int n;
 	const unsigned char *b;
@@ -467,7 +467,7 @@ source_pg_read(pg_source *s, pg_msg *m, pg_fail *fail, char *err, size_t errlen)
 }
 
 int
-source_pg_feedback(pg_source *s, uint64_t write_lsn, uint64_t flush_lsn, char *err, size_t errlen)
+pg_source_feedback(pg_source *s, uint64_t write_lsn, uint64_t flush_lsn, char *err, size_t errlen)
 {
 	unsigned char msg[34];
 	struct timespec ts;
@@ -493,13 +493,13 @@ source_pg_feedback(pg_source *s, uint64_t write_lsn, uint64_t flush_lsn, char *e
 }
 
 const char *
-source_pg_identity(const pg_source *s)
+pg_source_identity(const pg_source *s)
 {
 	return s->identity;
 }
 
 void
-source_pg_close(pg_source *s)
+pg_source_close(pg_source *s)
 {
 	if (s->conn)
 	{

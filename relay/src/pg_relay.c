@@ -1,5 +1,5 @@
 /*
- * relay.c
+ * pg_relay.c
  *		The PostgreSQL path's main loop: read the replication stream, hand
  *		each transaction's events to every sink, and confirm to PostgreSQL
  *		the end LSN of the last transaction every sink acknowledged.
@@ -21,16 +21,16 @@
  * LSN (a partly received one is resumed after its last event put), so
  * order per aggregate holds across the reconnect.
  */
-#include "relay.h"
+#include "pg_relay.h"
 #include "config.h"
-#include "deadletter.h"
-#include "event.h"
+#include "sink_deadletter.h"
+#include "pg_message.h"
 #include "log.h"
 #include "metrics.h"
 #include "pg_state.h"
 #include "sink.h"
 #include "stop.h"
-#include "source_pg.h"
+#include "pg_source.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -157,7 +157,7 @@ s_send_feedback(relay_state *st, int64_t now)
 		flush = st->confirmed;
 	if (st->cfg->state_file && flush > st->state.lsn)
 	{
-		if (pg_state_write(st->cfg->state_file, source_pg_identity(st->src), st->cfg->slot, flush,
+		if (pg_state_write(st->cfg->state_file, pg_source_identity(st->src), st->cfg->slot, flush,
 						   err, sizeof(err)) == 0)
 			st->state.lsn = flush;
 		else
@@ -168,7 +168,7 @@ s_send_feedback(relay_state *st, int64_t now)
 			flush = st->state.lsn > st->confirmed ? st->state.lsn : st->confirmed;
 		}
 	}
-	if (source_pg_feedback(st->src, st->server_wal_end > flush ? st->server_wal_end : flush, flush,
+	if (pg_source_feedback(st->src, st->server_wal_end > flush ? st->server_wal_end : flush, flush,
 						   err, sizeof(err)) < 0)
 	{
 		log_kv(LOG_WARN, "replication connection lost", "detail", err, NULL);
@@ -195,7 +195,7 @@ s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, s
 {
 	plugin_msg pm;
 
-	if (event_parse(m->data, m->len, &pm, err, errlen) < 0)
+	if (pg_message_parse(m->data, m->len, &pm, err, errlen) < 0)
 	{
 		*fatal_config = false;
 		return -1;
@@ -283,7 +283,7 @@ s_connect(relay_state *st, int *exit_code)
 	/* first start: what the state file says this relay confirmed before */
 	if (last == 0 && st->state.loaded && !st->cfg->accept_slot_position)
 		last = st->state.lsn;
-	if (source_pg_start(st->src, last,
+	if (pg_source_start(st->src, last,
 						st->state.loaded && st->state.identity[0] ? st->state.identity : NULL,
 						&slot_lsn, &f, err, sizeof(err)) < 0)
 	{
@@ -358,9 +358,9 @@ s_shutdown(relay_state *st, int rc)
 	if (drained < 0)
 		log_kv(LOG_WARN, "not everything was delivered before stopping; it will be sent again",
 			   "detail", err, NULL);
-	if (source_pg_connected(st->src))
+	if (pg_source_connected(st->src))
 		s_send_feedback(st, relay_now_ms());
-	source_pg_close(st->src);
+	pg_source_close(st->src);
 	lsn_format(st->confirmed, l);
 	log_kv(LOG_INFO, "stopped", "confirmed_lsn", l, NULL);
 	if (rc == 0 && drained < 0)
@@ -379,7 +379,7 @@ relay_run(const relay_config *cfg)
 	if (st == NULL)
 		return 1;
 	st->cfg = cfg;
-	st->src = source_pg_new(cfg);
+	st->src = pg_source_new(cfg);
 	if (s_open_sinks(st, err, sizeof(err)) < 0)
 	{
 		fprintf(stderr, "eventrelay: %s\n", err);
@@ -415,7 +415,7 @@ relay_run(const relay_config *cfg)
 		int64_t due;
 		bool backpressure;
 
-		if (!source_pg_connected(st->src) && now >= st->reconnect_at)
+		if (!pg_source_connected(st->src) && now >= st->reconnect_at)
 		{
 			int r = s_connect(st, &rc);
 
@@ -425,11 +425,11 @@ relay_run(const relay_config *cfg)
 
 		/* read while there is data and the sinks are not too far behind */
 		backpressure = sink_set_pending_bytes(&st->sinks) >= cfg->max_buffer_bytes;
-		while (source_pg_connected(st->src) && !backpressure && budget-- > 0)
+		while (pg_source_connected(st->src) && !backpressure && budget-- > 0)
 		{
 			pg_msg m;
 			pg_fail f;
-			int r = source_pg_read(st->src, &m, &f, err, sizeof(err));
+			int r = pg_source_read(st->src, &m, &f, err, sizeof(err));
 
 			if (r == 0)
 				break;
@@ -482,7 +482,7 @@ relay_run(const relay_config *cfg)
 		}
 
 		now = relay_now_ms();
-		if (source_pg_connected(st->src) &&
+		if (pg_source_connected(st->src) &&
 			(st->reply_now || now >= st->next_feedback ||
 			 /* confirm soon (at most once a second) once something new is acknowledged */
 			 (s_flush_lsn(st) > st->confirmed && now >= st->last_feedback + FEEDBACK_MIN_MS)))
@@ -496,10 +496,10 @@ relay_run(const relay_config *cfg)
 
 		/* wait for data, a sink deadline, feedback or a metrics scrape */
 		due = sink_set_next_due(&st->sinks);
-		if (source_pg_connected(st->src))
+		if (pg_source_connected(st->src))
 		{
 			/* while the sinks catch up, the socket is left alone (it stays readable) */
-			pfd[nfd].fd = backpressure ? -1 : source_pg_socket(st->src);
+			pfd[nfd].fd = backpressure ? -1 : pg_source_socket(st->src);
 			pfd[nfd].events = POLLIN;
 			nfd++;
 			if (st->next_feedback < due)
@@ -529,7 +529,7 @@ stop:
 done:
 	sink_set_free(&st->sinks);
 	deadletter_free(st->dl);
-	source_pg_free(st->src);
+	pg_source_free(st->src);
 	metrics_serve_close();
 	free(st);
 	return rc;

@@ -1,5 +1,5 @@
 /*
- * ddb_jv.h
+ * json.h
  *		A small read-only JSON DOM for the DynamoDB path's hot path: one
  *		arena per document, strings unescaped in place in the input buffer,
  *		numbers kept as their text.
@@ -11,8 +11,8 @@
  * searched linearly (they have a handful of keys), and number text is never
  * converted, so DynamoDB N values keep every digit.
  */
-#ifndef DDB_JV_H
-#define DDB_JV_H
+#ifndef RELAY_JSON_H
+#define RELAY_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -97,4 +97,4 @@ bool jv_equal(const jv *a, const jv *b);
 /* The value as a double (numbers, numeric strings); 0 otherwise. */
 double jv_double(const jv *v);
 
-#endif /* DDB_JV_H */
+#endif /* RELAY_JSON_H */

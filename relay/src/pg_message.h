@@ -1,5 +1,5 @@
 /*
- * event.h
+ * pg_message.h
  *		The plugin's messages as the relay sees them: an event envelope (one
  *		JSON object, docs/envelope.md) or a transaction marker
  *		({"kind":"begin",...} / {"kind":"commit",...}).  Parsing is minimal
@@ -7,8 +7,8 @@
  *		partition key of an event and the LSNs of a marker; the envelope bytes
  *		are passed on untouched.
  */
-#ifndef RELAY_EVENT_H
-#define RELAY_EVENT_H
+#ifndef RELAY_PG_MESSAGE_H
+#define RELAY_PG_MESSAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -37,13 +37,13 @@ typedef struct plugin_msg
  * parse reads data[0..len) only).  0 or -1 (not a plugin message; err says
  * why).
  */
-int event_parse(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen);
+int pg_message_parse(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen);
 
 /* "16/B374D848" <-> 64-bit LSN.  lsn_parse returns 0 or -1. */
 int lsn_parse(const char *s, size_t len, uint64_t *out);
 void lsn_format(uint64_t lsn, char out[32]);
 
 /* ISO 8601 UTC ("2026-11-23T09:14:03.124001Z") to Unix microseconds; 0 if invalid. */
-int64_t event_parse_time_us(const char *s, size_t len);
+int64_t pg_message_time_us(const char *s, size_t len);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * deadletter.h
+ * sink_deadletter.h
  *		Where records go that a sink can never deliver (too large, rejected as
  *		invalid): they are written here with the reason, and the stream goes
  *		on.  The default is an NDJSON file, one line per record:
@@ -10,10 +10,10 @@
  * deadletter_open() picks the implementation from the --dead-letter value: a
  * plain path or file:PATH is a file (fsync'd per record, so a dead letter is
  * durable before the sink acknowledges it).  Other schemes (s3://bucket/prefix)
- * are added by their own module: add one line to the table in deadletter.c.
+ * are added by their own module: add one line to the table in sink_deadletter.c.
  */
-#ifndef RELAY_DEADLETTER_H
-#define RELAY_DEADLETTER_H
+#ifndef RELAY_SINK_DEADLETTER_H
+#define RELAY_SINK_DEADLETTER_H
 
 #include <stddef.h>
 

@@ -1,8 +1,8 @@
 /*
- * credentials.c
- *		The AWS credential chain (see credentials.h).
+ * aws_credentials.c
+ *		The AWS credential chain (see aws_credentials.h).
  */
-#include "credentials.h"
+#include "aws_credentials.h"
 #include "codec.h"
 #include "config.h"
 #include "http.h"
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <json.h>
+#include <json-c/json.h>
 
 #define CRED_REFRESH_MARGIN 300 /* seconds before expiry */
 #define CRED_HTTP_TIMEOUT	2000

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "credentials.h"
+#include "aws_credentials.h"
 #include "http.h"
 #include "th_util.h"
 

@@ -1,14 +1,14 @@
 /*
- * kinesis.h
+ * kinesis_client.h
  *		Amazon Kinesis Data Streams client: the PutRecords body (base64
  *		data, partition keys), one signed call (aws_json.c), and the answer
  *		classified per record.  No retry policy here: that is the caller's
- *		(sink_kinesis.c with batch.c).
+ *		(sink_kinesis.c with kinesis_batch.c).
  *
  * Reused by the DynamoDB path; thread-compatible (one client per thread).
  */
-#ifndef RELAY_KINESIS_H
-#define RELAY_KINESIS_H
+#ifndef RELAY_KINESIS_CLIENT_H
+#define RELAY_KINESIS_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>

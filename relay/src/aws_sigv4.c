@@ -1,9 +1,9 @@
 /*
- * sigv4.c
- *		AWS Signature Version 4 (see sigv4.h), written as the tasks AWS
+ * aws_sigv4.c
+ *		AWS Signature Version 4 (see aws_sigv4.h), written as the tasks AWS
  *		documents.  Checked against the AWS test suite in relay/testdata/sigv4.
  */
-#include "sigv4.h"
+#include "aws_sigv4.h"
 #include "codec.h"
 #include "buf.h"
 

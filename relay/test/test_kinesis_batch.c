@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "batch.h"
+#include "kinesis_batch.h"
 
 static batch_limits
 limits(void)

@@ -1,9 +1,9 @@
 /*
- * deadletter.c
- *		Dead-letter destinations (see deadletter.h): the file implementation
+ * sink_deadletter.c
+ *		Dead-letter destinations (see sink_deadletter.h): the file implementation
  *		and the scheme table through which other modules add theirs.
  */
-#include "deadletter.h"
+#include "sink_deadletter.h"
 #include "buf.h"
 #include "log.h"
 

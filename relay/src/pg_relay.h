@@ -1,11 +1,11 @@
 /*
- * relay.h
+ * pg_relay.h
  *		The PostgreSQL path: the main loop that reads the replication stream
- *		(source_pg.h), feeds the sinks (sink.h) and confirms what every sink
+ *		(pg_source.h), feeds the sinks (sink.h) and confirms what every sink
  *		acknowledged.
  */
-#ifndef RELAY_RELAY_H
-#define RELAY_RELAY_H
+#ifndef RELAY_PG_RELAY_H
+#define RELAY_PG_RELAY_H
 
 #include "config.h"
 

@@ -1,6 +1,6 @@
 /*
- * event.c
- *		Parsing the plugin's messages (see event.h).
+ * pg_message.c
+ *		Parsing the plugin's messages (see pg_message.h).
  *
  * Fast path: the plugin writes "aggregate_id" first and as a plain uuid
  * string, so an event starts with {"aggregate_id":"<key>".  Anything else
@@ -8,7 +8,7 @@
  * produced by our plugin in a fixed flat shape; their fields are found by
  * name.
  */
-#include "event.h"
+#include "pg_message.h"
 #include "codec.h"
 
 #include <limits.h>
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <json.h>
+#include <json-c/json.h>
 
 #define EVENT_PREFIX  "{\"aggregate_id\":\""
 #define MARKER_PREFIX "{\"kind\":\""
@@ -73,7 +73,7 @@ lsn_format(uint64_t lsn, char out[32])
 }
 
 int64_t
-event_parse_time_us(const char *s, size_t len)
+pg_message_time_us(const char *s, size_t len)
 {
 	int32_t us;
 	time_t t = codec_iso8601(s, len, &us);
@@ -150,7 +150,7 @@ s_parse_marker(const char *data, size_t len, plugin_msg *m, char *err, size_t er
 	}
 	v = s_marker_str(data, len, "commit_time", &vlen);
 	if (v)
-		m->commit_time_us = event_parse_time_us(v, vlen);
+		m->commit_time_us = pg_message_time_us(v, vlen);
 	v = memmem(data, len, "\"events\":", 9);
 	if (v)
 		m->events = s_int64(v + 9, len - (size_t) (v + 9 - data));
@@ -220,7 +220,7 @@ done:
 }
 
 int
-event_parse(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen)
+pg_message_parse(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen)
 {
 	static const size_t eplen = sizeof(EVENT_PREFIX) - 1;
 	static const size_t mplen = sizeof(MARKER_PREFIX) - 1;

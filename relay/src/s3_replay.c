@@ -1,6 +1,6 @@
 /*
- * replay.c
- *		`eventrelay replay` (see replay.h): flags, the archive walk, progress
+ * s3_replay.c
+ *		`eventrelay replay` (see s3_replay.h): flags, the archive walk, progress
  *		on a terminal and the closing summary.
  *
  * The command line is split in two and each half goes through the relay's
@@ -13,11 +13,11 @@
  * the output is complete when every sink acknowledged the last one.
  */
 #include "stop.h"
-#include "replay.h"
+#include "s3_replay.h"
 #include "config.h"
-#include "deadletter.h"
+#include "sink_deadletter.h"
 #include "log.h"
-#include "replay_filter.h"
+#include "s3_replay_filter.h"
 #include "s3_client.h"
 #include "s3_object.h"
 #include "s3_settings.h"
