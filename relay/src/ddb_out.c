@@ -86,8 +86,7 @@ ddb_out_publish(ddb_out *o, const ddb_events *ev, size_t first, size_t nrec, int
 			re.key_len = ev->ev[i].key_len;
 			re.pos = o->base + r + 1;
 			re.seq = seq++;
-			metrics.events_received++;
-			metrics.bytes_received += re.len;
+			re.commit_time = ev->ev[i].time;
 			if (sink_set_put(&o->set, &re, err, errlen, fatal) != 0)
 				goto stop;
 		}

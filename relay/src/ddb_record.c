@@ -137,7 +137,7 @@ s_table_from_arn(const char *arn, const char **name, size_t *len)
  * the year 9999: the time we read it (an envelope always has a valid
  * ISO 8601 time, and the S3 sink picks its hour partition by it).
  */
-static void
+static time_t
 s_recorded_at(const jv *ddb, buf *out)
 {
 	const jv *v = s_get(ddb, "ApproximateCreationDateTime");
@@ -179,6 +179,7 @@ s_recorded_at(const jv *ddb, buf *out)
 	}
 	buf_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
 			   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	return secs;
 }
 
 static int
@@ -205,7 +206,8 @@ typedef struct s_ctx
 	size_t idlen;
 	const char *atype;
 	size_t atypelen;
-	buf tail; /* ,"recorded_at":...,"source":{...}} */
+	buf tail;	 /* ,"recorded_at":...,"source":{...}} */
+	time_t time; /* recorded_at */
 } s_ctx;
 
 static int
@@ -237,6 +239,7 @@ s_write_event(s_ctx *c, const jv *item, long version, size_t record_index, ddb_e
 
 	e.off = t->len;
 	e.record = record_index;
+	e.time = c->time;
 	buf_puts(t, "{\"aggregate_id\":");
 	buf_json_string(t, c->id, c->idlen);
 	buf_puts(t, ",\"aggregate_type\":");
@@ -399,7 +402,7 @@ s_pluck(const jv *rec, const ddb_record_opts *o, size_t record_index, ddb_events
 	if (!o->aggregate_type)
 		c->atypelen = tablelen;
 	buf_puts(&c->tail, ",\"recorded_at\":");
-	s_recorded_at(ddb, &c->tail);
+	c->time = s_recorded_at(ddb, &c->tail);
 	buf_puts(&c->tail, ",\"source\":{\"kind\":\"dynamodb\",\"table\":");
 	buf_json_string(&c->tail, table, tablelen);
 	buf_puts(&c->tail, ",\"sequence_number\":");

@@ -12,6 +12,7 @@
 #define DDB_RECORD_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "buf.h"
 
@@ -45,6 +46,7 @@ typedef struct ddb_event
 	size_t key_off; /* partition key (aggregate id) in events->keys */
 	size_t key_len;
 	size_t record; /* index of the record in its batch */
+	time_t time;   /* recorded_at, whole seconds */
 } ddb_event;
 
 /*

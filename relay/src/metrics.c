@@ -52,10 +52,11 @@ metrics_render(size_t *len)
 	int64_t lag = (int64_t) (metrics.received_lsn - metrics.acked_lsn);
 	int i;
 
-	s_metric(&b, "eventrelay_events_received_total", "counter", "Events decoded from the source.");
+	s_metric(&b, "eventrelay_events_received_total", "counter", "Events handed to the sinks.");
 	buf_printf(&b, "eventrelay_events_received_total %llu\n",
 			   (unsigned long long) metrics.events_received);
-	s_metric(&b, "eventrelay_bytes_received_total", "counter", "Envelope bytes from the source.");
+	s_metric(&b, "eventrelay_bytes_received_total", "counter",
+			 "Envelope bytes handed to the sinks.");
 	buf_printf(&b, "eventrelay_bytes_received_total %llu\n",
 			   (unsigned long long) metrics.bytes_received);
 	s_metric(&b, "eventrelay_transactions_total", "counter", "Transactions with events received.");

@@ -221,8 +221,6 @@ s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, s
 						 "event outside a transaction: the plugin ignored include-transaction");
 				return -1;
 			}
-			metrics.events_received++;
-			metrics.bytes_received += m->len;
 			if (st->skip_txn || st->txn_seq < st->txn_skip_events)
 			{
 				st->txn_seq++;
@@ -234,6 +232,7 @@ s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, s
 			ev.key_len = pm.key_len;
 			ev.pos = st->txn_lsn;
 			ev.seq = st->txn_seq++;
+			ev.commit_time = (time_t) (st->txn_commit_us / 1000000);
 			st->open_lsn = st->txn_lsn;
 			st->open_put = st->txn_seq;
 			return sink_set_put(&st->sinks, &ev, err, errlen, fatal_config);

@@ -73,7 +73,9 @@ s_put(deadletter *dl, const char *sink_name, const relay_event *ev, const char *
 		snprintf(err, errlen, "dead letter: out of memory");
 		return -1;
 	}
-	if (!s3_event_time(ev->data, ev->len, &t))
+	if (ev->commit_time > 0)
+		t = ev->commit_time;
+	else if (!s3_event_time(ev->data, ev->len, &t))
 		t = time(NULL);
 	sigv4_sha256_hex(body.data, body.len, hash);
 	if (s3_partition_prefix(d->st.prefix, s3_hour(t), key, sizeof(key)) < 0)

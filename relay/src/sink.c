@@ -4,6 +4,7 @@
  *		stream and acknowledges the minimum of their positions (see sink.h).
  */
 #include "sink.h"
+#include "metrics.h"
 #include "sink_deadletter.h"
 
 #include <stdio.h>
@@ -77,6 +78,9 @@ sink_set_put(sink_set *set, const relay_event *ev, char *err, size_t errlen, boo
 {
 	int i;
 
+	/* every path's events enter the sinks here: counted once */
+	metrics.events_received++;
+	metrics.bytes_received += ev->len;
 	for (i = 0; i < set->n; i++)
 		if (set->s[i]->ops->put(set->s[i], ev, err, errlen) < 0)
 			return s_fail(set->s[i], err, errlen, fatal_config);

@@ -59,6 +59,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "clock.h"
 
@@ -74,6 +75,13 @@ typedef struct relay_event
 	size_t key_len;
 	uint64_t pos; /* position (PostgreSQL: commit LSN of the txn) */
 	uint32_t seq; /* index of the event within its position, from 0 */
+	/*
+	 * When the event was committed (seconds since the epoch, UTC): the
+	 * transaction's commit time (PostgreSQL), the stream record's creation
+	 * time (DynamoDB); 0 if the source does not know (replay), and then a
+	 * sink that needs a time reads the envelope.
+	 */
+	time_t commit_time;
 } relay_event;
 
 typedef struct sink sink;

@@ -88,7 +88,7 @@ s_abs(int64_t due_ms)
 static int
 s_dead_letter(sink_kinesis *k, const batch_record *r, const char *reason, char *err, size_t errlen)
 {
-	relay_event ev = {r->data, r->len, r->key, r->key_len, r->pos, r->seq};
+	relay_event ev = {r->data, r->len, r->key, r->key_len, r->pos, r->seq, 0};
 
 	if (deadletter_put(k->base.dead_letter, "kinesis", &ev, reason, err, errlen) < 0)
 		return -1;

@@ -283,7 +283,10 @@ s_put(sink *b, const relay_event *ev, char *err, size_t errlen)
 				   NULL);
 		}
 	}
-	if (s->txn_events == 0 && !s3_event_time(ev->data, ev->len, &s->txn_time))
+	/* the source knows the time; only a replayed envelope is read for it */
+	if (s->txn_events == 0 && ev->commit_time > 0)
+		s->txn_time = ev->commit_time;
+	else if (s->txn_events == 0 && !s3_event_time(ev->data, ev->len, &s->txn_time))
 		s->txn_time = time(NULL);
 	buf_append(&s->txn, ev->data, ev->len);
 	buf_putc(&s->txn, '\n');

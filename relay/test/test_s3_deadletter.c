@@ -30,7 +30,7 @@ test_s3_dead_letter(void **state)
 	char *argv[] = {"run", "--sink=stdout", "--region=us-east-1", NULL};
 	const char data[] =
 		"{\"aggregate_id\":\"a\",\"source\":{\"commit_time\":\"2026-11-23T09:14:03Z\"}}";
-	relay_event ev = {data, sizeof(data) - 1, "a", 1, 0x16B3780, 2};
+	relay_event ev = {data, sizeof(data) - 1, "a", 1, 0x16B3780, 2, 0};
 	const char *r, *sp;
 
 	(void) state;

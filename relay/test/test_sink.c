@@ -105,7 +105,7 @@ test_min_of_sinks(void **state)
 {
 	sink_set set = {{0}, 0};
 	fake *a = fake_new("a"), *b = fake_new("b");
-	relay_event ev = {"{}", 2, "k", 1, 10, 0};
+	relay_event ev = {"{}", 2, "k", 1, 10, 0, 0};
 	char err[128];
 	bool fatal = false;
 
@@ -137,8 +137,8 @@ test_stdout_sink(void **state)
 	char err[256], path[] = "/tmp/test_sink_out.XXXXXX";
 	int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
 	sink *s;
-	relay_event e1 = {"{\"a\":1}", 7, "k", 1, 5, 0};
-	relay_event e2 = {"{\"a\":2}", 7, "k", 1, 5, 1};
+	relay_event e1 = {"{\"a\":1}", 7, "k", 1, 5, 0, 0};
+	relay_event e2 = {"{\"a\":2}", 7, "k", 1, 5, 1, 0};
 	char *out;
 
 	(void) state;

@@ -87,6 +87,7 @@ put(fixture *f, const char *key, int version, uint64_t pos)
 	ev.key_len = strlen(key);
 	ev.pos = pos;
 	ev.seq = 0;
+	ev.commit_time = 0;
 	assert_int_equal(f->s->ops->put(f->s, &ev, err, sizeof(err)), 0);
 }
 
@@ -185,7 +186,7 @@ test_too_large_goes_to_dead_letter(void **state)
 {
 	fixture *f = *state;
 	char err[256], big[2000];
-	relay_event ev = {big, sizeof(big), "K", 1, 11, 0};
+	relay_event ev = {big, sizeof(big), "K", 1, 11, 0, 0};
 	char *dl;
 
 	memset(big, 'x', sizeof(big));

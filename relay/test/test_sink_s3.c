@@ -265,7 +265,7 @@ test_hour_change_cuts(void **state)
 	int n0 = th_http_count(srv);
 	char data[] = "{\"aggregate_id\":\"z\",\"source\":{\"lsn\":\"0/"
 				  "1\",\"commit_time\":\"2026-11-23T10:00:00Z\"}}";
-	relay_event ev = {data, sizeof(data) - 1, "z", 1, 0x60, 0};
+	relay_event ev = {data, sizeof(data) - 1, "z", 1, 0x60, 0, 0};
 	char err[256];
 
 	(void) state;
@@ -293,7 +293,7 @@ test_run_scoped_keys_without_lsn(void **state)
 	int n0 = th_http_count(srv);
 	char data[] = "{\"aggregate_id\":\"t\",\"recorded_at\":\"2026-11-23T09:14:03Z\","
 				  "\"source\":{\"kind\":\"dynamodb\",\"sequence_number\":\"41\"}}";
-	relay_event ev = {data, sizeof(data) - 1, "t", 1, 1, 0};
+	relay_event ev = {data, sizeof(data) - 1, "t", 1, 1, 0, 0};
 	char err[256];
 	const char *r;
 
@@ -307,6 +307,27 @@ test_run_scoped_keys_without_lsn(void **state)
 	r = th_http_request(srv, n0);
 	assert_non_null(strstr(r, "PUT /arch/ev/2026/11/23/09/r"));
 	assert_non_null(strstr(r, "-0000000000000001_0000000000000001.ndjson.gz "));
+	s->ops->free(s);
+}
+
+/* The hour partition comes from the event's commit time, not from re-reading the envelope. */
+static void
+test_partition_from_event_time(void **state)
+{
+	sink *s = open_sink("--s3-max-object-bytes=64K");
+	int n0 = th_http_count(srv);
+	/* the envelope says 09:14; the source says 2026-11-23T11:30:00Z (1795433400) */
+	char data[] = "{\"aggregate_id\":\"t\",\"recorded_at\":\"2026-11-23T09:14:03Z\","
+				  "\"source\":{\"kind\":\"dynamodb\",\"sequence_number\":\"41\"}}";
+	relay_event ev = {data, sizeof(data) - 1, "t", 1, 1, 0, 1795433400};
+	char err[256];
+
+	(void) state;
+	assert_int_equal(s->ops->put(s, &ev, err, sizeof(err)), 0);
+	commit(s, 1);
+	th_http_push(srv, 200, "", "");
+	assert_int_equal(s->ops->drain(s, relay_now_ms() + 5000, err, sizeof(err)), 0);
+	assert_non_null(strstr(th_http_request(srv, n0), "PUT /arch/ev/2026/11/23/11/r"));
 	s->ops->free(s);
 }
 
@@ -338,6 +359,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_recovery_skips_what_is_archived, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hour_change_cuts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_scoped_keys_without_lsn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partition_from_event_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fatal_on_missing_bucket, setup, teardown),
 	};
 
