@@ -84,18 +84,6 @@ sigv4_uri_encode(const char *s, size_t len, bool keep_slash)
 	return buf_steal(&b);
 }
 
-static int
-s_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode %XX escapes (a query parameter as found on the wire). */
 static char *
 s_uri_decode(const char *s, size_t len, size_t *outlen)
@@ -107,9 +95,10 @@ s_uri_decode(const char *s, size_t len, size_t *outlen)
 		return NULL;
 	for (i = 0; i < len; i++)
 	{
-		if (s[i] == '%' && i + 2 < len && s_hexval(s[i + 1]) >= 0 && s_hexval(s[i + 2]) >= 0)
+		if (s[i] == '%' && i + 2 < len && codec_hex_digit(s[i + 1]) >= 0 &&
+			codec_hex_digit(s[i + 2]) >= 0)
 		{
-			out[n++] = (char) (s_hexval(s[i + 1]) * 16 + s_hexval(s[i + 2]));
+			out[n++] = (char) (codec_hex_digit(s[i + 1]) * 16 + codec_hex_digit(s[i + 2]));
 			i += 2;
 		}
 		else

@@ -260,7 +260,6 @@ ddb_main(int argc, char **argv)
 	ddb_stats stats;
 	char **rest;
 	char err[512];
-	char stream_flag[300];
 	int nrest;
 	int rc;
 	bool has_sink = false;
@@ -298,17 +297,6 @@ ddb_main(int argc, char **argv)
 	/* The obvious sink for a pipe is stdout; for Lambda and Streams, Kinesis. */
 	if (!has_sink && config_env("EVENTRELAY_SINK") == NULL)
 		rest[nrest++] = strcmp(o.input, "stdin") == 0 ? "--sink=stdout" : "--sink=kinesis";
-	/*
-	 * EVENTRELAY_KINESIS_STREAM: the name the first drafts of this
-	 * subcommand used (and terraform/modules/dynamodb_relay sets); the
-	 * relay's own variable is EVENTRELAY_STREAM.
-	 */
-	if (config_env("EVENTRELAY_STREAM") == NULL && config_env("EVENTRELAY_KINESIS_STREAM") != NULL)
-	{
-		snprintf(stream_flag, sizeof(stream_flag), "--stream=%s",
-				 config_env("EVENTRELAY_KINESIS_STREAM"));
-		rest[nrest++] = stream_flag;
-	}
 	/* A Lambda's only writable directory is /tmp. */
 	if (!has_dead_letter && config_env("EVENTRELAY_DEAD_LETTER") == NULL &&
 		strcmp(o.input, "lambda") == 0)

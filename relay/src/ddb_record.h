@@ -3,7 +3,7 @@
  *		One DynamoDB Streams record -> the envelopes of the events it
  *		appended (NewImage.Events[len(OldImage.Events):]).
  *
- * The item model (issue 6): one item per aggregate, key attribute "Uuid", a
+ * The item model: one item per aggregate, key attribute "Uuid", a
  * list attribute "Events" of {Name, Data[, Metadata]} maps that only ever
  * grows by list_append.  Records that append nothing are skipped with a
  * reason; records whose list shrank or changed in the middle are errors.

@@ -13,7 +13,7 @@
  * upper-case hex digits so that key order is position order.  After a crash
  * the relay is handed the same positions again and, cutting at the same
  * place, writes the same key (the sink makes sure it cuts there, see
- * s3_sink.c).  An object only ever holds whole positions, and all of its
+ * sink_s3.c).  An object only ever holds whole positions, and all of its
  * events share one hour partition, so a time range maps to key prefixes.
  *
  * The gzip stream is deterministic (no mtime, no name), so rebuilding an
@@ -43,7 +43,7 @@ typedef struct s3_object
 	int64_t opened_ms;	/* monotonic ms of the first append */
 } s3_object;
 
-/* When to cut an object (Firehose-like defaults in s3_sink.c). */
+/* When to cut an object (Firehose-like defaults in sink_s3.c). */
 typedef struct s3_limits
 {
 	size_t max_bytes;	/* uncompressed bytes */
