@@ -58,12 +58,12 @@ build/fuzz-gcc/fz_%.o: fuzz/fz_%.c $(FZ_HDRS) | build/fuzz-gcc
 fuzz/bin/fuzz_%: fuzz/fuzz_%.c $(FZ_CL_OBJS) $(FZ_HDRS) | fuzz/bin
 	@$(if $(Q),echo "  CLANGLD $<")
 	$(Q)$(FUZZ_CC) -Isrc $(FZ_CL_FLAGS) -fsanitize=fuzzer -o $@ $< $(FZ_CL_OBJS) \
-		$(FZ_WRAP) $(FZ_WRAP_fuzz_$*) $(LIBS)
+		$(FZ_WRAP) $(FZ_WRAP_fuzz_$*) $(LIBS) $(TEST_LIBS)
 
 fuzz/bin/replay_%: fuzz/fuzz_%.c $(FZ_GCC_OBJS) build/fuzz-gcc/fz_driver.o $(FZ_HDRS) | fuzz/bin
 	@$(if $(Q),echo "  CCLD    $< (replay)")
 	$(Q)$(CC) -Isrc $(FZ_GCC_FLAGS) -o $@ $< $(FZ_GCC_OBJS) build/fuzz-gcc/fz_driver.o \
-		$(FZ_WRAP) $(FZ_WRAP_fuzz_$*) $(LIBS)
+		$(FZ_WRAP) $(FZ_WRAP_fuzz_$*) $(LIBS) $(TEST_LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=fuzz/bin/%)
 

@@ -3,6 +3,7 @@
  *		The AWS credential chain (see aws_credentials.h).
  */
 #include "aws_credentials.h"
+#include "json.h"
 #include "codec.h"
 #include "config.h"
 #include "http.h"
@@ -14,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <json-c/json.h>
 
 #define CRED_REFRESH_MARGIN 300 /* seconds before expiry */
 #define CRED_HTTP_TIMEOUT	2000
@@ -140,46 +139,40 @@ s_parse_time(const char *s)
 	return t < 0 ? 0 : t;
 }
 
-static const char *
-s_json_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* The JSON both the container endpoint and IMDS return. */
+/* The JSON both the container endpoint and IMDS return (parsed in place). */
 static int
-s_from_json(const char *body, aws_credentials *c, const char *source, char *err, size_t errlen)
+s_from_json(buf *body, aws_credentials *c, const char *source, char *err, size_t errlen)
 {
-	json_object *o = json_tokener_parse(body);
+	jv_doc d;
 	const char *ak, *sk, *tok, *code;
+	char perr[128];
+	int rc = -1;
 
-	if (o == NULL)
+	jv_doc_init(&d);
+	if (jv_parse(&d, body->data, body->len, perr, sizeof(perr)) != 0 || !jv_is(d.root, JV_OBJECT))
 	{
-		snprintf(err, errlen, "%s credentials: response is not JSON", source);
-		return -1;
+		snprintf(err, errlen, "%s credentials: response is not a JSON object", source);
+		goto done;
 	}
-	code = s_json_str(o, "Code");
-	ak = s_json_str(o, "AccessKeyId");
-	sk = s_json_str(o, "SecretAccessKey");
-	tok = s_json_str(o, "Token");
+	code = jv_str(jv_get(d.root, "Code"));
+	ak = jv_str(jv_get(d.root, "AccessKeyId"));
+	sk = jv_str(jv_get(d.root, "SecretAccessKey"));
+	tok = jv_str(jv_get(d.root, "Token"));
 	if ((code && strcmp(code, "Success") != 0) || ak == NULL || sk == NULL)
 	{
 		snprintf(err, errlen, "%s credentials: no AccessKeyId/SecretAccessKey in the response%s%s",
 				 source, code ? ", Code " : "", code ? code : "");
-		json_object_put(o);
-		return -1;
+		goto done;
 	}
 	c->access_key = strdup(ak);
 	c->secret_key = strdup(sk);
 	c->session_token = tok ? strdup(tok) : NULL;
-	c->expiration = s_parse_time(s_json_str(o, "Expiration"));
+	c->expiration = s_parse_time(jv_str(jv_get(d.root, "Expiration")));
 	c->source = source;
-	json_object_put(o);
-	return 0;
+	rc = 0;
+done:
+	jv_doc_free(&d);
+	return rc;
 }
 
 static int
@@ -264,7 +257,7 @@ s_from_container(credentials_cache *p, aws_credentials *c, char *err, size_t err
 				 resp.status);
 		goto done;
 	}
-	rc = s_from_json(resp.body.data, c, "container", err, errlen);
+	rc = s_from_json(&resp.body, c, "container", err, errlen);
 
 done:
 	if (hdr)
@@ -333,7 +326,7 @@ s_from_imds(credentials_cache *p, aws_credentials *c, char *err, size_t errlen)
 				 resp.status);
 		goto done;
 	}
-	rc = s_from_json(resp.body.data, c, "imds", err, errlen);
+	rc = s_from_json(&resp.body, c, "imds", err, errlen);
 
 done:
 	memset(tokhdr, 0, sizeof(tokhdr));

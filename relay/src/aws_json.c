@@ -10,10 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <json-c/json.h>
-
 #include "aws_credentials.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "aws_sigv4.h"
 
@@ -207,12 +206,13 @@ s_send(aws_json *a, const char *op, const char *body, size_t len, aws_status *st
 }
 
 aws_status
-aws_json_call(aws_json *a, const char *op, const char *body, size_t len, const buf **answer,
-			  char *type, size_t typelen, char *err, size_t errlen)
+aws_json_call(aws_json *a, const char *op, const char *body, size_t len, buf **answer, char *type,
+			  size_t typelen, char *err, size_t errlen)
 {
-	const buf *rb = &a->resp.body;
-	json_object *o, *v;
-	const char *msg = "";
+	buf *rb = &a->resp.body;
+	const char *msg = NULL, *t;
+	char perr[128];
+	jv_doc d;
 	aws_status st;
 
 	type[0] = '\0';
@@ -225,31 +225,25 @@ aws_json_call(aws_json *a, const char *op, const char *body, size_t len, const b
 		return AWS_OK;
 	}
 	/* {"__type":"com.amazonaws.kinesis#ResourceNotFoundException","message":"..."} */
-	o = rb->len ? json_tokener_parse(rb->data) : NULL;
-	if (o && json_object_object_get_ex(o, "__type", &v) && json_object_is_type(v, json_type_string))
-	{
-		const char *t = json_object_get_string(v);
-		const char *h = strrchr(t, '#');
-
-		snprintf(type, typelen, "%s", h ? h + 1 : t);
-	}
-	else if (rb->len && strstr(rb->data, "<Code>"))
+	jv_doc_init(&d);
+	if (rb->len && strstr(rb->data, "<Code>"))
 	{
 		/* some front ends answer auth failures in XML */
 		const char *c = strstr(rb->data, "<Code>") + 6;
 
 		snprintf(type, typelen, "%.*s", (int) strcspn(c, "<"), c);
 	}
-	/* a member set to null is present with a NULL string */
-	if (o &&
-		((json_object_object_get_ex(o, "message", &v) &&
-		  json_object_is_type(v, json_type_string)) ||
-		 (json_object_object_get_ex(o, "Message", &v) && json_object_is_type(v, json_type_string))))
-		msg = json_object_get_string(v);
+	else if (rb->len && jv_parse(&d, rb->data, rb->len, perr, sizeof(perr)) == 0)
+	{
+		/* members of another type (null included) are absent */
+		if ((t = jv_str(jv_get(d.root, "__type"))) != NULL)
+			snprintf(type, typelen, "%s", strrchr(t, '#') ? strrchr(t, '#') + 1 : t);
+		if ((msg = jv_str(jv_get(d.root, "message"))) == NULL)
+			msg = jv_str(jv_get(d.root, "Message"));
+	}
 	snprintf(err, errlen, "%s: HTTP %ld %s%s%.200s", op, a->resp.status,
-			 type[0] ? type : "(no error type)", *msg ? ": " : "", msg);
-	if (o)
-		json_object_put(o);
+			 type[0] ? type : "(no error type)", msg && *msg ? ": " : "", msg ? msg : "");
+	jv_doc_free(&d);
 	st = aws_classify(a->resp.status, type);
 	if (st == AWS_EXPIRED)
 		credentials_invalidate(a->creds);

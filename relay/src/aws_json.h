@@ -46,12 +46,13 @@ void aws_json_free(aws_json *a);
 
 /*
  * Call operation op ("PutRecords") with a JSON body.  On AWS_OK, *answer is
- * the response body (valid until the next call).  Otherwise type holds the
+ * the response body (valid until the next call; the caller may parse it in
+ * place).  Otherwise type holds the
  * short error type ("ResourceNotFoundException", "" if none) and err says
  * what happened in one line ("op: HTTP 400 Type: message").
  */
-aws_status aws_json_call(aws_json *a, const char *op, const char *body, size_t len,
-						 const buf **answer, char *type, size_t typelen, char *err, size_t errlen);
+aws_status aws_json_call(aws_json *a, const char *op, const char *body, size_t len, buf **answer,
+						 char *type, size_t typelen, char *err, size_t errlen);
 
 /*
  * Classify an AWS error: HTTP status (0 for a per-record error code) and

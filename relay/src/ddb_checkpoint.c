@@ -4,10 +4,10 @@
  */
 #include "ddb_checkpoint.h"
 #include "file_replace.h"
+#include "json.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +96,13 @@ ddb_ckpt_free(ddb_ckpt *c)
 int
 ddb_ckpt_load(ddb_ckpt *c, const char *path, char *err, size_t errlen)
 {
-	struct json_object *o, *v, *shards;
+	const jv *v, *shards;
+	buf text = BUF_INIT;
+	char perr[128];
+	jv_doc d;
+	FILE *f;
+	size_t n;
+	int rc = -1;
 
 	memset(c, 0, sizeof(*c));
 	c->path = strdup(path);
@@ -107,39 +113,40 @@ ddb_ckpt_load(ddb_ckpt *c, const char *path, char *err, size_t errlen)
 	}
 	if (access(path, F_OK) != 0)
 		return 0;
-	o = json_object_from_file(path);
-	if (o == NULL || !json_object_is_type(o, json_type_object))
+	if ((f = fopen(path, "r")) == NULL)
 	{
-		snprintf(err, errlen, "checkpoint file %s is not valid JSON", path);
-		if (o)
-			json_object_put(o);
+		snprintf(err, errlen, "cannot read checkpoint file %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (json_object_object_get_ex(o, "stream_arn", &v) && json_object_is_type(v, json_type_string))
-		c->stream_arn = strdup(json_object_get_string(v));
-	if (json_object_object_get_ex(o, "shards", &shards) &&
-		json_object_is_type(shards, json_type_object))
+	while (buf_reserve(&text, 65536) == 0 && (n = fread(text.data + text.len, 1, 65536, f)) > 0)
+		text.len += n;
+	fclose(f);
+	jv_doc_init(&d);
+	if (buf_failed(&text))
+		snprintf(err, errlen, "out of memory");
+	else if (jv_parse(&d, text.data, text.len, perr, sizeof(perr)) != 0 ||
+			 !jv_is(d.root, JV_OBJECT))
+		snprintf(err, errlen, "checkpoint file %s is not valid JSON", path);
+	else
+		rc = 0;
+	if (rc == 0 && (v = jv_get(d.root, "stream_arn")) && jv_str(v))
+		c->stream_arn = strdup(jv_str(v));
+	shards = rc == 0 ? jv_get(d.root, "shards") : NULL;
+	for (n = 0; jv_is(shards, JV_OBJECT) && n < shards->len; n++)
 	{
-		json_object_object_foreach(shards, id, sh)
-		{
-			struct json_object *seq = NULL, *fin = NULL;
+		const jv_member *m = &shards->u.members[n];
 
-			json_object_object_get_ex(sh, "sequence_number", &seq);
-			json_object_object_get_ex(sh, "finished", &fin);
-			if (ddb_ckpt_set(c, id,
-							 seq && json_object_is_type(seq, json_type_string)
-								 ? json_object_get_string(seq)
-								 : NULL,
-							 fin && json_object_get_boolean(fin)) != 0)
-			{
-				snprintf(err, errlen, "out of memory");
-				json_object_put(o);
-				return -1;
-			}
+		if (ddb_ckpt_set(c, m->key, jv_str(jv_get(&m->val, "sequence_number")),
+						 jv_is(jv_get(&m->val, "finished"), JV_TRUE)) != 0)
+		{
+			snprintf(err, errlen, "out of memory");
+			rc = -1;
+			break;
 		}
 	}
-	json_object_put(o);
-	return 0;
+	jv_doc_free(&d);
+	buf_free(&text);
+	return rc;
 }
 
 int

@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,32 +65,33 @@ typedef struct s_state
 	bool described;
 	unsigned long lost; /* loss reports */
 	jv_doc doc;			/* the last GetRecords answer */
+	jv_doc cdoc;		/* the last answer of another call */
 } s_state;
 
 /* Transient (expired credentials were refreshed): try again later. */
 #define S_RETRY(rc) ((rc) == AWS_RETRY || (rc) == AWS_EXPIRED)
 
-/* One DynamoDB Streams call; on AWS_OK *out is the answer (caller puts it). */
+/* One DynamoDB Streams call; on AWS_OK *out is the answer (valid until the next call). */
 static aws_status
-s_call(s_state *st, const char *op, const char *body, struct json_object **out, char *type,
-	   size_t typelen, char *err, size_t errlen)
+s_call(s_state *st, const char *op, const char *body, const jv **out, char *type, size_t typelen,
+	   char *err, size_t errlen)
 {
-	const buf *answer;
+	buf *answer;
+	char perr[128];
 	aws_status rc =
 		aws_json_call(st->aws, op, body, strlen(body), &answer, type, typelen, err, errlen);
 
 	*out = NULL;
 	if (rc != AWS_OK)
 		return rc;
-	*out = json_tokener_parse(answer->data);
-	if (*out == NULL || !json_object_is_type(*out, json_type_object))
+	jv_doc_reset(&st->cdoc);
+	if (jv_parse(&st->cdoc, answer->data, answer->len, perr, sizeof(perr)) != 0 ||
+		!jv_is(st->cdoc.root, JV_OBJECT))
 	{
-		if (*out)
-			json_object_put(*out);
-		*out = NULL;
 		snprintf(err, errlen, "%s: unexpected response (HTTP 200, %zu bytes)", op, answer->len);
 		return AWS_RETRY;
 	}
+	*out = st->cdoc.root;
 	return AWS_OK;
 }
 
@@ -121,14 +121,11 @@ s_backoff(s_shard *s)
 	return relay_now_ms() + d / 2 + rand() % (d / 2 + 1);
 }
 
+/* The string member key of o, or NULL. */
 static const char *
-s_str(struct json_object *o, const char *key)
+s_str(const jv *o, const char *key)
 {
-	struct json_object *v;
-
-	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
+	return jv_str(jv_get(o, key));
 }
 
 static void
@@ -158,7 +155,7 @@ s_resolve_arn(s_state *st)
 {
 	char err[512], type[128];
 	buf body;
-	struct json_object *o = NULL, *streams;
+	const jv *o = NULL, *streams;
 	const char *best = NULL, *best_label = "";
 	size_t i;
 	aws_status rc;
@@ -187,12 +184,11 @@ s_resolve_arn(s_state *st)
 		log_kv(LOG_ERROR, "cannot find the table's stream", "error", err, NULL);
 		return -1;
 	}
-	if (json_object_object_get_ex(o, "Streams", &streams) &&
-		json_object_is_type(streams, json_type_array))
+	if (jv_is(streams = jv_get(o, "Streams"), JV_ARRAY))
 	{
-		for (i = 0; i < json_object_array_length(streams); i++)
+		for (i = 0; i < streams->len; i++)
 		{
-			struct json_object *s = json_object_array_get_idx(streams, i);
+			const jv *s = jv_at(streams, i);
 			const char *label = s_str(s, "StreamLabel");
 
 			if (s_str(s, "StreamArn") && (best == NULL || (label && strcmp(label, best_label) > 0)))
@@ -204,7 +200,6 @@ s_resolve_arn(s_state *st)
 	}
 	if (best)
 		st->arn = strdup(best);
-	json_object_put(o);
 	if (st->arn == NULL)
 	{
 		log_kv(LOG_ERROR, "the table has no stream: enable one with NEW_AND_OLD_IMAGES", "table",
@@ -262,7 +257,7 @@ s_describe(s_state *st)
 	do
 	{
 		buf body;
-		struct json_object *o = NULL, *desc, *shards;
+		const jv *o = NULL, *desc, *shards;
 		aws_status rc;
 		const char *view;
 
@@ -284,18 +279,17 @@ s_describe(s_state *st)
 			log_kv(S_RETRY(rc) ? LOG_WARN : LOG_ERROR, "DescribeStream failed", "error", err, NULL);
 			return S_RETRY(rc) ? 0 : -1;
 		}
-		json_object_object_get_ex(o, "StreamDescription", &desc);
+		desc = jv_get(o, "StreamDescription");
 		view = s_str(desc, "StreamViewType");
 		if (first && view && strcmp(view, "NEW_AND_OLD_IMAGES") != 0)
 			log_kv(LOG_WARN,
 				   "stream view type is not NEW_AND_OLD_IMAGES: its records will be skipped",
 				   "stream_view_type", view, NULL);
-		if (json_object_object_get_ex(desc, "Shards", &shards) &&
-			json_object_is_type(shards, json_type_array))
+		if (jv_is(shards = jv_get(desc, "Shards"), JV_ARRAY))
 		{
-			for (i = 0; i < json_object_array_length(shards); i++)
+			for (i = 0; i < shards->len; i++)
 			{
-				struct json_object *j = json_object_array_get_idx(shards, i), *range = NULL;
+				const jv *j = jv_at(shards, i), *range;
 				const char *id = s_str(j, "ShardId");
 				s_shard *s;
 
@@ -310,7 +304,7 @@ s_describe(s_state *st)
 						s_str(j, "ParentShardId") ? strdup(s_str(j, "ParentShardId")) : NULL;
 					s->initial = first;
 				}
-				json_object_object_get_ex(j, "SequenceNumberRange", &range);
+				range = jv_get(j, "SequenceNumberRange");
 				if (s->start_seq == NULL && s_str(range, "StartingSequenceNumber"))
 					s->start_seq = strdup(s_str(range, "StartingSequenceNumber"));
 				s->closed = s_str(range, "EndingSequenceNumber") != NULL;
@@ -319,7 +313,6 @@ s_describe(s_state *st)
 		}
 		if (s_str(desc, "LastEvaluatedShardId"))
 			last = strdup(s_str(desc, "LastEvaluatedShardId"));
-		json_object_put(o);
 	} while (last);
 	st->described = true;
 
@@ -366,7 +359,7 @@ s_get_iterator(s_state *st, s_shard *s)
 	const char *seq = NULL;
 	char err[512], type[128];
 	buf body;
-	struct json_object *o = NULL;
+	const jv *o = NULL;
 	aws_status rc;
 
 	if (c && c->seq && !s->from_trim)
@@ -423,7 +416,6 @@ s_get_iterator(s_state *st, s_shard *s)
 	s->from_trim = false;
 	log_kv(LOG_DEBUG, "shard iterator", "shard", s->id, "type", kind, "sequence_number",
 		   seq ? seq : "", NULL);
-	json_object_put(o);
 	return 0;
 }
 
@@ -439,7 +431,7 @@ s_read(s_state *st, s_shard *s)
 	char *text = NULL;
 	size_t tlen = 0;
 	const jv *o, *next;
-	const buf *answer;
+	buf *answer;
 	aws_status rc;
 	ddb_recs recs;
 	ddb_events ev;
@@ -571,6 +563,7 @@ s_free(s_state *st)
 	ddb_ckpt_free(&st->ck);
 	aws_json_free(st->aws);
 	jv_doc_free(&st->doc);
+	jv_doc_free(&st->cdoc);
 }
 
 int

@@ -8,16 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "buf.h"
 #include "codec.h"
+#include "json.h"
 
 struct kinesis_client
 {
 	char *stream;
 	aws_json *api;
 	buf body;
+	jv_doc doc; /* the last answer, parsed in place */
 };
 
 kinesis_client *
@@ -35,6 +35,7 @@ kinesis_client_new(const kinesis_options *opt, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	jv_doc_init(&k->doc);
 	if (opt->endpoint == NULL)
 	{
 		snprintf(url, sizeof(url), "https://kinesis.%s.amazonaws.com", opt->region);
@@ -56,6 +57,7 @@ kinesis_client_free(kinesis_client *k)
 		return;
 	aws_json_free(k->api);
 	buf_free(&k->body);
+	jv_doc_free(&k->doc);
 	free(k->stream);
 	free(k);
 }
@@ -85,7 +87,7 @@ s_build_body(kinesis_client *k, const kinesis_entry *e, int n)
 aws_status
 kinesis_check_stream(kinesis_client *k, char *err, size_t errlen)
 {
-	const buf *answer;
+	buf *answer;
 	char type[128];
 	aws_status st;
 
@@ -111,9 +113,9 @@ aws_status
 kinesis_put_records(kinesis_client *k, const kinesis_entry *entries, int n, aws_status *status,
 					int *failed, char *err, size_t errlen)
 {
-	const buf *answer;
-	char type[128];
-	json_object *o = NULL, *recs, *v;
+	buf *answer;
+	char type[128], perr[128];
+	const jv *recs;
 	aws_status st;
 	int i;
 
@@ -127,46 +129,36 @@ kinesis_put_records(kinesis_client *k, const kinesis_entry *entries, int n, aws_
 					   err, errlen);
 	if (st != AWS_OK)
 		return st == AWS_OTHER ? AWS_RETRY : st;
-	o = json_tokener_parse(answer->data);
-	if (o == NULL || !json_object_object_get_ex(o, "Records", &recs) ||
-		!json_object_is_type(recs, json_type_array) || (int) json_object_array_length(recs) != n)
+	jv_doc_reset(&k->doc);
+	if (jv_parse(&k->doc, answer->data, answer->len, perr, sizeof(perr)) != 0 ||
+		!jv_is(recs = jv_get(k->doc.root, "Records"), JV_ARRAY) || (int) recs->len != n)
 	{
 		snprintf(err, errlen, "PutRecords: unexpected response (HTTP 200, %zu bytes)", answer->len);
-		st = AWS_RETRY;
-		goto done;
+		return AWS_RETRY;
 	}
 	err[0] = '\0';
 	for (i = 0; i < n; i++)
 	{
-		json_object *r = json_object_array_get_idx(recs, (size_t) i);
-		json_object *m;
-		const char *code;
+		const jv *r = jv_at(recs, (size_t) i);
+		const jv *code = jv_get(r, "ErrorCode");
+		/* members of another type (null included) are absent */
+		const char *msg = jv_str(jv_get(r, "ErrorMessage"));
+		char ctext[128];
 
 		status[i] = AWS_OK;
-		if (!json_object_object_get_ex(r, "ErrorCode", &v) ||
-			json_object_is_type(v, json_type_null))
+		if (code == NULL || jv_is(code, JV_NULL))
 			continue;
-		code = json_object_get_string(v);
+		/* a code that is not a string is its JSON text (a number), or unnamed */
+		snprintf(ctext, sizeof(ctext), "%.*s",
+				 jv_is(code, JV_STRING) || jv_is(code, JV_NUMBER) ? (int) code->len : 0,
+				 jv_is(code, JV_STRING) || jv_is(code, JV_NUMBER) ? code->u.s : "");
 		(*failed)++;
 		/* ProvisionedThroughputExceeded, InternalFailure, KMS throttling pass; other KMS errors do
 		 * not */
-		status[i] = aws_classify(0, code) == AWS_FATAL ? AWS_FATAL : AWS_RETRY;
-		/* json-c reports a member set to null as present with a NULL string */
+		status[i] = aws_classify(0, ctext) == AWS_FATAL ? AWS_FATAL : AWS_RETRY;
 		if (!err[0])
-		{
-			const char *msg = json_object_object_get_ex(r, "ErrorMessage", &m) &&
-									  json_object_is_type(m, json_type_string)
-								  ? json_object_get_string(m)
-								  : NULL;
-
-			snprintf(err, errlen, "PutRecords: record %d: %s%s%.200s", i, code, msg ? ": " : "",
+			snprintf(err, errlen, "PutRecords: record %d: %s%s%.200s", i, ctext, msg ? ": " : "",
 					 msg ? msg : "");
-		}
 	}
-	st = AWS_OK;
-
-done:
-	if (o)
-		json_object_put(o);
-	return st;
+	return AWS_OK;
 }

@@ -4,12 +4,13 @@
  *
  * Fast path: the plugin writes "aggregate_id" first and as a plain uuid
  * string, so an event starts with {"aggregate_id":"<key>".  Anything else
- * (another producer, a reordered object) goes through json-c.  Markers are
+ * (another producer, a reordered object) goes through the JSON reader (json.c).  Markers are
  * produced by our plugin in a fixed flat shape; their fields are found by
  * name.
  */
 #include "pg_message.h"
 #include "codec.h"
+#include "json.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -17,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <json-c/json.h>
 
 #define EVENT_PREFIX  "{\"aggregate_id\":\""
 #define MARKER_PREFIX "{\"kind\":\""
@@ -161,61 +160,56 @@ s_parse_marker(const char *data, size_t len, plugin_msg *m, char *err, size_t er
 static int
 s_parse_event_json(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *o, *v;
-	const char *key;
+	char *copy = malloc(len + 1);
+	char perr[128];
+	const jv *v;
+	jv_doc d;
 	int rc = -1;
 
-	if (tok == NULL)
+	if (copy == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	o = len <= INT_MAX ? json_tokener_parse_ex(tok, data, (int) len) : NULL;
-	if (o)
-	{
-		/* one value and nothing after it (json-c stops after the first) */
-		size_t end = json_tokener_get_parse_end(tok);
-
-		while (end < len && memchr(" \t\r\n", data[end], 4))
-			end++;
-		if (end < len)
-		{
-			json_object_put(o);
-			o = NULL;
-		}
-	}
-	json_tokener_free(tok);
-	if (o == NULL || !json_object_is_type(o, json_type_object))
+	/* parsed in place: the message itself goes to the sinks as it is */
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	jv_doc_init(&d);
+	if (jv_parse(&d, copy, len, perr, sizeof(perr)) != 0 || !jv_is(d.root, JV_OBJECT))
 	{
 		snprintf(err, errlen, "not a JSON object: \"%.*s\"", S_SHOW(data, len, 80));
 		goto done;
 	}
-	if (json_object_object_get_ex(o, "kind", &v))
+	if (jv_get(d.root, "kind"))
 	{
 		snprintf(err, errlen, "unexpected message \"%.*s\"", S_SHOW(data, len, 80));
 		goto done;
 	}
-	if (!json_object_object_get_ex(o, "aggregate_id", &v) || json_object_is_type(v, json_type_null))
+	v = jv_get(d.root, "aggregate_id");
+	if (v == NULL || jv_is(v, JV_NULL))
 	{
 		snprintf(err, errlen, "event without \"aggregate_id\": \"%.*s\"", S_SHOW(data, len, 80));
 		goto done;
 	}
-	key = json_object_get_string(v);
-	/* a string key may hold \u0000; another type is its JSON text */
-	m->key_len = json_object_is_type(v, json_type_string) ? (size_t) json_object_get_string_len(v)
-														  : strlen(key);
+	/* a string key may hold \u0000; a number is its text */
+	if (!jv_is(v, JV_STRING) && !jv_is(v, JV_NUMBER))
+	{
+		snprintf(err, errlen, "event whose \"aggregate_id\" is not a string or a number: \"%.*s\"",
+				 S_SHOW(data, len, 80));
+		goto done;
+	}
+	m->key_len = v->len;
 	if (m->key_len >= sizeof(m->keybuf))
 		m->key_len = sizeof(m->keybuf) - 1; /* too long for Kinesis anyway: dead letter */
-	memcpy(m->keybuf, key, m->key_len);
+	memcpy(m->keybuf, v->u.s, m->key_len);
 	m->keybuf[m->key_len] = '\0';
 	m->key = m->keybuf;
 	m->kind = PM_EVENT;
 	rc = 0;
 
 done:
-	if (o)
-		json_object_put(o);
+	jv_doc_free(&d);
+	free(copy);
 	return rc;
 }
 
@@ -235,7 +229,7 @@ pg_message_parse(const char *data, size_t len, plugin_msg *m, char *err, size_t 
 		const char *k = data + eplen;
 		const char *end = memchr(k, '"', len - eplen);
 
-		/* a backslash means an escaped key: let json-c unescape it */
+		/* a backslash means an escaped key: let the JSON reader unescape it */
 		if (end && memchr(k, '\\', (size_t) (end - k)) == NULL)
 		{
 			m->kind = PM_EVENT;

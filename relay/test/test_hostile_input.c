@@ -152,7 +152,7 @@ test_ddb_streams_null_message(void **state)
 {
 	th_http *srv = th_http_start();
 	char url[64], type[128], err[256];
-	const buf *answer;
+	buf *answer;
 	aws_json *a;
 	aws_json_options ao = {"dynamodb",
 						   "DynamoDBStreams_20120810",
