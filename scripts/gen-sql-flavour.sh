@@ -100,7 +100,8 @@ body() {
 		"$OUT/eventstore--$VERSION-sql.sql"
 }
 body >"$OUT/body.sql"
-if grep -q -e '\$_pgtle_\$' -e '\$_pgtle_i_\$' "$OUT/body.sql"; then
+# pg_tle refuses scripts with its own quotes; \$_pgtle_\$ quotes the script below.
+if grep -q -F -e '$_pgtle_o_$' -e '$_pgtle_i_$' -e '$_pgtle_$' "$OUT/body.sql"; then
 	echo "gen-sql-flavour.sh: the script uses a dollar quote that pg_tle forbids" >&2
 	exit 1
 fi
@@ -133,8 +134,9 @@ BEGIN
 END
 \$check\$;
 CREATE TEMPORARY TABLE eventstore_pgtle (version text PRIMARY KEY, script text NOT NULL) ON COMMIT DROP;
-INSERT INTO eventstore_pgtle VALUES ('$VERSION', \$_pgtle_\$
 EOF
+	# the script starts right after the quote: what pg_tle stores is body.sql exactly
+	printf "INSERT INTO eventstore_pgtle VALUES ('%s', \$_pgtle_\$" "$VERSION"
 	cat "$OUT/body.sql"
 	cat <<EOF
 \$_pgtle_\$);

@@ -24,7 +24,6 @@ $check$;
 CREATE TEMPORARY TABLE eventstore_pgtle (version text PRIMARY KEY, script text NOT NULL) ON COMMIT DROP;
 INSERT INTO eventstore_pgtle VALUES ('1.0', $_pgtle_$
 
-
 /*
  * One row per aggregate: its type and current version (the number of events
  * appended to it).  append() locks this row to serialise writers of one
