@@ -213,9 +213,8 @@ BEGIN
 	 * 'size' is only possibly too large; it is sized exactly below.
 	 */
 	FOR bad IN
-		SELECT e.i, e.ev, p.problem
-		  FROM pg_catalog.jsonb_array_elements(append.events) WITH ORDINALITY AS e(ev, i),
-			   LATERAL (SELECT CASE
+		SELECT v.i, v.ev, v.problem
+		  FROM (SELECT e.i, e.ev, CASE
 					WHEN pg_catalog.jsonb_typeof(e.ev) <> 'object' THEN 'object'
 					WHEN e.ev OPERATOR(pg_catalog.-) '{type,data,metadata,id}'::text[] <> '{}'::jsonb THEN 'key'
 					WHEN COALESCE(pg_catalog.jsonb_typeof(e.ev -> 'type'), 'null') = 'null' THEN 'no type'
@@ -225,9 +224,10 @@ BEGIN
 					WHEN pg_catalog.jsonb_typeof(e.ev -> 'id') NOT IN ('string', 'null') THEN 'id'
 					WHEN pg_catalog.jsonb_typeof(e.ev -> 'id') = 'string' AND (e.ev ->> 'id')
 						!~ '^[0-9a-fA-F]{8}-*[0-9a-fA-F]{4}-*[0-9a-fA-F]{4}-*[0-9a-fA-F]{4}-*[0-9a-fA-F]{12}$' THEN 'id'
-					END AS problem) AS p
-		 WHERE p.problem IS NOT NULL
-		 ORDER BY e.i
+					END AS problem
+				  FROM pg_catalog.jsonb_array_elements(append.events) WITH ORDINALITY AS e(ev, i)) AS v
+		 WHERE v.problem IS NOT NULL
+		 ORDER BY v.i
 	LOOP
 		IF bad.problem = 'object' THEN
 			RAISE EXCEPTION USING ERRCODE = 'VE008',
