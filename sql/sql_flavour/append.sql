@@ -309,17 +309,22 @@ BEGIN
 		END IF;
 	END LOOP;
 
-	/* 4. The events, in one statement. */
+	/*
+	 * 4. The events, in one statement.  jsonb_to_recordset reads the four
+	 * keys of each event in one pass; it turns a JSON null into NULL, so
+	 * "data": null (stored as JSON null) is told from no "data" ({}) by the
+	 * event itself.
+	 */
 	INSERT INTO eventstore.events
 		   (aggregate_id, version, aggregate_type, event_id, type, data, metadata)
 	SELECT append.aggregate_id, first + e.i, append.aggregate_type,
-		   COALESCE(CASE pg_catalog.jsonb_typeof(e.ev -> 'id') WHEN 'string'
-						THEN pg_catalog.replace(e.ev ->> 'id', '-', '')::uuid END,
-					pg_catalog.gen_random_uuid()),
-		   e.ev ->> 'type',
-		   COALESCE(e.ev -> 'data', '{}'::jsonb),
-		   CASE pg_catalog.jsonb_typeof(e.ev -> 'metadata') WHEN 'object' THEN e.ev -> 'metadata' ELSE '{}'::jsonb END
-	  FROM pg_catalog.jsonb_array_elements(append.events) WITH ORDINALITY AS e(ev, i);
+		   COALESCE(pg_catalog.replace(e.id, '-', '')::uuid, pg_catalog.gen_random_uuid()),
+		   e.type,
+		   COALESCE(e.data, CASE WHEN e.ev ? 'data' THEN 'null'::jsonb ELSE '{}'::jsonb END),
+		   COALESCE(e.metadata, '{}'::jsonb)
+	  FROM ROWS FROM (pg_catalog.jsonb_array_elements(append.events),
+					  pg_catalog.jsonb_to_recordset(append.events) AS (type text, data jsonb, metadata jsonb, id text))
+		   WITH ORDINALITY AS e(ev, type, data, metadata, id, i);
 	GET DIAGNOSTICS inserted = ROW_COUNT;
 	IF inserted <> n THEN
 		RAISE EXCEPTION 'inserted % events instead of %', inserted, n;
