@@ -132,6 +132,36 @@ if ((SQL_FLAVOUR)); then
 		(SELECT jsonb_agg(jsonb_build_object('type', 'ItemAdded', 'data', jsonb_build_object('sku', md5(i::text), 'qty', i)) ORDER BY i)
 		   FROM generate_series(1, 10000) i))" >/dev/null
 	lq_=$("$PGBIN/pgbench" -n -M prepared -c 1 -t 40 -f "$ES_TMP/load.sql" sqlflavour 2>&1 | sed -nE 's/^latency average = ([0-9.]+) ms.*/\1/p')
+	# Server time per append, both flavours interleaved call by call in one
+	# session (so a busy machine slows both alike): the SQL flavour's
+	# append() is created once more as bench_sql.append() over the same tables.
+	es_psql -c "CREATE SCHEMA bench_sql" >/dev/null
+	sed -e 's/^CREATE FUNCTION eventstore\.append(/CREATE FUNCTION bench_sql.append(/' -e '/^REVOKE /,$d' \
+		"$ES_ROOT/sql/sql_flavour/append.sql" | es_psql >/dev/null
+	cpu=$(es_psql 2>&1 <<SQL
+DO \$\$
+DECLARE
+	b jsonb := (SELECT jsonb_agg(jsonb_build_object('type', $TYPE, 'data', ${DATA//:aid/1}, 'metadata', ${META//:aid/1}) ORDER BY i)
+				  FROM generate_series(1, $K) i, LATERAL (SELECT md5(i::text) AS h) x);
+	t timestamptz;
+	c interval := '0';
+	q interval := '0';
+BEGIN
+	FOR i IN 1..2000 LOOP
+		t := clock_timestamp();
+		PERFORM eventstore.append(md5('cpu-c-' || i % 500)::uuid, 'cart', NULL, b);
+		c := c + (clock_timestamp() - t);
+		t := clock_timestamp();
+		PERFORM bench_sql.append(md5('cpu-s-' || i % 500)::uuid, 'cart', NULL, b);
+		q := q + (clock_timestamp() - t);
+	END LOOP;
+	RAISE NOTICE 'cpu % % %', round(extract(epoch FROM c) * 1e6 / 2000), round(extract(epoch FROM q) * 1e6 / 2000),
+		round((extract(epoch FROM q) / extract(epoch FROM c))::numeric, 2);
+END
+\$\$;
+SQL
+)
+	read -r cpu_c cpu_q cpu_r < <(sed -nE 's/.*NOTICE:  cpu ([0-9]+) ([0-9]+) ([0-9.]+)$/\1 \2 \3/p' <<<"$cpu")
 fi
 
 echo
@@ -154,4 +184,6 @@ printf 'load() of a 10,000-event aggregate: %s ms (%s events/s); plain SELECT of
 if ((SQL_FLAVOUR)); then
 	printf 'load() of a 10,000-event aggregate, SQL flavour: %s ms (%s events/s)\n' \
 		"$lq_" "$(awk -v l="$lq_" 'BEGIN { printf "%.0f", 10000 / (l / 1000) }')"
+	printf 'server time per %s-event append, interleaved in one session: C %s us, SQL flavour %s us (x%s)\n' \
+		"$K" "$cpu_c" "$cpu_q" "$cpu_r"
 fi
