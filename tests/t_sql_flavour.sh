@@ -18,12 +18,15 @@
 #      flavour's objects (tests/sql_flavour_fingerprint.sql);
 #   4. eventstore.max_event_size in the SQL flavour: the default, a
 #      session's SET, ALTER DATABASE SET (a non-superuser needs GRANT SET ON
-#      PARAMETER), and a pin on append() that a writer cannot override.
+#      PARAMETER), and a pin on append() that a writer cannot override;
+#   5. pg_dump of the pg_tle database restores on a server with the C
+#      flavour, which then answers for the same rows (a retry included).
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ES_ROOT"
 es_tmpdir >/dev/null
 FP=tests/sql_flavour_fingerprint.sql
+HOST_PGBIN=$PGBIN
 VERSION=$(sed -nE "s/^default_version = '([^']+)'/\1/p" eventstore.control)
 
 # --- 1. one source of truth ------------------------------------------------
@@ -184,4 +187,23 @@ admin -c "ALTER FUNCTION eventstore.append(uuid, text, bigint, jsonb) SET events
 es_eq "pinned on append(), a writer's SET does not count" \
 	"VE006: event 1 of the batch is too large: 1508 bytes of JSON, the limit is 1024 bytes" \
 	"$(big 1500 "SET eventstore.max_event_size = '1MB'")"
+
+# --- 5. moving the data to the C flavour: pg_dump of the pg_tle database -----
+n=$(es_psql -d app -c "SELECT count(*) || '/' || (SELECT count(*) FROM eventstore.aggregates) FROM eventstore.events")
+"$PGBIN/pg_dump" -d app --extension=eventstore --exclude-schema=pgtle --no-owner --no-privileges -f "$ES_TMP/app.sql"
+es_check "the dump creates the extension by name" grep -q '^CREATE EXTENSION IF NOT EXISTS eventstore WITH SCHEMA eventstore;$' "$ES_TMP/app.sql"
+dump=$ES_TMP/app.sql
+moved=$(
+	unset ES_TMP
+	ES_CLEANUP=()
+	trap es_run_cleanup EXIT
+	PGBIN=$HOST_PGBIN
+	es_cluster_start >/dev/null
+	es_psql -q -f "$dump" >/dev/null
+	es_psql -c "SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.oid = 'eventstore.append(uuid, text, bigint, jsonb)'::regprocedure"
+	es_psql -c "SELECT count(*) || '/' || (SELECT count(*) FROM eventstore.aggregates) FROM eventstore.events"
+	es_psql -c "SELECT eventstore.append('5a000000-0000-0000-0000-0000000000aa', 'cart', 0, '[{\"type\": \"CartOpened\", \"id\": \"5a000000-0000-0000-0000-000000000001\"}, {\"type\": \"ItemAdded\", \"data\": {\"sku\": \"A\"}, \"id\": \"5a000000-0000-0000-0000-000000000002\"}]')"
+)
+es_eq "restored on a server with the C flavour: C answers for the same rows, and takes the retry" \
+	"c|$n|2" "$(tr '\n' '|' <<<"$moved" | sed 's/|$//')"
 es_done
