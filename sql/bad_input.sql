@@ -102,5 +102,50 @@ SELECT try_append(8, 0, jsonb_build_array(jsonb_build_object('type', 'Deep',
 	'data', (repeat('{"a": [', 500) || '1' || repeat(']}', 500))::jsonb)));
 RESET eventstore.max_event_size;
 
+-- detail and hint too, for every error that has them
+CREATE FUNCTION public.try_full(stmt text) RETURNS TABLE (state text, message text, detail text, hint text)
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE stmt;
+	RETURN QUERY SELECT 'ok', NULL::text, NULL::text, NULL::text;
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+	RETURN NEXT;
+END
+$$;
+\x on
+SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', 0,
+	'[{"type": "A", "id": "92000000-0000-0000-0000-000000000001"}, {"type": "B", "id": "92000000-0000-0000-0000-000000000002"}]');
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', 1, '[{"type": "C"}]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-0000000000f9', 'cart', 4, '[{"type": "C"}]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', 5,
+	'[{"type": "A", "id": "92000000-0000-0000-0000-000000000001"}, {"type": "B", "id": "92000000-0000-0000-0000-000000000002"}]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'order', NULL, '[{"type": "C"}]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', NULL, '{}')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', NULL, '[]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', NULL, NULL)$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', NULL, '[{"data": 1}]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', NULL, '[{"type": ""}]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', NULL, '[{"type": "A", "id": "x"}]')$$);
+SET eventstore.max_event_size = 64;
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', NULL,
+	jsonb_build_array(jsonb_build_object('type', 'A', 'data', repeat('x', 100))))$$);
+RESET eventstore.max_event_size;
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-0000000000f9', 'cart', 0,
+	'[{"type": "A", "id": "92000000-0000-0000-0000-000000000002"}]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', NULL,
+	'[{"type": "B", "id": "92000000-0000-0000-0000-000000000002"}, {"type": "C"}]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', NULL,
+	'[{"type": "B", "id": "92000000-0000-0000-0000-000000000003"}, {"type": "C", "id": "92000000-0000-0000-0000-000000000003"}]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', NULL, '[7]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', NULL, '[{"type": "A", "Id": 1}]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', NULL, '[{"type": "A", "metadata": 1}]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append(NULL, 'cart', NULL, '[{"type": "A"}]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', '', NULL, '[{"type": "A"}]')$$);
+SELECT * FROM try_full($$SELECT eventstore.append('90000000-0000-0000-0000-000000000009', 'cart', -2, '[{"type": "A"}]')$$);
+\x off
+SELECT version FROM eventstore.load('90000000-0000-0000-0000-000000000009');
+
 DROP TABLE sized;
+DROP FUNCTION public.try_full(text);
 DROP FUNCTION public.try_append(int, bigint, jsonb);
