@@ -24,7 +24,8 @@ cd "$ROOT"
 VERSION=$(sed -nE "s/^default_version = '([^']+)'/\1/p" eventstore.control)
 C_SCRIPT=sql/eventstore--$VERSION.sql
 APPEND=sql/sql_flavour/append.sql
-COMMENT=$(sed -nE "s/^comment = '([^']*)'/\1/p" eventstore.control)
+# pg_tle's description (no output plugin in this flavour); no quotes in it
+COMMENT='event store (SQL flavour): append/load events per aggregate with optimistic concurrency'
 [[ -f $C_SCRIPT && -f $APPEND ]] || {
 	echo "gen-sql-flavour.sh: $C_SCRIPT or $APPEND is missing" >&2
 	exit 1

@@ -554,10 +554,10 @@ SELECT pg_catalog.count(*) > 0 AS es_schema_arg,
  WHERE p.proname = 'install_extension' AND p.pronamespace = 'pgtle'::pg_catalog.regnamespace AND p.pronargs = 6 \gset
 \if :es_missing
 \if :es_schema_arg
-SELECT pgtle.install_extension('eventstore', '1.0', 'event store: append/load events per aggregate with optimistic concurrency; output plugin for CDC',
+SELECT pgtle.install_extension('eventstore', '1.0', 'event store (SQL flavour): append/load events per aggregate with optimistic concurrency',
 	(SELECT s.script FROM eventstore_pgtle s WHERE s.version = '1.0'), NULL, 'eventstore');
 \else
-SELECT pgtle.install_extension('eventstore', '1.0', 'event store: append/load events per aggregate with optimistic concurrency; output plugin for CDC',
+SELECT pgtle.install_extension('eventstore', '1.0', 'event store (SQL flavour): append/load events per aggregate with optimistic concurrency',
 	'CREATE SCHEMA eventstore;' || (SELECT s.script FROM eventstore_pgtle s WHERE s.version = '1.0'));
 \endif
 \else
