@@ -16,10 +16,13 @@ OBJS = \
 	src/jsonb_compact.o \
 	src/decode.o
 
-DATA = sql/eventstore--1.0.sql
+# The C flavour's install script, and the SQL flavour (version 1.0-sql) with
+# the scripts that switch a database between the two, generated from it by
+# scripts/gen-sql-flavour.sh.
+DATA = $(wildcard sql/eventstore--*.sql)
 PGFILEDESC = "eventstore - event store and logical decoding output plugin"
 
-REGRESS = setup append errors idempotency load privileges decode decode_options
+REGRESS = setup append errors idempotency load privileges bad_input flavours decode decode_options
 REGRESS_OPTS = --load-extension=eventstore
 ISOLATION = append_race decode_interleaved
 ISOLATION_OPTS = --load-extension=eventstore

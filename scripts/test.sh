@@ -48,6 +48,7 @@ suite() { # suite NAME COMMAND...: run one suite, its output into a log
 
 suite build-and-install-extension bash -c 'source tests/lib.sh && es_install_extension'
 suite extension-regress bash tests/regress.sh
+suite extension-regress-sql env ES_FLAVOUR=sql bash tests/regress.sh
 if [[ -f relay/Makefile ]]; then
 	suite relay-unit make -C relay check
 fi

@@ -31,7 +31,11 @@ SELECT try($$SELECT eventstore.append('e0000000-0000-0000-0000-000000000002', 'c
 SELECT try($$SELECT eventstore.append('e0000000-0000-0000-0000-000000000002', 'cart', 0,
 	jsonb_build_array(jsonb_build_object('type', 'Small', 'data', repeat('x', 900))))$$);
 RESET eventstore.max_event_size;
-SHOW eventstore.max_event_size;
+-- the default limit is 1 MB: 3 + 1048571 + 2 bytes pass, one more does not
+SELECT try($$SELECT eventstore.append('e0000000-0000-0000-0000-000000000002', 'cart', 1,
+	jsonb_build_array(jsonb_build_object('type', 'Big', 'data', repeat('x', 1048576 - 6))))$$);
+SELECT try($$SELECT eventstore.append('0e000000-0000-0000-0000-000000000001', 'cart', 0,
+	jsonb_build_array(jsonb_build_object('type', 'Big', 'data', repeat('x', 1048576 - 7))))$$);
 -- VE008 malformed event
 SELECT try($$SELECT eventstore.append('e0000000-0000-0000-0000-000000000003', 'cart', 0, '[1]')$$);
 SELECT try($$SELECT eventstore.append('e0000000-0000-0000-0000-000000000003', 'cart', 0, '[{"type": "A", "metadata": [1]}]')$$);

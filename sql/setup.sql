@@ -1,5 +1,8 @@
--- setup: what CREATE EXTENSION eventstore installs (pg_regress loaded it)
-SELECT extname, extversion, extnamespace::regnamespace FROM pg_extension WHERE extname = 'eventstore';
+-- setup: what CREATE EXTENSION eventstore installs (pg_regress loaded it);
+-- the same for both flavours (tests/regress.sh ES_FLAVOUR): the SQL flavour
+-- is version <version>-sql of the same extension
+SELECT extname, regexp_replace(extversion, '-sql$', '') AS extversion, extnamespace::regnamespace
+  FROM pg_extension WHERE extname = 'eventstore';
 
 -- tables and their columns
 SELECT attrelid::regclass AS tbl, attname, format_type(atttypid, atttypmod) AS type, attnotnull
@@ -8,8 +11,10 @@ SELECT attrelid::regclass AS tbl, attname, format_type(atttypid, atttypmod) AS t
    AND attnum > 0 AND NOT attisdropped
  ORDER BY attrelid::regclass::text, attnum;
 
--- every function pins search_path; only append is SECURITY DEFINER
-SELECT p.proname, p.prosecdef, p.proconfig, l.lanname
+-- every function pins search_path; only append is SECURITY DEFINER (and
+-- only its language differs between the flavours)
+SELECT p.proname, p.prosecdef, p.proconfig,
+	   CASE WHEN p.proname = 'append' AND l.lanname IN ('c', 'plpgsql') THEN 'c or plpgsql' ELSE l.lanname END AS lanname
   FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
  WHERE p.pronamespace = 'eventstore'::regnamespace
  ORDER BY p.proname;

@@ -3,12 +3,46 @@
 # regress.sh - the extension's pg_regress and isolation suites (REGRESS and
 # ISOLATION in the Makefile) against a throwaway wal_level=logical cluster.
 # The extension must be installed (tests/lib.sh es_install_extension).
+#
+#   ES_FLAVOUR=c    (default) CREATE EXTENSION eventstore: the C flavour
+#   ES_FLAVOUR=sql  CREATE EXTENSION eventstore VERSION '<version>-sql': the
+#                   SQL flavour (sql/sql_flavour/), the same suites with the
+#                   same expected output, less the tests of C-only parts
+#                   (SQL_SKIP below, printed when skipped)
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Tests of the output plugin, which is C and exists only in the C flavour.
+SQL_SKIP=(decode decode_options decode_interleaved)
+
+ES_FLAVOUR=${ES_FLAVOUR:-c}
+[[ $ES_FLAVOUR == c || $ES_FLAVOUR == sql ]] || es_die "ES_FLAVOUR must be c or sql, not '$ES_FLAVOUR'"
 es_cluster_start
 cd "$ES_ROOT"
 rm -rf results output_iso regression.diffs regression.out
-if ! make -s PG_CONFIG="$PGBIN/pg_config" installcheck; then
+args=()
+if [[ $ES_FLAVOUR == sql ]]; then
+	make_var() { make -s --no-print-directory -f Makefile -f <(printf 'print-%%:\n\t@echo $($*)\n') "print-$1"; }
+	keep() { # keep TEST...: those not in SQL_SKIP
+		local t s
+		for t in "$@"; do
+			for s in "${SQL_SKIP[@]}"; do [[ $t == "$s" ]] && continue 2; done
+			printf '%s ' "$t"
+		done
+	}
+	version=$(sed -nE "s/^default_version = '([^']+)'/\1/p" eventstore.control)-sql
+	regress=$(keep $(make_var REGRESS))
+	isolation=$(keep $(make_var ISOLATION))
+	echo "ES_FLAVOUR=sql: eventstore $version; skipped (C-only, the output plugin): ${SQL_SKIP[*]}"
+	# pg_regress --use-existing keeps these databases, so the flavour is
+	# created in them first and --load-extension finds it there.
+	for db in contrib_regression isolation_regression; do
+		es_psql -c "CREATE DATABASE $db TEMPLATE template0"
+		es_psql -d "$db" -c "CREATE EXTENSION eventstore VERSION '$version'"
+	done
+	args=(REGRESS="$regress" ISOLATION="$isolation" EXTRA_REGRESS_OPTS=--use-existing)
+fi
+if ! make -s PG_CONFIG="$PGBIN/pg_config" installcheck "${args[@]}"; then
 	for f in regression.diffs output_iso/regression.diffs; do
 		[[ -f $f ]] && head -n 200 "$f"
 	done
