@@ -257,9 +257,9 @@ s_fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* Integer with optional k/M/G suffix (powers of 1024 when allow_suffix). */
-static int
-s_parse_num(const char *name, const char *s, long long min, long long max, bool allow_suffix,
-			long long *out, char *err, size_t errlen)
+int
+config_number(const char *name, const char *s, long long min, long long max, bool allow_suffix,
+			  long long *out, char *err, size_t errlen)
 {
 	char *end;
 	long long v;
@@ -406,7 +406,7 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 							err, errlen);
 		}
 		case OPT_STATUS_INTERVAL:
-			if (s_parse_num(d->name, v, 1, 3600, false, &n, err, errlen) < 0)
+			if (config_number(d->name, v, 1, 3600, false, &n, err, errlen) < 0)
 				return -1;
 			cfg->status_interval_ms = (int) n * 1000;
 			break;
@@ -427,7 +427,7 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 			break;
 		}
 		case OPT_RECONNECT_MAX:
-			if (s_parse_num(d->name, v, 1, 3600, false, &n, err, errlen) < 0)
+			if (config_number(d->name, v, 1, 3600, false, &n, err, errlen) < 0)
 				return -1;
 			cfg->reconnect_max_ms = (int) n * 1000;
 			break;
@@ -459,7 +459,7 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 			s_set(&cfg->dead_letter, v);
 			break;
 		case OPT_MAX_BUFFER:
-			if (s_parse_num(d->name, v, 1024 * 1024, 64LL << 30, true, &n, err, errlen) < 0)
+			if (config_number(d->name, v, 1024 * 1024, 64LL << 30, true, &n, err, errlen) < 0)
 				return -1;
 			cfg->max_buffer_bytes = (size_t) n;
 			break;
@@ -480,42 +480,42 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 			s_set(&cfg->ca_bundle, v);
 			break;
 		case OPT_BATCH_RECORDS:
-			if (s_parse_num(d->name, v, 1, 500, false, &n, err, errlen) < 0)
+			if (config_number(d->name, v, 1, 500, false, &n, err, errlen) < 0)
 				return -1;
 			cfg->max_batch_records = (int) n;
 			break;
 		case OPT_BATCH_BYTES:
-			if (s_parse_num(d->name, v, 1024, 256LL << 20, true, &n, err, errlen) < 0)
+			if (config_number(d->name, v, 1024, 256LL << 20, true, &n, err, errlen) < 0)
 				return -1;
 			cfg->max_batch_bytes = (size_t) n;
 			break;
 		case OPT_RECORD_BYTES:
-			if (s_parse_num(d->name, v, 256, 64LL << 20, true, &n, err, errlen) < 0)
+			if (config_number(d->name, v, 256, 64LL << 20, true, &n, err, errlen) < 0)
 				return -1;
 			cfg->max_record_bytes = (size_t) n;
 			break;
 		case OPT_LINGER:
-			if (s_parse_num(d->name, v, 0, 60000, false, &n, err, errlen) < 0)
+			if (config_number(d->name, v, 0, 60000, false, &n, err, errlen) < 0)
 				return -1;
 			cfg->linger_ms = (int) n;
 			break;
 		case OPT_RETRY_BASE:
-			if (s_parse_num(d->name, v, 1, 600000, false, &n, err, errlen) < 0)
+			if (config_number(d->name, v, 1, 600000, false, &n, err, errlen) < 0)
 				return -1;
 			cfg->retry_base_ms = (int) n;
 			break;
 		case OPT_RETRY_MAX:
-			if (s_parse_num(d->name, v, 1, 3600000, false, &n, err, errlen) < 0)
+			if (config_number(d->name, v, 1, 3600000, false, &n, err, errlen) < 0)
 				return -1;
 			cfg->retry_max_ms = (int) n;
 			break;
 		case OPT_REQ_TIMEOUT:
-			if (s_parse_num(d->name, v, 100, 600000, false, &n, err, errlen) < 0)
+			if (config_number(d->name, v, 100, 600000, false, &n, err, errlen) < 0)
 				return -1;
 			cfg->request_timeout_ms = (int) n;
 			break;
 		case OPT_METRICS_PORT:
-			if (s_parse_num(d->name, v, 0, 65535, false, &n, err, errlen) < 0)
+			if (config_number(d->name, v, 0, 65535, false, &n, err, errlen) < 0)
 				return -1;
 			cfg->metrics_port = (int) n;
 			break;
@@ -530,7 +530,7 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 			cfg->log_level = lvl;
 			break;
 		case OPT_SHUTDOWN_TIMEOUT:
-			if (s_parse_num(d->name, v, 0, 3600, false, &n, err, errlen) < 0)
+			if (config_number(d->name, v, 0, 3600, false, &n, err, errlen) < 0)
 				return -1;
 			cfg->shutdown_timeout_ms = (int) n * 1000;
 			break;
@@ -639,19 +639,67 @@ s_validate(relay_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* Is argv[*i] one of ext's flags?  Then apply it (advancing *i past its value): 1, or -1. */
+static int
+s_ext_flag(const config_ext *ext, int argc, char **argv, int *i, char *err, size_t errlen)
+{
+	const char *a = argv[*i] + 2;
+	const config_flag *f;
+
+	for (f = ext ? ext->flags : NULL; f && f->name; f++)
+	{
+		size_t n = strlen(f->name);
+		const char *v;
+
+		if (strncmp(a, f->name, n) != 0 || (a[n] != '\0' && a[n] != '='))
+			continue;
+		if (a[n] == '=')
+			v = a + n + 1;
+		else if (*i + 1 < argc)
+			v = argv[++*i];
+		else
+			return s_fail(err, errlen, "option --%s needs a value", f->name);
+		return ext->apply(ext->ctx, f->name, v, err, errlen) < 0 ? -1 : 1;
+	}
+	return 0;
+}
+
 int
 config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
+	return config_parse_ext(cfg, argc, argv, NULL, err, errlen);
+}
+
+int
+config_parse_ext(relay_config *cfg, int argc, char **argv, const config_ext *ext, char *err,
+				 size_t errlen)
+{
+	bool sink_given, dl_given = config_env("EVENTRELAY_DEAD_LETTER") != NULL;
+	const config_flag *f;
 	struct option longopts[64];
 	char shortopts[64] = "+:";
 	char **av;
 	int ac = 0, i, n = 0, c, env_sinks;
 
 	s_defaults(cfg);
+	for (f = ext ? ext->flags : NULL; f && f->name; f++)
+	{
+		const char *v = f->env ? config_env(f->env) : NULL;
+
+		if (v && ext->apply(ext->ctx, f->name, v, err, errlen) < 0)
+		{
+			char tmp[512];
+
+			snprintf(tmp, sizeof(tmp), "%s (from %s)", err, f->env);
+			snprintf(err, errlen, "%s", tmp);
+			return -1;
+		}
+	}
 	if (s_apply_env(cfg, err, errlen) < 0)
 		return -1;
+	sink_given = cfg->n_sinks > 0;
 
-	/* Pull out --<sink>-<opt>[=]VALUE for registered sinks. */
+	/* Pull out the subcommand's flags and --<sink>-<opt>[=]VALUE for registered sinks. */
 	av = calloc((size_t) argc + 1, sizeof(char *));
 	if (av == NULL)
 		return s_fail(err, errlen, "out of memory");
@@ -662,6 +710,17 @@ config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t errlen)
 		if (i > 0 && strncmp(a, "--", 2) == 0 && a[2])
 		{
 			const char *name = a + 2;
+			int r = s_ext_flag(ext, argc, argv, &i, err, errlen);
+
+			if (r != 0)
+			{
+				if (r < 0)
+				{
+					free(av);
+					return -1;
+				}
+				continue;
+			}
 			size_t nlen = strcspn(name, "=");
 			const char *dash = memchr(name, '-', nlen);
 
@@ -717,9 +776,15 @@ config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t errlen)
 		if (c == OPT_HELP)
 		{
 			free(av);
+			if (ext && ext->usage)
+				fputs(ext->usage, stdout);
 			config_usage(stdout);
 			return 1;
 		}
+		if (c == OPT_SINK)
+			sink_given = true;
+		if (c == OPT_DEAD_LETTER)
+			dl_given = true;
 		if (c == OPT_VERSION)
 		{
 			free(av);
@@ -748,6 +813,8 @@ config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	}
 	free(av);
+	if (ext && ext->defaults)
+		ext->defaults(ext->ctx, cfg, sink_given, dl_given);
 	return s_validate(cfg, err, errlen);
 }
 

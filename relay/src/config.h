@@ -78,6 +78,35 @@ typedef struct relay_config
  * error (message in err, one line).
  */
 int config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/*
+ * A subcommand's own flags (`eventrelay dynamodb --input=...`), parsed by the
+ * same engine as the relay's: --name=VALUE or --name VALUE, each with an
+ * environment variable read when the flag is absent.  defaults() runs after
+ * every flag, to choose the subcommand's defaults for the relay's options
+ * (which sink, which dead letter) where none was given.
+ */
+typedef struct config_flag
+{
+	const char *name; /* without "--"; every flag takes a value */
+	const char *env;  /* or NULL */
+} config_flag;
+
+typedef struct config_ext
+{
+	const config_flag *flags; /* ends with {NULL, NULL} */
+	int (*apply)(void *ctx, const char *name, const char *value, char *err, size_t errlen);
+	void (*defaults)(void *ctx, relay_config *cfg, bool sink_given, bool dead_letter_given);
+	const char *usage; /* printed before the relay's options by --help */
+	void *ctx;
+} config_ext;
+
+int config_parse_ext(relay_config *cfg, int argc, char **argv, const config_ext *ext, char *err,
+					 size_t errlen);
+
+/* An integer flag value in [min, max], with k/M/G suffixes if allow_suffix. */
+int config_number(const char *name, const char *s, long long min, long long max, bool allow_suffix,
+				  long long *out, char *err, size_t errlen);
 void config_usage(FILE *out);
 void config_free(relay_config *cfg);
 /* Look up a --<sink>-<opt> value ("s3-bucket"); NULL if not given. */

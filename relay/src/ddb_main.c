@@ -76,43 +76,32 @@ static const char s_usage[] =
 	"--input=stdin and kinesis otherwise.  Those flags are:\n"
 	"\n";
 
-typedef struct s_flag
-{
-	const char *name;
-	const char *env;
-} s_flag;
-
-/* Flags of this subcommand; everything else is passed to config_parse. */
-static const s_flag s_flags[] = {{"input", "EVENTRELAY_INPUT"},
-								 {"table", "EVENTRELAY_TABLE"},
-								 {"stream-arn", "EVENTRELAY_STREAM_ARN"},
-								 {"checkpoint", "EVENTRELAY_CHECKPOINT"},
-								 {"start", "EVENTRELAY_START"},
-								 {"poll-ms", "EVENTRELAY_POLL_MS"},
-								 {"idle-exit-ms", "EVENTRELAY_IDLE_EXIT_MS"},
-								 {"streams-endpoint", "EVENTRELAY_STREAMS_ENDPOINT"},
-								 {"id-attribute", "EVENTRELAY_ID_ATTRIBUTE"},
-								 {"events-attribute", "EVENTRELAY_EVENTS_ATTRIBUTE"},
-								 {"aggregate-type", "EVENTRELAY_AGGREGATE_TYPE"},
-								 {"on-error", "EVENTRELAY_ON_ERROR"},
-								 {"publish-timeout-ms", "EVENTRELAY_PUBLISH_TIMEOUT_MS"},
-								 {NULL, NULL}};
+/* Flags of this subcommand, parsed along the relay's by config_parse_ext. */
+static const config_flag s_flags[] = {{"input", "EVENTRELAY_INPUT"},
+									  {"table", "EVENTRELAY_TABLE"},
+									  {"stream-arn", "EVENTRELAY_STREAM_ARN"},
+									  {"checkpoint", "EVENTRELAY_CHECKPOINT"},
+									  {"start", "EVENTRELAY_START"},
+									  {"poll-ms", "EVENTRELAY_POLL_MS"},
+									  {"idle-exit-ms", "EVENTRELAY_IDLE_EXIT_MS"},
+									  {"streams-endpoint", "EVENTRELAY_STREAMS_ENDPOINT"},
+									  {"id-attribute", "EVENTRELAY_ID_ATTRIBUTE"},
+									  {"events-attribute", "EVENTRELAY_EVENTS_ATTRIBUTE"},
+									  {"aggregate-type", "EVENTRELAY_AGGREGATE_TYPE"},
+									  {"on-error", "EVENTRELAY_ON_ERROR"},
+									  {"publish-timeout-ms", "EVENTRELAY_PUBLISH_TIMEOUT_MS"},
+									  {NULL, NULL}};
 
 static int
 s_parse_ms(const char *name, const char *v, int *out, char *err, size_t errlen)
 {
-	char *end;
-	long n = strtol(v, &end, 10);
+	long long n;
 
-	if (*v == '\0' || *end != '\0' || n < 0 || n > 86400000)
-	{
-		snprintf(err, errlen, "invalid value \"%s\" for --%s", v, name);
+	if (config_number(name, v, 0, 86400000, false, &n, err, errlen) < 0)
 		return -1;
-	}
 	*out = (int) n;
 	return 0;
 }
-
 /* Apply one of this subcommand's flags; -1 with err on a bad value. */
 static int
 s_apply(ddb_options *o, const char *name, const char *v, char *err, size_t errlen)
@@ -182,56 +171,29 @@ s_defaults(ddb_options *o)
 		o->streams_endpoint = v;
 }
 
-/*
- * Take this subcommand's flags out of argv (--name=value or --name value),
- * leaving the rest in rest[] for config_parse.  Returns 1 for --help.
- */
 static int
-s_split_args(ddb_options *o, int argc, char **argv, char **rest, int *nrest, bool *has_sink,
-			 bool *has_dead_letter, char *err, size_t errlen)
+s_apply_flag(void *ctx, const char *name, const char *v, char *err, size_t errlen)
 {
-	int i;
+	return s_apply(ctx, name, v, err, errlen);
+}
 
-	*nrest = 0;
-	rest[(*nrest)++] = argv[0];
-	for (i = 1; i < argc; i++)
+/* The relay's defaults that differ here, where the command line gave none. */
+static void
+s_defaults_for_input(void *ctx, relay_config *cfg, bool sink_given, bool dead_letter_given)
+{
+	const ddb_options *o = ctx;
+	char *v;
+
+	/* The obvious sink for a pipe is stdout; for Lambda and Streams, Kinesis. */
+	if (!sink_given && (v = strdup(strcmp(o->input, "stdin") == 0 ? "stdout" : "kinesis")))
+		cfg->sinks[cfg->n_sinks++] = v;
+	/* A Lambda's only writable directory is /tmp. */
+	if (!dead_letter_given && strcmp(o->input, "lambda") == 0 &&
+		(v = strdup("/tmp/eventrelay-dead-letter.ndjson")))
 	{
-		const char *a = argv[i];
-		const s_flag *f;
-		int taken = 0;
-
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-			return 1;
-		if (strncmp(a, "--sink", 6) == 0 && (a[6] == '\0' || a[6] == '='))
-			*has_sink = true;
-		if (strncmp(a, "--dead-letter", 13) == 0 && (a[13] == '\0' || a[13] == '='))
-			*has_dead_letter = true;
-		for (f = s_flags; f->name && strncmp(a, "--", 2) == 0; f++)
-		{
-			size_t n = strlen(f->name);
-			const char *v;
-
-			if (strncmp(a + 2, f->name, n) != 0 || (a[2 + n] != '\0' && a[2 + n] != '='))
-				continue;
-			if (a[2 + n] == '=')
-				v = a + 3 + n;
-			else if (i + 1 < argc)
-				v = argv[++i];
-			else
-			{
-				snprintf(err, errlen, "option --%s needs a value", f->name);
-				return -1;
-			}
-			if (s_apply(o, f->name, v, err, errlen) != 0)
-				return -1;
-			taken = 1;
-			break;
-		}
-		if (!taken)
-			rest[(*nrest)++] = argv[i];
+		free(cfg->dead_letter);
+		cfg->dead_letter = v;
 	}
-	rest[*nrest] = NULL;
-	return 0;
 }
 
 static void
@@ -258,53 +220,17 @@ ddb_main(int argc, char **argv)
 	relay_config cfg;
 	ddb_out out;
 	ddb_stats stats;
-	char **rest;
+	config_ext ext;
 	char err[512];
-	int nrest;
 	int rc;
-	bool has_sink = false;
-	bool has_dead_letter = false;
-	const s_flag *f;
 
 	s_defaults(&o);
-	for (f = s_flags; f->name; f++)
-	{
-		const char *v = config_env(f->env);
-
-		if (v && s_apply(&o, f->name, v, err, sizeof(err)) != 0)
-		{
-			fprintf(stderr, "eventrelay dynamodb: %s (from %s)\n", err, f->env);
-			return EXIT_CONFIG;
-		}
-	}
-	rest = calloc((size_t) argc + 5, sizeof(char *));
-	if (rest == NULL)
-		return 1;
-	rc = s_split_args(&o, argc, argv, rest, &nrest, &has_sink, &has_dead_letter, err, sizeof(err));
-	if (rc == 1)
-	{
-		fputs(s_usage, stdout);
-		config_usage(stdout);
-		free(rest);
-		return 0;
-	}
-	if (rc < 0)
-	{
-		fprintf(stderr, "eventrelay dynamodb: %s\n", err);
-		free(rest);
-		return EXIT_CONFIG;
-	}
-	/* The obvious sink for a pipe is stdout; for Lambda and Streams, Kinesis. */
-	if (!has_sink && config_env("EVENTRELAY_SINK") == NULL)
-		rest[nrest++] = strcmp(o.input, "stdin") == 0 ? "--sink=stdout" : "--sink=kinesis";
-	/* A Lambda's only writable directory is /tmp. */
-	if (!has_dead_letter && config_env("EVENTRELAY_DEAD_LETTER") == NULL &&
-		strcmp(o.input, "lambda") == 0)
-		rest[nrest++] = "--dead-letter=/tmp/eventrelay-dead-letter.ndjson";
-	rest[nrest] = NULL;
-
-	rc = config_parse(&cfg, nrest, rest, err, sizeof(err));
-	free(rest);
+	ext.flags = s_flags;
+	ext.apply = s_apply_flag;
+	ext.defaults = s_defaults_for_input;
+	ext.usage = s_usage;
+	ext.ctx = &o;
+	rc = config_parse_ext(&cfg, argc, argv, &ext, err, sizeof(err));
 	if (rc != 0)
 	{
 		if (rc < 0)
