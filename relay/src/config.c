@@ -579,7 +579,7 @@ s_apply_env(relay_config *cfg, char *err, size_t errlen)
 }
 
 static int
-s_validate(relay_config *cfg, char *err, size_t errlen)
+s_validate(relay_config *cfg, const char *also_used, char *err, size_t errlen)
 {
 	int i;
 	bool kinesis = false;
@@ -632,6 +632,9 @@ s_validate(relay_config *cfg, char *err, size_t errlen)
 			if (strlen(cfg->sinks[j]) == len &&
 				strncmp(cfg->sinks[j], cfg->sink_opts[i].key, len) == 0)
 				used = true;
+		if (also_used && strlen(also_used) == len &&
+			strncmp(also_used, cfg->sink_opts[i].key, len) == 0)
+			used = true;
 		if (!used)
 			return s_fail(err, errlen, "option --%s given but sink \"%.*s\" is not selected",
 						  cfg->sink_opts[i].key, (int) len, cfg->sink_opts[i].key);
@@ -653,7 +656,11 @@ s_ext_flag(const config_ext *ext, int argc, char **argv, int *i, char *err, size
 
 		if (strncmp(a, f->name, n) != 0 || (a[n] != '\0' && a[n] != '='))
 			continue;
-		if (a[n] == '=')
+		if (f->no_value && a[n] == '=')
+			return s_fail(err, errlen, "option --%s takes no value", f->name);
+		if (f->no_value)
+			v = "";
+		else if (a[n] == '=')
 			v = a + n + 1;
 		else if (*i + 1 < argc)
 			v = argv[++*i];
@@ -813,9 +820,9 @@ config_parse_ext(relay_config *cfg, int argc, char **argv, const config_ext *ext
 		return -1;
 	}
 	free(av);
-	if (ext && ext->defaults)
-		ext->defaults(ext->ctx, cfg, sink_given, dl_given);
-	return s_validate(cfg, err, errlen);
+	if (ext && ext->defaults && ext->defaults(ext->ctx, cfg, sink_given, dl_given, err, errlen) < 0)
+		return -1;
+	return s_validate(cfg, ext ? ext->also_used : NULL, err, errlen);
 }
 
 const char *

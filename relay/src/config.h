@@ -82,23 +82,28 @@ int config_parse(relay_config *cfg, int argc, char **argv, char *err, size_t err
 /*
  * A subcommand's own flags (`eventrelay dynamodb --input=...`), parsed by the
  * same engine as the relay's: --name=VALUE or --name VALUE, each with an
- * environment variable read when the flag is absent.  defaults() runs after
- * every flag, to choose the subcommand's defaults for the relay's options
- * (which sink, which dead letter) where none was given.
+ * environment variable read when the flag is absent.  defaults() (may be
+ * NULL) runs after every flag, to choose the subcommand's defaults for the
+ * relay's options (which sink, which dead letter) where none was given; 0 or
+ * -1 with err.
  */
 typedef struct config_flag
 {
-	const char *name; /* without "--"; every flag takes a value */
+	const char *name; /* without "--" */
 	const char *env;  /* or NULL */
+	bool no_value;	  /* a switch: apply() gets "" */
 } config_flag;
 
 typedef struct config_ext
 {
 	const config_flag *flags; /* ends with {NULL, NULL} */
 	int (*apply)(void *ctx, const char *name, const char *value, char *err, size_t errlen);
-	void (*defaults)(void *ctx, relay_config *cfg, bool sink_given, bool dead_letter_given);
+	int (*defaults)(void *ctx, relay_config *cfg, bool sink_given, bool dead_letter_given,
+					char *err, size_t errlen);
 	const char *usage; /* printed before the relay's options by --help */
 	void *ctx;
+	/* a sink type whose --<type>-* options the subcommand reads itself (replay: "s3") */
+	const char *also_used;
 } config_ext;
 
 int config_parse_ext(relay_config *cfg, int argc, char **argv, const config_ext *ext, char *err,

@@ -77,20 +77,21 @@ static const char s_usage[] =
 	"\n";
 
 /* Flags of this subcommand, parsed along the relay's by config_parse_ext. */
-static const config_flag s_flags[] = {{"input", "EVENTRELAY_INPUT"},
-									  {"table", "EVENTRELAY_TABLE"},
-									  {"stream-arn", "EVENTRELAY_STREAM_ARN"},
-									  {"checkpoint", "EVENTRELAY_CHECKPOINT"},
-									  {"start", "EVENTRELAY_START"},
-									  {"poll-ms", "EVENTRELAY_POLL_MS"},
-									  {"idle-exit-ms", "EVENTRELAY_IDLE_EXIT_MS"},
-									  {"streams-endpoint", "EVENTRELAY_STREAMS_ENDPOINT"},
-									  {"id-attribute", "EVENTRELAY_ID_ATTRIBUTE"},
-									  {"events-attribute", "EVENTRELAY_EVENTS_ATTRIBUTE"},
-									  {"aggregate-type", "EVENTRELAY_AGGREGATE_TYPE"},
-									  {"on-error", "EVENTRELAY_ON_ERROR"},
-									  {"publish-timeout-ms", "EVENTRELAY_PUBLISH_TIMEOUT_MS"},
-									  {NULL, NULL}};
+static const config_flag s_flags[] = {
+	{"input", "EVENTRELAY_INPUT", false},
+	{"table", "EVENTRELAY_TABLE", false},
+	{"stream-arn", "EVENTRELAY_STREAM_ARN", false},
+	{"checkpoint", "EVENTRELAY_CHECKPOINT", false},
+	{"start", "EVENTRELAY_START", false},
+	{"poll-ms", "EVENTRELAY_POLL_MS", false},
+	{"idle-exit-ms", "EVENTRELAY_IDLE_EXIT_MS", false},
+	{"streams-endpoint", "EVENTRELAY_STREAMS_ENDPOINT", false},
+	{"id-attribute", "EVENTRELAY_ID_ATTRIBUTE", false},
+	{"events-attribute", "EVENTRELAY_EVENTS_ATTRIBUTE", false},
+	{"aggregate-type", "EVENTRELAY_AGGREGATE_TYPE", false},
+	{"on-error", "EVENTRELAY_ON_ERROR", false},
+	{"publish-timeout-ms", "EVENTRELAY_PUBLISH_TIMEOUT_MS", false},
+	{NULL, NULL, false}};
 
 static int
 s_parse_ms(const char *name, const char *v, int *out, char *err, size_t errlen)
@@ -178,8 +179,9 @@ s_apply_flag(void *ctx, const char *name, const char *v, char *err, size_t errle
 }
 
 /* The relay's defaults that differ here, where the command line gave none. */
-static void
-s_defaults_for_input(void *ctx, relay_config *cfg, bool sink_given, bool dead_letter_given)
+static int
+s_defaults_for_input(void *ctx, relay_config *cfg, bool sink_given, bool dead_letter_given,
+					 char *err, size_t errlen)
 {
 	const ddb_options *o = ctx;
 	char *v;
@@ -194,6 +196,8 @@ s_defaults_for_input(void *ctx, relay_config *cfg, bool sink_given, bool dead_le
 		free(cfg->dead_letter);
 		cfg->dead_letter = v;
 	}
+	(void) err, (void) errlen;
+	return 0;
 }
 
 static void
@@ -230,6 +234,7 @@ ddb_main(int argc, char **argv)
 	ext.defaults = s_defaults_for_input;
 	ext.usage = s_usage;
 	ext.ctx = &o;
+	ext.also_used = NULL;
 	rc = config_parse_ext(&cfg, argc, argv, &ext, err, sizeof(err));
 	if (rc != 0)
 	{

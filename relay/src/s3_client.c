@@ -133,7 +133,7 @@ s_request(s3_client *c, const char *method, const char *key, const char *query,
 
 	memset(&res, 0, sizeof(res));
 	if (credentials_get(c->creds, &cr, cerr, sizeof(cerr)) < 0)
-		return s_fail(c, true, false, err, errlen, "%s: no AWS credentials: %s", what, cerr);
+		return s_fail(c, true, false, err, errlen, "%s: %s", what, cerr);
 	if (n_extra > S3_MAX_HEADERS - 1)
 		return s_fail(c, false, false, err, errlen, "%s: too many headers", what);
 

@@ -3,11 +3,11 @@
  *		`eventrelay replay` (see s3_replay.h): flags, the archive walk, progress
  *		on a terminal and the closing summary.
  *
- * The command line is split in two and each half goes through the relay's
- * own configuration parser: the --s3-* flags describe the archive (parsed
- * as if for `--sink s3`), everything else describes the output (parsed with
- * `--sink stdout` or `--sink kinesis`), so every Kinesis flag of `eventrelay
- * run` works here with the same meaning and validation.
+ * The command line goes through the relay's own option engine, extended
+ * with replay's flags: the --s3-* flags describe the archive (as for
+ * `--sink s3`), everything else the output (`--to` is its sink), so every
+ * Kinesis flag of `eventrelay run` works here with the same meaning and
+ * validation.
  *
  * Positions: the n-th replayed event is position n, committed one by one;
  * the output is complete when every sink acknowledged the last one.
@@ -23,7 +23,6 @@
 #include "s3_settings.h"
 #include "sink.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REPLAY_MAX_ARGS	   128
 #define REPLAY_GET_RETRIES 8
 #define REPLAY_PROGRESS_MS 250
 
@@ -100,194 +98,114 @@ s_usage(FILE *out)
 		"interrupted, 2 on a configuration error.\n");
 }
 
-/* Does argv[i] take the next argument as its value (no '=' given)? */
-static bool
-s_takes_value(const char *a)
+/* Flags of this subcommand, parsed along the relay's by config_parse_ext. */
+static const config_flag s_flags[] = {
+	{"since", NULL, false},		   {"until", NULL, false}, {"aggregate-type", NULL, false},
+	{"aggregate-id", NULL, false}, {"to", NULL, false},	   {"progress", NULL, true},
+	{"no-progress", NULL, true},   {NULL, NULL, false}};
+
+typedef struct s_args
 {
-	static const char *const flags[] = {"--since",
-										"--until",
-										"--aggregate-type",
-										"--aggregate-id",
-										"--to",
-										"--region",
-										"--ca-bundle",
-										"--request-timeout-ms",
-										"--retry-base-ms",
-										"--retry-max-ms",
-										"--log-level",
-										"--stream",
-										"--endpoint-url",
-										"--max-batch-records",
-										"--max-batch-bytes",
-										"--max-record-bytes",
-										"--linger-ms",
-										"--dead-letter",
-										"--shutdown-timeout",
-										"--max-buffer-bytes",
-										NULL};
+	replay_state *rs;
+	const char *to; /* "stdout" or "kinesis" */
+	int progress;	/* -1: on a terminal */
+	int argc;
+	char **argv;
+} s_args;
+
+static int
+s_apply_flag(void *ctx, const char *name, const char *v, char *err, size_t errlen)
+{
+	s_args *a = ctx;
+	replay_filter *f = &a->rs->filter;
+	time_t t;
+
+	if (strcmp(name, "since") == 0 || strcmp(name, "until") == 0)
+	{
+		if (replay_parse_time(v, &t) < 0)
+		{
+			snprintf(err, errlen, "invalid time \"%s\" for --%s (e.g. 2026-11-23T09:14:03Z)", v,
+					 name);
+			return -1;
+		}
+		if (name[0] == 's')
+			f->has_since = true, f->since = t;
+		else
+			f->has_until = true, f->until = t;
+	}
+	else if (strcmp(name, "aggregate-type") == 0)
+		f->aggregate_type = v;
+	else if (strcmp(name, "aggregate-id") == 0)
+		f->aggregate_id = v;
+	else if (strcmp(name, "to") == 0)
+	{
+		if (strcmp(v, "stdout") != 0 && strcmp(v, "kinesis") != 0)
+		{
+			snprintf(err, errlen, "invalid --to \"%s\" (stdout or kinesis)", v);
+			return -1;
+		}
+		a->to = v;
+	}
+	else
+		a->progress = strcmp(name, "progress") == 0;
+	return 0;
+}
+
+/* The output is --to's sink; --sink would be confused with the archive's. */
+static int
+s_defaults(void *ctx, relay_config *cfg, bool sink_given, bool dead_letter_given, char *err,
+		   size_t errlen)
+{
+	s_args *a = ctx;
 	int i;
 
-	if (strchr(a, '='))
-		return false;
-	if (strncmp(a, "--s3-", 5) == 0)
-		return true;
-	for (i = 0; flags[i]; i++)
-		if (strcmp(a, flags[i]) == 0)
-			return true;
-	return false;
-}
-
-/* The flag's value: after '=' or the next argument. */
-static const char *
-s_value(int argc, char **argv, int *i)
-{
-	const char *eq = strchr(argv[*i], '=');
-
-	if (eq)
-		return eq + 1;
-	if (*i + 1 < argc)
-		return argv[++*i];
-	return NULL;
-}
-
-static bool
-s_is(const char *a, const char *flag)
-{
-	size_t n = strlen(flag);
-
-	return strncmp(a, flag, n) == 0 && (a[n] == '\0' || a[n] == '=');
-}
-
-/*
- * Split argv into the archive half and the output half (see the file
- * header) and take the replay flags.  Returns 0, 1 for --help, -1 on error.
- */
-static int
-s_parse(replay_state *rs, int argc, char **argv, relay_config *arch, relay_config *out, char *err,
-		size_t errlen)
-{
-	static char sink_s3[] = "--sink=s3";
-	char *av_a[REPLAY_MAX_ARGS], *av_o[REPLAY_MAX_ARGS];
-	char to_flag[64] = "--sink=stdout";
-	int na = 0, no = 0, i, rc;
-	int prog = -1;
-	const char *v;
-
-	if (argc + 4 > REPLAY_MAX_ARGS)
-	{
-		snprintf(err, errlen, "too many arguments");
-		return -1;
-	}
-	av_a[na++] = argv[0];
-	av_a[na++] = sink_s3;
-	av_o[no++] = argv[0];
-	for (i = 1; i < argc; i++)
-	{
-		const char *a = argv[i];
-		bool both = s_is(a, "--region") || s_is(a, "--ca-bundle") ||
-					s_is(a, "--request-timeout-ms") || s_is(a, "--retry-base-ms") ||
-					s_is(a, "--retry-max-ms") || s_is(a, "--log-level");
-
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
-		{
-			s_usage(stdout);
-			return 1;
-		}
-		if (strcmp(a, "--progress") == 0 || strcmp(a, "--no-progress") == 0)
-		{
-			prog = a[2] == 'p';
-			continue;
-		}
-		if (s_is(a, "--since") || s_is(a, "--until") || s_is(a, "--aggregate-type") ||
-			s_is(a, "--aggregate-id") || s_is(a, "--to"))
-		{
-			const char *name = a;
-
-			v = s_value(argc, argv, &i);
-			if (v == NULL)
-			{
-				snprintf(err, errlen, "option %s needs a value", name);
-				return -1;
-			}
-			if (s_is(name, "--since") || s_is(name, "--until"))
-			{
-				bool since = s_is(name, "--since");
-				time_t t;
-
-				if (replay_parse_time(v, &t) < 0)
-				{
-					snprintf(err, errlen, "invalid time \"%s\" for %s (e.g. 2026-11-23T09:14:03Z)",
-							 v, since ? "--since" : "--until");
-					return -1;
-				}
-				if (since)
-				{
-					rs->filter.has_since = true;
-					rs->filter.since = t;
-				}
-				else
-				{
-					rs->filter.has_until = true;
-					rs->filter.until = t;
-				}
-			}
-			else if (s_is(name, "--aggregate-type"))
-				rs->filter.aggregate_type = v;
-			else if (s_is(name, "--aggregate-id"))
-				rs->filter.aggregate_id = v;
-			else
-			{
-				if (strcmp(v, "stdout") != 0 && strcmp(v, "kinesis") != 0)
-				{
-					snprintf(err, errlen, "invalid --to \"%s\" (stdout or kinesis)", v);
-					return -1;
-				}
-				snprintf(to_flag, sizeof(to_flag), "--sink=%s", v);
-			}
-			continue;
-		}
-		if (strncmp(a, "--s3-", 5) == 0 || both)
-		{
-			bool take = s_takes_value(a) && i + 1 < argc;
-
-			av_a[na++] = argv[i];
-			if (both)
-				av_o[no++] = argv[i];
-			if (take)
-			{
-				av_a[na++] = argv[i + 1];
-				if (both)
-					av_o[no++] = argv[i + 1];
-				i++;
-			}
-			continue;
-		}
-		if (strncmp(a, "--sink", 6) == 0)
+	(void) dead_letter_given;
+	for (i = 1; i < a->argc; i++)
+		if (strncmp(a->argv[i], "--sink", 6) == 0 &&
+			(a->argv[i][6] == '\0' || a->argv[i][6] == '='))
 		{
 			snprintf(err, errlen, "use --to=stdout or --to=kinesis instead of --sink");
 			return -1;
 		}
-		av_o[no++] = argv[i];
-		if (s_takes_value(a) && i + 1 < argc)
-			av_o[no++] = argv[++i];
+	/* EVENTRELAY_SINK is for `eventrelay run`: --to decides here */
+	for (i = 0; sink_given && i < cfg->n_sinks; i++)
+		free(cfg->sinks[i]);
+	cfg->n_sinks = 0;
+	if ((cfg->sinks[cfg->n_sinks] = strdup(a->to)) == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
-	av_o[no++] = to_flag;
-	av_a[na] = NULL;
-	av_o[no] = NULL;
+	cfg->n_sinks++;
+	return 0;
+}
+
+/*
+ * One configuration for both halves: the --s3-* flags describe the archive
+ * (as for `--sink s3`), the rest the output.  Returns 0, 1 for --help, -1.
+ */
+static int
+s_parse(replay_state *rs, int argc, char **argv, relay_config *cfg, char *err, size_t errlen)
+{
+	s_args a = {rs, "stdout", -1, argc, argv};
+	config_ext ext = {s_flags, s_apply_flag, s_defaults, NULL, &a, "s3"};
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+		{
+			s_usage(stdout);
+			return 1;
+		}
+	rc = config_parse_ext(cfg, argc, argv, &ext, err, errlen);
+	if (rc != 0)
+		return rc;
 	if (rs->filter.has_since && rs->filter.has_until && rs->filter.until <= rs->filter.since)
 	{
 		snprintf(err, errlen, "--until must be later than --since");
 		return -1;
 	}
-
-	/* the archive half: the relay's parser, as for --sink s3 */
-	rc = config_parse(arch, na, av_a, err, errlen);
-	if (rc != 0)
-		return rc;
-	rc = config_parse(out, no, av_o, err, errlen);
-	if (rc != 0)
-		return rc;
-	rs->progress = prog >= 0 ? prog : isatty(STDERR_FILENO);
+	rs->progress = a.progress >= 0 ? a.progress : isatty(STDERR_FILENO);
 	return 0;
 }
 
@@ -551,19 +469,17 @@ int
 replay_main(int argc, char **argv)
 {
 	replay_state rs;
-	relay_config arch, out;
+	relay_config out;
 	s3_client_config cc;
 	char err[1024] = "";
 	int rc;
 	double secs;
 
 	memset(&rs, 0, sizeof(rs));
-	memset(&arch, 0, sizeof(arch));
 	memset(&out, 0, sizeof(out));
-	rc = s_parse(&rs, argc, argv, &arch, &out, err, sizeof(err));
+	rc = s_parse(&rs, argc, argv, &out, err, sizeof(err));
 	if (rc != 0)
 	{
-		config_free(&arch);
 		config_free(&out);
 		if (rc > 0)
 			return 0;
@@ -571,10 +487,9 @@ replay_main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	log_set_level((log_level) out.log_level);
-	if (s3_settings_resolve(&arch, &rs.st, true, err, sizeof(err)) < 0)
+	if (s3_settings_resolve(&out, &rs.st, true, err, sizeof(err)) < 0)
 	{
 		fprintf(stderr, "eventrelay replay: %s\n", err);
-		config_free(&arch);
 		config_free(&out);
 		return EXIT_CONFIG;
 	}
@@ -583,7 +498,6 @@ replay_main(int argc, char **argv)
 	if (rs.s3 == NULL)
 	{
 		fprintf(stderr, "eventrelay replay: %s\n", err);
-		config_free(&arch);
 		config_free(&out);
 		return EXIT_CONFIG;
 	}
@@ -638,7 +552,6 @@ replay_main(int argc, char **argv)
 		free(rs.keys);
 	}
 	s3_client_free(rs.s3);
-	config_free(&arch);
 	config_free(&out);
 	return rc;
 }
