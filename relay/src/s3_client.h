@@ -100,6 +100,4 @@ void s3_list_free(s3_list *l);
  */
 int s3_multipart_plan(size_t len, size_t threshold, size_t part_size, size_t *out_part_size);
 
-/* Standard base64 (for checksum headers); out needs 4 * ((len + 2) / 3) + 1. */
-
 #endif
