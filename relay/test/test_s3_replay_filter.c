@@ -1,5 +1,5 @@
 /*
- * test_s3_replay.c
+ * test_s3_replay_filter.c
  *		Replay's envelope filter: top-level JSON string lookup (nested values
  *		and escapes skipped correctly), the time range on commit time, the
  *		hour-partition pruning and the accepted time formats.
