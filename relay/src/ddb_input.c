@@ -3,9 +3,9 @@
  *		Stream of JSON values from a file descriptor, and the records in a
  *		value (see ddb_input.h).
  *
- * A small scanner finds where each value ends (brackets outside strings),
- * across reads and lines, keeping its state so a large value is scanned
- * once; only then is the complete value parsed (json.h), in place.
+ * The JSON reader's scanner (jv_scan) finds where each value ends, across
+ * reads and lines, keeping its state so a large value is scanned once; only
+ * then is the complete value parsed (json.h), in place.
  */
 #include "ddb_input.h"
 
@@ -112,7 +112,7 @@ static void
 s_scan_reset(ddb_reader *r)
 {
 	r->scan = r->pos;
-	r->depth = r->in_str = r->esc = 0;
+	memset(&r->sc, 0, sizeof(r->sc));
 }
 
 /* After an error at the value starting at pos: resume at the next line. */
@@ -129,38 +129,16 @@ s_skip_line(ddb_reader *r, size_t from)
 static int
 s_scan(ddb_reader *r, size_t *end)
 {
-	size_t i = r->scan;
+	size_t e;
 
-	if (i == r->pos)
+	if (r->scan == r->pos && r->buf[r->pos] != '{' && r->buf[r->pos] != '[')
+		return -1; /* inputs are objects (or arrays) */
+	if (jv_scan(&r->sc, r->buf + r->pos, r->scan - r->pos, r->len - r->pos, &e) == 1)
 	{
-		if (r->buf[i] != '{' && r->buf[i] != '[')
-			return -1; /* inputs are objects (or arrays) */
+		*end = r->pos + e;
+		return 1;
 	}
-	for (; i < r->len; i++)
-	{
-		char c = r->buf[i];
-
-		if (r->in_str)
-		{
-			if (r->esc)
-				r->esc = 0;
-			else if (c == '\\')
-				r->esc = 1;
-			else if (c == '"')
-				r->in_str = 0;
-			continue;
-		}
-		if (c == '"')
-			r->in_str = 1;
-		else if (c == '{' || c == '[')
-			r->depth++;
-		else if ((c == '}' || c == ']') && --r->depth == 0)
-		{
-			*end = i + 1;
-			return 1;
-		}
-	}
-	r->scan = i;
+	r->scan = r->pos + e;
 	return 0;
 }
 

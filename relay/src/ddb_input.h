@@ -19,12 +19,10 @@ typedef struct ddb_reader
 	int fd;
 	char *buf;
 	size_t cap;
-	size_t len;	 /* bytes in buf */
-	size_t pos;	 /* start of the next value */
-	size_t scan; /* how far the value at pos was scanned */
-	int depth;	 /* scanner: open brackets */
-	int in_str;	 /* scanner: inside a string */
-	int esc;	 /* scanner: after a backslash */
+	size_t len;	   /* bytes in buf */
+	size_t pos;	   /* start of the next value */
+	size_t scan;   /* how far the value at pos was scanned */
+	jv_scanner sc; /* ... and the scan's state there */
 	int eof;
 	int started; /* BOM check done */
 	long values; /* values returned so far */

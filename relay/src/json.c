@@ -598,10 +598,43 @@ fail:
 }
 
 int
+jv_scan(jv_scanner *s, const char *text, size_t from, size_t len, size_t *end)
+{
+	size_t i;
+
+	for (i = from; i < len; i++)
+	{
+		char c = text[i];
+
+		if (s->in_str)
+		{
+			if (s->esc)
+				s->esc = false;
+			else if (c == '\\')
+				s->esc = true;
+			else if (c == '"')
+				s->in_str = false;
+			continue;
+		}
+		if (c == '"')
+			s->in_str = true;
+		else if (c == '{' || c == '[')
+			s->depth++;
+		else if ((c == '}' || c == ']') && --s->depth == 0)
+		{
+			*end = i + 1;
+			return 1;
+		}
+	}
+	*end = len;
+	return 0;
+}
+
+int
 jv_value_end(const char *text, size_t len, size_t *end)
 {
+	jv_scanner sc = {0, false, false};
 	size_t i = 0;
-	int depth = 0;
 
 	while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
 		i++;
@@ -619,31 +652,10 @@ jv_value_end(const char *text, size_t len, size_t *end)
 		*end = i;
 		return 1;
 	}
-	for (; i < len; i++)
-	{
-		char c = text[i];
-
-		if (c == '"')
-		{
-			/* skip the string, honouring escapes */
-			for (i++; i < len && text[i] != '"'; i++)
-				if (text[i] == '\\')
-					i++;
-			if (i >= len)
-				return 0;
-		}
-		else if (c == '{' || c == '[')
-			depth++;
-		else if (c == '}' || c == ']')
-		{
-			if (--depth == 0)
-			{
-				*end = i + 1;
-				return 1;
-			}
-		}
-	}
-	return 0;
+	if (jv_scan(&sc, text + i, 0, len - i, end) == 0)
+		return 0;
+	*end += i;
+	return 1;
 }
 
 const jv *

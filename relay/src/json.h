@@ -87,6 +87,21 @@ int jv_value_end(const char *text, size_t len, size_t *end);
  */
 int jv_string_decode(char *text, size_t len, const char **out, size_t *outlen);
 
+/*
+ * The same scan, resumable for a value that arrives in pieces (stdin): the
+ * object or array starting at text[0] was scanned up to from with state s;
+ * returns 1 and *end (one past it) once it ends, or 0 and *end = len (scan
+ * on from there when more text has arrived).
+ */
+typedef struct jv_scanner
+{
+	int depth;	 /* open brackets */
+	bool in_str; /* inside a string */
+	bool esc;	 /* after a backslash in a string */
+} jv_scanner;
+
+int jv_scan(jv_scanner *s, const char *text, size_t from, size_t len, size_t *end);
+
 const jv *jv_get(const jv *obj, const char *key);
 const jv *jv_at(const jv *arr, size_t i);
 bool jv_is(const jv *v, jv_type t);
