@@ -588,7 +588,9 @@ s_check(sink *b, char *err, size_t errlen)
 	int rc = 0;
 
 	memset(&probe, 0, sizeof(probe));
-	if (s3_list_page(s->client, s->st.prefix, NULL, NULL, 1, &probe, err, errlen) < 0 &&
+	/* no prefix: the question is the bucket, and a query without escapes signs the same everywhere
+	 */
+	if (s3_list_page(s->client, "", NULL, NULL, 1, &probe, err, errlen) < 0 &&
 		s3_client_config_error(s->client) && strstr(err, "HTTP 403 AccessDenied") == NULL)
 		rc = -1;
 	s3_list_free(&probe);
