@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,37 +16,11 @@
 int
 s3_parse_size(const char *s, size_t *out)
 {
-	char *end;
-	unsigned long long v;
+	long long v;
+	char err[8];
 
-	errno = 0;
-	if (s == NULL || !isdigit((unsigned char) *s))
-		return -1;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	switch (toupper((unsigned char) *end))
-	{
-		case 'K':
-			v <<= 10;
-			end++;
-			break;
-		case 'M':
-			v <<= 20;
-			end++;
-			break;
-		case 'G':
-			v <<= 30;
-			end++;
-			break;
-		default:
-			break;
-	}
-	if (*end == 'i' || *end == 'I')
-		end++;
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end)
+	/* the relay's one number parser (k/M/G, KiB, MB) */
+	if (s == NULL || config_number("size", s, 0, LLONG_MAX, true, &v, err, sizeof(err)) < 0)
 		return -1;
 	*out = (size_t) v;
 	return 0;
