@@ -14,6 +14,7 @@ OBJS = \
 	src/eventstore.o \
 	src/append.o \
 	src/jsonb_compact.o \
+	src/envelope.o \
 	src/decode.o
 
 DATA = sql/eventstore--1.0.sql

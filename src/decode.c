@@ -3,7 +3,7 @@
  * decode.c
  *		The "eventstore" logical decoding output plugin: emits every event
  *		appended to eventstore.events as one JSON object (the envelope, see
- *		docs/envelope.md), and nothing else.
+ *		docs/envelope.md, written by envelope.c), and nothing else.
  *
  * Only INSERTs into eventstore.events are emitted; other tables, UPDATE,
  * DELETE and TRUNCATE produce nothing.  Each event is written as its own
@@ -31,7 +31,6 @@
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
 #include "utils/builtins.h"
-#include "utils/datetime.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -40,6 +39,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "envelope.h"
 #include "eventstore.h"
 
 #if PG_VERSION_NUM >= 170000
@@ -88,11 +88,8 @@ typedef struct EsDecodingData
 
 	/* options */
 	bool		include_transaction;	/* begin/commit markers */
-	bool		include_source; /* the "source" object at all */
-	bool		include_database;	/* source.database */
-	bool		include_lsn;	/* source.lsn */
-	bool		include_xids;	/* source.xid and xid in markers */
-	bool		include_timestamp;	/* source.commit_time */
+	EsEnvelopeFields fields;	/* include-source, -database, -lsn, -xids,
+								 * -timestamp */
 	bool		pretty_print;	/* indent the JSON (several lines) */
 	List	   *aggregate_types;	/* char *; NIL = every aggregate type */
 	List	   *event_types;	/* char *; NIL = every event type */
@@ -209,11 +206,11 @@ pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is
 										  "eventstore output plugin",
 										  ALLOCSET_DEFAULT_SIZES);
 	data->include_transaction = false;
-	data->include_source = true;
-	data->include_database = true;
-	data->include_lsn = true;
-	data->include_xids = true;
-	data->include_timestamp = true;
+	data->fields.source = true;
+	data->fields.database = true;
+	data->fields.lsn = true;
+	data->fields.xid = true;
+	data->fields.commit_time = true;
 	data->pretty_print = false;
 
 	ctx->output_plugin_private = data;
@@ -236,15 +233,15 @@ pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is
 		if (strcmp(elem->defname, "include-transaction") == 0)
 			data->include_transaction = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "include-source") == 0)
-			data->include_source = parse_bool_option(elem);
+			data->fields.source = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "include-database") == 0)
-			data->include_database = parse_bool_option(elem);
+			data->fields.database = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "include-lsn") == 0)
-			data->include_lsn = parse_bool_option(elem);
+			data->fields.lsn = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "include-xids") == 0)
-			data->include_xids = parse_bool_option(elem);
+			data->fields.xid = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "include-timestamp") == 0)
-			data->include_timestamp = parse_bool_option(elem);
+			data->fields.commit_time = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "pretty-print") == 0)
 			data->pretty_print = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "aggregate-types") == 0)
@@ -332,58 +329,6 @@ is_events_table(Relation relation)
 	return true;
 }
 
-static void
-append_uuid(StringInfo out, Datum d)
-{
-	static const char hex[] = "0123456789abcdef";
-	pg_uuid_t  *u = DatumGetUUIDP(d);
-	char		buf[38];
-	int			p = 0;
-
-	buf[p++] = '"';
-	for (int i = 0; i < UUID_LEN; i++)
-	{
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			buf[p++] = '-';
-		buf[p++] = hex[u->data[i] >> 4];
-		buf[p++] = hex[u->data[i] & 0xf];
-	}
-	buf[p++] = '"';
-	appendBinaryStringInfo(out, buf, p);
-}
-
-static void
-append_int64(StringInfo out, int64 v)
-{
-	char		buf[MAXINT8LEN + 1];
-	int			len = pg_lltoa(v, buf);
-
-	appendBinaryStringInfo(out, buf, len);
-}
-
-static void
-append_lsn(StringInfo out, XLogRecPtr lsn)
-{
-	appendStringInfo(out, "\"%X/%X\"", LSN_FORMAT_ARGS(lsn));
-}
-
-/* ISO 8601 in UTC with microseconds: "2026-11-23T09:14:03.123456Z" */
-static void
-append_timestamptz(StringInfo out, TimestampTz ts)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-
-	if (TIMESTAMP_NOT_FINITE(ts) || timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
-	{
-		appendBinaryStringInfo(out, "null", 4);
-		return;
-	}
-	appendStringInfo(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06dZ\"",
-					 tm.tm_year, tm.tm_mon, tm.tm_mday,
-					 tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
-}
-
 /* The database name as a JSON string, looked up once (inside a transaction). */
 static const char *
 database_json(EsDecodingData *data)
@@ -418,71 +363,6 @@ name_in_list(List *names, const char *s, int len)
 }
 
 /*
- * Re-indent compact JSON (pretty-print option).  Strings are copied as they
- * are; structure characters outside strings get newlines and tabs.
- */
-static void
-pretty_print_json(StringInfo out, const char *json, int len)
-{
-	int			depth = 0;
-	bool		in_string = false;
-
-	for (int i = 0; i < len; i++)
-	{
-		char		c = json[i];
-
-		if (in_string)
-		{
-			appendStringInfoChar(out, c);
-			if (c == '\\' && i + 1 < len)
-				appendStringInfoChar(out, json[++i]);
-			else if (c == '"')
-				in_string = false;
-			continue;
-		}
-		switch (c)
-		{
-			case '"':
-				in_string = true;
-				appendStringInfoChar(out, c);
-				break;
-			case '{':
-			case '[':
-				appendStringInfoChar(out, c);
-				if (i + 1 < len && (json[i + 1] == '}' || json[i + 1] == ']'))
-				{
-					appendStringInfoChar(out, json[++i]);
-					break;
-				}
-				depth++;
-				appendStringInfoChar(out, '\n');
-				for (int d = 0; d < depth; d++)
-					appendStringInfoChar(out, '\t');
-				break;
-			case '}':
-			case ']':
-				depth--;
-				appendStringInfoChar(out, '\n');
-				for (int d = 0; d < depth; d++)
-					appendStringInfoChar(out, '\t');
-				appendStringInfoChar(out, c);
-				break;
-			case ',':
-				appendStringInfoChar(out, c);
-				appendStringInfoChar(out, '\n');
-				for (int d = 0; d < depth; d++)
-					appendStringInfoChar(out, '\t');
-				break;
-			case ':':
-				appendStringInfoString(out, ": ");
-				break;
-			default:
-				appendStringInfoChar(out, c);
-		}
-	}
-}
-
-/*
  * Write one complete message: the JSON in buf, pretty-printed if asked.
  */
 static void
@@ -490,32 +370,20 @@ write_message(LogicalDecodingContext *ctx, EsDecodingData *data, StringInfo buf)
 {
 	OutputPluginPrepareWrite(ctx, true);
 	if (data->pretty_print)
-		pretty_print_json(ctx->out, buf->data, buf->len);
+		es_envelope_append_pretty(ctx->out, buf->data, buf->len);
 	else
 		appendBinaryStringInfo(ctx->out, buf->data, buf->len);
 	OutputPluginWrite(ctx, true);
 }
 
+/* The transaction as the envelope shows it; lsn is the commit record's. */
 static void
-write_begin_marker(LogicalDecodingContext *ctx, EsDecodingData *data, ReorderBufferTXN *txn,
-				   StringInfo buf)
+envelope_txn(ReorderBufferTXN *txn, XLogRecPtr commit_lsn, EsEnvelopeTxn *out)
 {
-	resetStringInfo(buf);
-	appendStringInfoString(buf, "{\"kind\":\"begin\"");
-	if (data->include_xids)
-	{
-		appendStringInfoString(buf, ",\"xid\":");
-		append_int64(buf, txn->xid);
-	}
-	appendStringInfoString(buf, ",\"lsn\":");
-	append_lsn(buf, txn->final_lsn);
-	if (data->include_timestamp)
-	{
-		appendStringInfoString(buf, ",\"commit_time\":");
-		append_timestamptz(buf, ES_COMMIT_TIME(txn));
-	}
-	appendStringInfoChar(buf, '}');
-	write_message(ctx, data, buf);
+	out->xid = txn->xid;
+	out->lsn = commit_lsn;
+	out->end_lsn = txn->end_lsn;
+	out->commit_time = ES_COMMIT_TIME(txn);
 }
 
 /* BEGIN callback: nothing is written until the first event (lazy begin). */
@@ -536,6 +404,7 @@ pg_decode_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRec
 	EsDecodingData *data = ctx->output_plugin_private;
 	MemoryContext old;
 	StringInfoData buf;
+	EsEnvelopeTxn etxn;
 
 	if (data->xact_events == 0)
 	{
@@ -552,24 +421,8 @@ pg_decode_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRec
 
 	old = MemoryContextSwitchTo(data->context);
 	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"kind\":\"commit\"");
-	if (data->include_xids)
-	{
-		appendStringInfoString(&buf, ",\"xid\":");
-		append_int64(&buf, txn->xid);
-	}
-	appendStringInfoString(&buf, ",\"lsn\":");
-	append_lsn(&buf, commit_lsn);
-	appendStringInfoString(&buf, ",\"end_lsn\":");
-	append_lsn(&buf, txn->end_lsn);
-	if (data->include_timestamp)
-	{
-		appendStringInfoString(&buf, ",\"commit_time\":");
-		append_timestamptz(&buf, ES_COMMIT_TIME(txn));
-	}
-	appendStringInfoString(&buf, ",\"events\":");
-	append_int64(&buf, (int64) data->xact_events);
-	appendStringInfoChar(&buf, '}');
+	envelope_txn(txn, commit_lsn, &etxn);
+	es_envelope_append_commit(&buf, &etxn, &data->fields, data->xact_events);
 	write_message(ctx, data, &buf);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(data->context);
@@ -591,81 +444,39 @@ skip_change(LogicalDecodingContext *ctx, EsDecodingData *data)
  * filtered out by aggregate-types / event-types.
  */
 static bool
-build_envelope(EsDecodingData *data, ReorderBufferTXN *txn, Datum *values, bool *nulls,
-			   StringInfo buf)
+build_envelope(EsDecodingData *data, const EsEnvelopeTxn *etxn, Datum *values,
+			   bool *nulls, StringInfo buf)
 {
-	text	   *aggregate_type;
-	text	   *type;
+	EsEnvelopeEvent ev;
 
 	for (int c = 0; c < ES_NCOLUMNS; c++)
 		if (nulls[es_events_attnum[c] - 1])
-			elog(ERROR, "eventstore.events has a null in column \"%s\"", es_column_names[c]);
+			elog(ERROR, "eventstore.events has a null in column \"%s\"",
+				 es_column_names[c]);
 #define V(col) values[es_events_attnum[col] - 1]
 
-	aggregate_type = DatumGetTextPP(V(COL_AGGREGATE_TYPE));
-	type = DatumGetTextPP(V(COL_TYPE));
+	ev.aggregate_type = DatumGetTextPP(V(COL_AGGREGATE_TYPE));
+	ev.type = DatumGetTextPP(V(COL_TYPE));
 	if (data->aggregate_types != NIL &&
-		!name_in_list(data->aggregate_types, VARDATA_ANY(aggregate_type), VARSIZE_ANY_EXHDR(aggregate_type)))
+		!name_in_list(data->aggregate_types, VARDATA_ANY(ev.aggregate_type),
+					  VARSIZE_ANY_EXHDR(ev.aggregate_type)))
 		return false;
 	if (data->event_types != NIL &&
-		!name_in_list(data->event_types, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type)))
+		!name_in_list(data->event_types, VARDATA_ANY(ev.type),
+					  VARSIZE_ANY_EXHDR(ev.type)))
 		return false;
 
-	appendStringInfoString(buf, "{\"aggregate_id\":");
-	append_uuid(buf, V(COL_AGGREGATE_ID));
-	appendStringInfoString(buf, ",\"aggregate_type\":");
-	es_json_append_string(buf, VARDATA_ANY(aggregate_type), VARSIZE_ANY_EXHDR(aggregate_type));
-	appendStringInfoString(buf, ",\"version\":");
-	append_int64(buf, DatumGetInt64(V(COL_VERSION)));
-	appendStringInfoString(buf, ",\"event_id\":");
-	append_uuid(buf, V(COL_EVENT_ID));
-	appendStringInfoString(buf, ",\"type\":");
-	es_json_append_string(buf, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type));
-	appendStringInfoString(buf, ",\"data\":");
-	es_jsonb_append_compact(buf, &DatumGetJsonbP(V(COL_DATA))->root);
-	appendStringInfoString(buf, ",\"metadata\":");
-	es_jsonb_append_compact(buf, &DatumGetJsonbP(V(COL_METADATA))->root);
-	appendStringInfoString(buf, ",\"recorded_at\":");
-	append_timestamptz(buf, DatumGetTimestampTz(V(COL_RECORDED_AT)));
+	ev.aggregate_id = DatumGetUUIDP(V(COL_AGGREGATE_ID));
+	ev.version = DatumGetInt64(V(COL_VERSION));
+	ev.event_id = DatumGetUUIDP(V(COL_EVENT_ID));
+	ev.data = DatumGetJsonbP(V(COL_DATA));
+	ev.metadata = DatumGetJsonbP(V(COL_METADATA));
+	ev.recorded_at = DatumGetTimestampTz(V(COL_RECORDED_AT));
 #undef V
 
-	if (data->include_source)
-	{
-		/* Fields are written with a leading comma; the first one drops it. */
-		int			open;
-
-		appendStringInfoString(buf, ",\"source\":{");
-		open = buf->len;
-		if (data->include_database)
-		{
-			appendStringInfoString(buf, ",\"database\":");
-			appendStringInfoString(buf, database_json(data));
-		}
-		if (data->include_lsn)
-		{
-			appendStringInfoString(buf, ",\"lsn\":");
-			append_lsn(buf, txn->final_lsn);
-		}
-		if (data->include_xids)
-		{
-			appendStringInfoString(buf, ",\"xid\":");
-			append_int64(buf, txn->xid);
-		}
-		if (data->include_timestamp)
-		{
-			appendStringInfoString(buf, ",\"commit_time\":");
-			append_timestamptz(buf, ES_COMMIT_TIME(txn));
-		}
-		if (buf->len > open)
-		{
-			/* drop the comma right after "{" */
-			memmove(buf->data + open, buf->data + open + 1, buf->len - open - 1);
-			buf->len--;
-			buf->data[buf->len] = '\0';
-		}
-		appendStringInfoChar(buf, '}');
-	}
-	appendStringInfoChar(buf, '}');
+	es_envelope_append_event(buf, &ev, etxn, &data->fields,
+							 data->fields.source && data->fields.database ?
+							 database_json(data) : NULL);
 	return true;
 }
 
@@ -681,6 +492,7 @@ pg_decode_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	Datum	   *values;
 	bool	   *nulls;
 	StringInfoData buf;
+	EsEnvelopeTxn etxn;
 
 	if (change->action != REORDER_BUFFER_CHANGE_INSERT || !is_events_table(relation))
 	{
@@ -701,14 +513,16 @@ pg_decode_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	heap_deform_tuple(tuple, desc, values, nulls);
 
 	initStringInfo(&buf);
-	if (build_envelope(data, txn, values, nulls, &buf))
+	envelope_txn(txn, txn->final_lsn, &etxn);
+	if (build_envelope(data, &etxn, values, nulls, &buf))
 	{
 		if (data->include_transaction && !data->xact_begun)
 		{
 			StringInfoData marker;
 
 			initStringInfo(&marker);
-			write_begin_marker(ctx, data, txn, &marker);
+			es_envelope_append_begin(&marker, &etxn, &data->fields);
+			write_message(ctx, data, &marker);
 		}
 		data->xact_begun = true;
 		data->xact_events++;
