@@ -40,6 +40,8 @@ bench:
 	bash bench/run.sh
 relay:
 	$(MAKE) -C relay
+# src/.clang-format: PostgreSQL's style, as close to pgindent as clang-format
+# 14 gets (the relay has its own targets: make -C relay format-check).
 format:
 	clang-format -i src/*.c src/*.h
 format-check:

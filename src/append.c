@@ -47,22 +47,22 @@ PG_FUNCTION_INFO_V1(eventstore_append);
 /* One validated event of a batch. */
 typedef struct EsEvent
 {
-	bool		has_id;			/* did the caller supply an id? */
-	pg_uuid_t	id;				/* the id, if has_id */
-	Datum		type;			/* text */
-	Datum		data;			/* jsonb */
-	Datum		metadata;		/* jsonb */
+	bool	  has_id;	/* did the caller supply an id? */
+	pg_uuid_t id;		/* the id, if has_id */
+	Datum	  type;		/* text */
+	Datum	  data;		/* jsonb */
+	Datum	  metadata; /* jsonb */
 } EsEvent;
 
 /* One call of eventstore.append(), its arguments checked. */
 typedef struct EsAppendRequest
 {
-	pg_uuid_t  *aggregate_id;
-	text	   *aggregate_type;
-	bool		any_version;	/* expected_version is NULL */
-	int64		expected;		/* expected_version, unless any_version */
-	EsEvent    *events;			/* the validated batch */
-	int			n;				/* number of events */
+	pg_uuid_t *aggregate_id;
+	text	  *aggregate_type;
+	bool	   any_version; /* expected_version is NULL */
+	int64	   expected;	/* expected_version, unless any_version */
+	EsEvent	  *events;		/* the validated batch */
+	int		   n;			/* number of events */
 } EsAppendRequest;
 
 /* Plans, prepared on first use and kept for the life of the backend. */
@@ -75,10 +75,11 @@ static SPIPlanPtr plan_insert_events = NULL;
 static SPIPlanPtr
 prepare_kept(const char *sql, int nargs, Oid *argtypes)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+	SPIPlanPtr plan = SPI_prepare(sql, nargs, argtypes);
 
 	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "SPI_keepplan failed");
 	return plan;
@@ -91,60 +92,60 @@ prepare_plans(void)
 		return;
 
 	{
-		Oid			t[1] = {UUIDARRAYOID};
+		Oid t[1] = {UUIDARRAYOID};
 
-		plan_find_ids = prepare_kept(
-									 "SELECT e.event_id, e.aggregate_id, e.version, e.aggregate_type"
-									 "  FROM eventstore.events e"
-									 " WHERE e.event_id OPERATOR(pg_catalog.=) ANY ($1)",
-									 1, t);
+		plan_find_ids =
+			prepare_kept("SELECT e.event_id, e.aggregate_id, e.version, e.aggregate_type"
+						 "  FROM eventstore.events e"
+						 " WHERE e.event_id OPERATOR(pg_catalog.=) ANY ($1)",
+						 1, t);
 	}
 	{
-		Oid			t[4] = {UUIDOID, INT8OID, TEXTOID, INT8OID};
+		Oid t[4] = {UUIDOID, INT8OID, TEXTOID, INT8OID};
 
-		plan_advance = prepare_kept(
-									"UPDATE eventstore.aggregates a"
-									"   SET version = a.version OPERATOR(pg_catalog.+) $2,"
-									"       updated_at = pg_catalog.now()"
-									" WHERE a.aggregate_id OPERATOR(pg_catalog.=) $1"
-									"   AND a.aggregate_type OPERATOR(pg_catalog.=) $3"
-									"   AND ($4 IS NULL OR a.version OPERATOR(pg_catalog.=) $4)"
-									" RETURNING a.version",
-									4, t);
+		plan_advance =
+			prepare_kept("UPDATE eventstore.aggregates a"
+						 "   SET version = a.version OPERATOR(pg_catalog.+) $2,"
+						 "       updated_at = pg_catalog.now()"
+						 " WHERE a.aggregate_id OPERATOR(pg_catalog.=) $1"
+						 "   AND a.aggregate_type OPERATOR(pg_catalog.=) $3"
+						 "   AND ($4 IS NULL OR a.version OPERATOR(pg_catalog.=) $4)"
+						 " RETURNING a.version",
+						 4, t);
 	}
 	{
-		Oid			t[1] = {UUIDOID};
+		Oid t[1] = {UUIDOID};
 
-		plan_get_aggregate = prepare_kept(
-										  "SELECT a.aggregate_type, a.version"
-										  "  FROM eventstore.aggregates a"
-										  " WHERE a.aggregate_id OPERATOR(pg_catalog.=) $1",
-										  1, t);
+		plan_get_aggregate =
+			prepare_kept("SELECT a.aggregate_type, a.version"
+						 "  FROM eventstore.aggregates a"
+						 " WHERE a.aggregate_id OPERATOR(pg_catalog.=) $1",
+						 1, t);
 	}
 	{
-		Oid			t[3] = {UUIDOID, TEXTOID, INT8OID};
+		Oid t[3] = {UUIDOID, TEXTOID, INT8OID};
 
-		plan_create_aggregate = prepare_kept(
-											 "INSERT INTO eventstore.aggregates AS a (aggregate_id, aggregate_type, version)"
-											 " VALUES ($1, $2, $3)"
-											 " ON CONFLICT (aggregate_id) DO NOTHING"
-											 " RETURNING a.version",
-											 3, t);
+		plan_create_aggregate =
+			prepare_kept("INSERT INTO eventstore.aggregates AS a (aggregate_id, aggregate_type, version)"
+						 " VALUES ($1, $2, $3)"
+						 " ON CONFLICT (aggregate_id) DO NOTHING"
+						 " RETURNING a.version",
+						 3, t);
 	}
 	{
-		Oid			t[7] = {UUIDOID, INT8OID, TEXTOID, UUIDARRAYOID, TEXTARRAYOID,
-		JSONBARRAYOID, JSONBARRAYOID};
+		Oid t[7] = {UUIDOID,	  INT8OID,		 TEXTOID,	   UUIDARRAYOID,
+					TEXTARRAYOID, JSONBARRAYOID, JSONBARRAYOID};
 
-		plan_insert_events = prepare_kept(
-										  "INSERT INTO eventstore.events"
-										  "       (aggregate_id, version, aggregate_type, event_id, type, data, metadata)"
-										  "SELECT $1, $2 OPERATOR(pg_catalog.+) e.ord, $3,"
-										  "       COALESCE(e.id, pg_catalog.gen_random_uuid()),"
-										  "       e.type, e.data, e.metadata"
-										  "  FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5),"
-										  "                 pg_catalog.unnest($6), pg_catalog.unnest($7))"
-										  "       WITH ORDINALITY AS e(id, type, data, metadata, ord)",
-										  7, t);
+		plan_insert_events =
+			prepare_kept("INSERT INTO eventstore.events"
+						 "       (aggregate_id, version, aggregate_type, event_id, type, data, metadata)"
+						 "SELECT $1, $2 OPERATOR(pg_catalog.+) e.ord, $3,"
+						 "       COALESCE(e.id, pg_catalog.gen_random_uuid()),"
+						 "       e.type, e.data, e.metadata"
+						 "  FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5),"
+						 "                 pg_catalog.unnest($6), pg_catalog.unnest($7))"
+						 "       WITH ORDINALITY AS e(id, type, data, metadata, ord)",
+						 7, t);
 	}
 }
 
@@ -156,13 +157,13 @@ prepare_plans(void)
 static bool
 parse_uuid(const char *s, int len, pg_uuid_t *out)
 {
-	int			i = 0;
-	int			n = 0;
+	int i = 0;
+	int n = 0;
 
 	while (i < len && n < UUID_LEN * 2)
 	{
-		char		c = s[i++];
-		int			v;
+		char c = s[i++];
+		int	 v;
 
 		if (c == '-' && (n == 8 || n == 12 || n == 16 || n == 20))
 			continue;
@@ -188,7 +189,7 @@ static bool
 text_equal(text *a, text *b)
 {
 	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
-		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+		   memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
 }
 
 static char *
@@ -210,13 +211,14 @@ event_key(JsonbContainer *obj, const char *key, JsonbValue *out)
  * type, data and metadata, i.e. what the output plugin will write for them.
  */
 static void
-parse_event(JsonbValue *elem, int i, EsEvent *ev, StringInfo scratch, Datum empty_object)
+parse_event(JsonbValue *elem, int i, EsEvent *ev, StringInfo scratch,
+			Datum empty_object)
 {
-	JsonbContainer *obj;
-	JsonbIterator *it;
+	JsonbContainer	  *obj;
+	JsonbIterator	  *it;
 	JsonbIteratorToken tok;
-	JsonbValue	v;
-	int			size;
+	JsonbValue		   v;
+	int				   size;
 
 	if (elem->type != jbvBinary || !JsonContainerIsObject(elem->val.binary.data))
 		ereport(ERROR,
@@ -233,7 +235,8 @@ parse_event(JsonbValue *elem, int i, EsEvent *ev, StringInfo scratch, Datum empt
 			continue;
 		if (!((v.val.string.len == 4 && memcmp(v.val.string.val, "type", 4) == 0) ||
 			  (v.val.string.len == 4 && memcmp(v.val.string.val, "data", 4) == 0) ||
-			  (v.val.string.len == 8 && memcmp(v.val.string.val, "metadata", 8) == 0) ||
+			  (v.val.string.len == 8 &&
+			   memcmp(v.val.string.val, "metadata", 8) == 0) ||
 			  (v.val.string.len == 2 && memcmp(v.val.string.val, "id", 2) == 0)))
 			ereport(ERROR,
 					(errcode(ERRCODE_ES_INVALID_EVENT),
@@ -251,15 +254,17 @@ parse_event(JsonbValue *elem, int i, EsEvent *ev, StringInfo scratch, Datum empt
 	if (v.type != jbvString || v.val.string.len == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_ES_EVENT_MISSING_TYPE),
-				 errmsg("\"type\" of event %d of the batch must be a non-empty string", i + 1)));
-	ev->type = PointerGetDatum(cstring_to_text_with_len(v.val.string.val, v.val.string.len));
+				 errmsg("\"type\" of event %d of the batch must be a non-empty string",
+						i + 1)));
+	ev->type = PointerGetDatum(cstring_to_text_with_len(v.val.string.val,
+														v.val.string.len));
 	size = v.val.string.len;
 
 	/* data: any JSON value, {} if absent */
 	resetStringInfo(scratch);
 	if (event_key(obj, "data", &v))
 	{
-		Jsonb	   *jb = JsonbValueToJsonb(&v);
+		Jsonb *jb = JsonbValueToJsonb(&v);
 
 		es_jsonb_append_compact(scratch, &jb->root);
 		ev->data = JsonbPGetDatum(jb);
@@ -273,12 +278,13 @@ parse_event(JsonbValue *elem, int i, EsEvent *ev, StringInfo scratch, Datum empt
 	/* metadata: an object, {} if absent or null */
 	if (event_key(obj, "metadata", &v) && v.type != jbvNull)
 	{
-		Jsonb	   *jb;
+		Jsonb *jb;
 
 		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
 			ereport(ERROR,
 					(errcode(ERRCODE_ES_INVALID_EVENT),
-					 errmsg("\"metadata\" of event %d of the batch must be a JSON object", i + 1)));
+					 errmsg("\"metadata\" of event %d of the batch must be a JSON object",
+							i + 1)));
 		jb = JsonbValueToJsonb(&v);
 		es_jsonb_append_compact(scratch, &jb->root);
 		ev->metadata = JsonbPGetDatum(jb);
@@ -302,10 +308,12 @@ parse_event(JsonbValue *elem, int i, EsEvent *ev, StringInfo scratch, Datum empt
 	ev->has_id = false;
 	if (event_key(obj, "id", &v) && v.type != jbvNull)
 	{
-		if (v.type != jbvString || !parse_uuid(v.val.string.val, v.val.string.len, &ev->id))
+		if (v.type != jbvString ||
+			!parse_uuid(v.val.string.val, v.val.string.len, &ev->id))
 			ereport(ERROR,
 					(errcode(ERRCODE_ES_INVALID_EVENT_ID),
-					 errmsg("\"id\" of event %d of the batch is not a valid uuid", i + 1),
+					 errmsg("\"id\" of event %d of the batch is not a valid uuid",
+							i + 1),
 					 errhint("Event ids are uuids such as \"0b8e0f55-5a3c-4d8e-9a47-3f1c2b1d0e6a\", or omit \"id\" to have one generated.")));
 		ev->has_id = true;
 	}
@@ -314,15 +322,16 @@ parse_event(JsonbValue *elem, int i, EsEvent *ev, StringInfo scratch, Datum empt
 static Datum
 build_array(Datum *elems, bool *nulls, int n, Oid elemtype)
 {
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
+	int16 typlen;
+	bool  typbyval;
+	char  typalign;
+	int	  dims[1] = {n};
+	int	  lbs[1] = {1};
 
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
-											  elemtype, typlen, typbyval, typalign));
+											  elemtype, typlen, typbyval,
+											  typalign));
 }
 
 /* qsort_arg comparator: event indexes by event id */
@@ -331,7 +340,8 @@ event_id_cmp(const void *a, const void *b, void *arg)
 {
 	const EsEvent *events = arg;
 
-	return memcmp(&events[*(const int *) a].id, &events[*(const int *) b].id, UUID_LEN);
+	return memcmp(&events[*(const int *) a].id, &events[*(const int *) b].id,
+				  UUID_LEN);
 }
 
 /*
@@ -342,12 +352,11 @@ static void
 check_aggregate_type(const EsAppendRequest *req, text *stored_type)
 {
 	if (!text_equal(stored_type, req->aggregate_type))
-		ereport(ERROR,
-				(errcode(ERRCODE_ES_AGGREGATE_TYPE_MISMATCH),
-				 errmsg("aggregate %s is of type \"%s\", not \"%s\"",
-						uuid_to_cstring(req->aggregate_id),
-						text_to_cstring(stored_type),
-						text_to_cstring(req->aggregate_type))));
+		ereport(ERROR, (errcode(ERRCODE_ES_AGGREGATE_TYPE_MISMATCH),
+						errmsg("aggregate %s is of type \"%s\", not \"%s\"",
+							   uuid_to_cstring(req->aggregate_id),
+							   text_to_cstring(stored_type),
+							   text_to_cstring(req->aggregate_type))));
 }
 
 /*
@@ -358,13 +367,11 @@ static Jsonb *
 read_arguments(FunctionCallInfo fcinfo, EsAppendRequest *req)
 {
 	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("aggregate_id must not be null")));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("aggregate_id must not be null")));
 	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("aggregate_type must not be null")));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("aggregate_type must not be null")));
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_ES_INVALID_BATCH),
@@ -375,9 +382,8 @@ read_arguments(FunctionCallInfo fcinfo, EsAppendRequest *req)
 	req->aggregate_type = PG_GETARG_TEXT_PP(1);
 
 	if (VARSIZE_ANY_EXHDR(req->aggregate_type) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("aggregate_type must not be empty")));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("aggregate_type must not be empty")));
 	if (!req->any_version && req->expected < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -394,9 +400,8 @@ static void
 validate_batch(Jsonb *batch, EsAppendRequest *req)
 {
 	StringInfoData scratch;
-	Datum		empty_object;	/* '{}', shared by events without
-								 * data/metadata */
-	int			n;
+	Datum		   empty_object; /* '{}', for events without data/metadata */
+	int			   n;
 
 	if (!JB_ROOT_IS_ARRAY(batch) || JB_ROOT_IS_SCALAR(batch))
 		ereport(ERROR,
@@ -405,10 +410,9 @@ validate_batch(Jsonb *batch, EsAppendRequest *req)
 				 errhint("Pass [{\"type\": \"...\", \"data\": {...}}, ...], even for one event.")));
 	n = JB_ROOT_COUNT(batch);
 	if (n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_ES_INVALID_BATCH),
-				 errmsg("the event batch is empty"),
-				 errhint("Append at least one event.")));
+		ereport(ERROR, (errcode(ERRCODE_ES_INVALID_BATCH),
+						errmsg("the event batch is empty"),
+						errhint("Append at least one event.")));
 
 	req->events = palloc(sizeof(EsEvent) * n);
 	req->n = n;
@@ -427,9 +431,9 @@ validate_batch(Jsonb *batch, EsAppendRequest *req)
 static void
 check_duplicate_ids(const EsAppendRequest *req, int nids)
 {
-	EsEvent    *events = req->events;
-	int		   *order = palloc(sizeof(int) * nids);
-	int			k = 0;
+	EsEvent *events = req->events;
+	int		*order = palloc(sizeof(int) * nids);
+	int		 k = 0;
 
 	for (int i = 0; i < req->n; i++)
 		if (events[i].has_id)
@@ -455,15 +459,15 @@ check_duplicate_ids(const EsAppendRequest *req, int nids)
 static int64
 check_retry(const EsAppendRequest *req)
 {
-	EsEvent    *events = req->events;
-	int			n = req->n;
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	int			nids = 0;
-	Datum		arg;
-	int			ret;
-	int64		first = 0;
-	bool		all_ids = true;
-	bool		isnull;
+	EsEvent *events = req->events;
+	int		 n = req->n;
+	Datum	*ids = palloc(sizeof(Datum) * n);
+	int		 nids = 0;
+	Datum	 arg;
+	int		 ret;
+	int64	 first = 0;
+	bool	 all_ids = true;
+	bool	 isnull;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -479,7 +483,8 @@ check_retry(const EsAppendRequest *req)
 	arg = build_array(ids, NULL, nids, UUIDOID);
 	ret = SPI_execute_plan(plan_find_ids, &arg, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "looking up event ids failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "looking up event ids failed: %s",
+			 SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 		return 0;
 
@@ -489,12 +494,12 @@ check_retry(const EsAppendRequest *req)
 	 */
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		pg_uuid_t  *id = DatumGetUUIDP(SPI_getbinval(tup, desc, 1, &isnull));
-		pg_uuid_t  *agg = DatumGetUUIDP(SPI_getbinval(tup, desc, 2, &isnull));
-		int64		version = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
-		int			pos = -1;
+		HeapTuple  tup = SPI_tuptable->vals[r];
+		TupleDesc  desc = SPI_tuptable->tupdesc;
+		pg_uuid_t *id = DatumGetUUIDP(SPI_getbinval(tup, desc, 1, &isnull));
+		pg_uuid_t *agg = DatumGetUUIDP(SPI_getbinval(tup, desc, 2, &isnull));
+		int64 version = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+		int	  pos = -1;
 
 		for (int i = 0; i < n; i++)
 			if (events[i].has_id && memcmp(&events[i].id, id, UUID_LEN) == 0)
@@ -510,14 +515,16 @@ check_retry(const EsAppendRequest *req)
 					 errmsg("event id %s is already stored for another aggregate",
 							uuid_to_cstring(id)),
 					 errdetail("Event %d of the batch has the id of version %lld of aggregate %s.",
-							   pos + 1, (long long) version, uuid_to_cstring(agg))));
+							   pos + 1, (long long) version,
+							   uuid_to_cstring(agg))));
 		if (r == 0)
 			first = version - pos;
 		if (!all_ids || SPI_processed != (uint64) n || version != first + pos)
 			ereport(ERROR,
 					(errcode(ERRCODE_ES_DUPLICATE_EVENT_ID),
 					 errmsg("event id %s is already stored for aggregate %s at version %lld",
-							uuid_to_cstring(id), uuid_to_cstring(req->aggregate_id),
+							uuid_to_cstring(id),
+							uuid_to_cstring(req->aggregate_id),
 							(long long) version),
 					 errdetail("%llu of the %d events of the batch are already stored, not as the same batch.",
 							   (unsigned long long) SPI_processed, n),
@@ -529,8 +536,9 @@ check_retry(const EsAppendRequest *req)
 		ereport(ERROR,
 				(errcode(ERRCODE_ES_WRONG_EXPECTED_VERSION),
 				 errmsg("wrong expected version for aggregate %s: expected %lld, but these events are stored at versions %lld to %lld",
-						uuid_to_cstring(req->aggregate_id), (long long) req->expected,
-						(long long) first, (long long) (first + n - 1))));
+						uuid_to_cstring(req->aggregate_id),
+						(long long) req->expected, (long long) first,
+						(long long) (first + n - 1))));
 	check_aggregate_type(req,
 						 DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[0],
 													  SPI_tuptable->tupdesc, 4,
@@ -547,10 +555,10 @@ check_retry(const EsAppendRequest *req)
 static int64
 advance_aggregate(const EsAppendRequest *req)
 {
-	Datum		args[4];
-	char		nulls[4] = {' ', ' ', ' ', req->any_version ? 'n' : ' '};
-	bool		isnull;
-	int			ret;
+	Datum args[4];
+	char  nulls[4] = {' ', ' ', ' ', req->any_version ? 'n' : ' '};
+	bool  isnull;
+	int	  ret;
 
 	args[0] = UUIDPGetDatum(req->aggregate_id);
 	args[1] = Int64GetDatum((int64) req->n);
@@ -558,11 +566,13 @@ advance_aggregate(const EsAppendRequest *req)
 	args[3] = Int64GetDatum(req->expected);
 	ret = SPI_execute_plan(plan_advance, args, nulls, false, 0);
 	if (ret != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "updating the aggregate failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "updating the aggregate failed: %s",
+			 SPI_result_code_string(ret));
 	if (SPI_processed != 1)
 		return -1;
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-									   SPI_tuptable->tupdesc, 1, &isnull)) - req->n;
+									   SPI_tuptable->tupdesc, 1, &isnull)) -
+		   req->n;
 }
 
 /*
@@ -574,14 +584,15 @@ advance_aggregate(const EsAppendRequest *req)
 static bool
 explain_no_match(const EsAppendRequest *req)
 {
-	Datum		arg = UUIDPGetDatum(req->aggregate_id);
-	bool		isnull;
-	int64		actual;
-	int			ret;
+	Datum arg = UUIDPGetDatum(req->aggregate_id);
+	bool  isnull;
+	int64 actual;
+	int	  ret;
 
 	ret = SPI_execute_plan(plan_get_aggregate, &arg, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading the aggregate failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "reading the aggregate failed: %s",
+			 SPI_result_code_string(ret));
 	if (SPI_processed != 1)
 		return false;
 
@@ -602,8 +613,8 @@ explain_no_match(const EsAppendRequest *req)
 	ereport(ERROR,
 			(errcode(ERRCODE_ES_WRONG_EXPECTED_VERSION),
 			 errmsg("wrong expected version for aggregate %s: expected %lld, actual %lld",
-					uuid_to_cstring(req->aggregate_id), (long long) req->expected,
-					(long long) actual),
+					uuid_to_cstring(req->aggregate_id),
+					(long long) req->expected, (long long) actual),
 			 errhint("Load the events after version %lld, decide again, and retry with expected_version %lld.",
 					 (long long) req->expected, (long long) actual)));
 	pg_unreachable();
@@ -617,21 +628,23 @@ explain_no_match(const EsAppendRequest *req)
 static bool
 create_aggregate(const EsAppendRequest *req)
 {
-	Datum		args[3];
-	int			ret;
+	Datum args[3];
+	int	  ret;
 
 	if (!req->any_version && req->expected != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_ES_WRONG_EXPECTED_VERSION),
 				 errmsg("wrong expected version for aggregate %s: expected %lld, actual 0",
-						uuid_to_cstring(req->aggregate_id), (long long) req->expected),
+						uuid_to_cstring(req->aggregate_id),
+						(long long) req->expected),
 				 errdetail("The aggregate does not exist.")));
 	args[0] = UUIDPGetDatum(req->aggregate_id);
 	args[1] = PointerGetDatum(req->aggregate_type);
 	args[2] = Int64GetDatum((int64) req->n);
 	ret = SPI_execute_plan(plan_create_aggregate, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "creating the aggregate failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "creating the aggregate failed: %s",
+			 SPI_result_code_string(ret));
 	return SPI_processed == 1;
 }
 
@@ -646,7 +659,7 @@ lock_aggregate(const EsAppendRequest *req)
 {
 	for (int attempt = 0;; attempt++)
 	{
-		int64		first;
+		int64 first;
 
 		if (attempt >= 10)
 			ereport(ERROR,
@@ -667,15 +680,15 @@ lock_aggregate(const EsAppendRequest *req)
 static void
 insert_events(const EsAppendRequest *req, int64 first)
 {
-	EsEvent    *events = req->events;
-	int			n = req->n;
-	Datum		args[7];
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	bool	   *idnulls = palloc(sizeof(bool) * n);
-	Datum	   *types = palloc(sizeof(Datum) * n);
-	Datum	   *datas = palloc(sizeof(Datum) * n);
-	Datum	   *metas = palloc(sizeof(Datum) * n);
-	int			ret;
+	EsEvent *events = req->events;
+	int		 n = req->n;
+	Datum	 args[7];
+	Datum	*ids = palloc(sizeof(Datum) * n);
+	bool	*idnulls = palloc(sizeof(bool) * n);
+	Datum	*types = palloc(sizeof(Datum) * n);
+	Datum	*datas = palloc(sizeof(Datum) * n);
+	Datum	*metas = palloc(sizeof(Datum) * n);
+	int		 ret;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -694,7 +707,8 @@ insert_events(const EsAppendRequest *req, int64 first)
 	args[6] = build_array(metas, NULL, n, JSONBOID);
 	ret = SPI_execute_plan(plan_insert_events, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "inserting the events failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "inserting the events failed: %s",
+			 SPI_result_code_string(ret));
 	if (SPI_processed != (uint64) n)
 		elog(ERROR, "inserted %llu events instead of %d",
 			 (unsigned long long) SPI_processed, n);
@@ -704,9 +718,9 @@ Datum
 eventstore_append(PG_FUNCTION_ARGS)
 {
 	EsAppendRequest req;
-	int64		retried;
-	int64		first;
-	int			ret;
+	int64			retried;
+	int64			first;
+	int				ret;
 
 	validate_batch(read_arguments(fcinfo, &req), &req);
 

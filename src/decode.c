@@ -43,17 +43,19 @@
 #include "eventstore.h"
 
 #if PG_VERSION_NUM >= 170000
-#define ES_NEWTUPLE(change)		((change)->data.tp.newtuple)
+#define ES_NEWTUPLE(change) ((change)->data.tp.newtuple)
 #else
-#define ES_NEWTUPLE(change)		((change)->data.tp.newtuple ? &(change)->data.tp.newtuple->tuple : NULL)
+#define ES_NEWTUPLE(change) \
+	((change)->data.tp.newtuple ? &(change)->data.tp.newtuple->tuple : NULL)
 #endif
 
 #if PG_VERSION_NUM >= 150000
-#define ES_COMMIT_TIME(txn)		((txn)->xact_time.commit_time)
-#define ES_UPDATE_PROGRESS(ctx, skipped)	OutputPluginUpdateProgress((ctx), (skipped))
+#define ES_COMMIT_TIME(txn) ((txn)->xact_time.commit_time)
+#define ES_UPDATE_PROGRESS(ctx, skipped) \
+	OutputPluginUpdateProgress((ctx), (skipped))
 #else
-#define ES_COMMIT_TIME(txn)		((txn)->commit_time)
-#define ES_UPDATE_PROGRESS(ctx, skipped)	OutputPluginUpdateProgress(ctx)
+#define ES_COMMIT_TIME(txn)				 ((txn)->commit_time)
+#define ES_UPDATE_PROGRESS(ctx, skipped) OutputPluginUpdateProgress(ctx)
 #endif
 
 /*
@@ -77,30 +79,28 @@ typedef enum EsColumn
 	ES_NCOLUMNS
 } EsColumn;
 
-static const char *const es_column_names[ES_NCOLUMNS] = {
-	"aggregate_id", "version", "aggregate_type", "event_id",
-	"type", "data", "metadata", "recorded_at"
-};
+static const char *const es_column_names[ES_NCOLUMNS] =
+	{"aggregate_id", "version", "aggregate_type", "event_id",
+	 "type",		 "data",	"metadata",		  "recorded_at"};
 
 typedef struct EsDecodingData
 {
-	MemoryContext context;		/* reset after every change */
+	MemoryContext context; /* reset after every change */
 
 	/* options */
-	bool		include_transaction;	/* begin/commit markers */
-	EsEnvelopeFields fields;	/* include-source, -database, -lsn, -xids,
-								 * -timestamp */
-	bool		pretty_print;	/* indent the JSON (several lines) */
-	List	   *aggregate_types;	/* char *; NIL = every aggregate type */
-	List	   *event_types;	/* char *; NIL = every event type */
+	bool			 include_transaction; /* begin/commit markers */
+	EsEnvelopeFields fields;		  /* include-source/-database/-lsn/... */
+	bool			 pretty_print;	  /* indent the JSON (several lines) */
+	List			*aggregate_types; /* char *; NIL = every aggregate type */
+	List			*event_types;	  /* char *; NIL = every event type */
 
-	char	   *database;		/* JSON string literal of the db name, or NULL */
-	MemoryContext long_lived;	/* where database is kept */
+	char		 *database;	  /* JSON string literal of the db name, or NULL */
+	MemoryContext long_lived; /* where database is kept */
 
 	/* the transaction being decoded */
-	bool		xact_begun;		/* begin marker written? */
-	uint64		xact_events;	/* events written */
-	uint64		xact_skipped;	/* changes skipped since last progress */
+	bool   xact_begun;	 /* begin marker written? */
+	uint64 xact_events;	 /* events written */
+	uint64 xact_skipped; /* changes skipped since last progress */
 } EsDecodingData;
 
 /*
@@ -109,20 +109,21 @@ typedef struct EsDecodingData
  * this is static and not in the plugin state: the invalidation callback
  * cannot be unregistered).
  */
-static Oid	es_events_relid = InvalidOid;
+static Oid		  es_events_relid = InvalidOid;
 static AttrNumber es_events_attnum[ES_NCOLUMNS];
-static bool es_callback_registered = false;
+static bool		  es_callback_registered = false;
 
-static void pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
-							  bool is_init);
+static void pg_decode_startup(LogicalDecodingContext *ctx,
+							  OutputPluginOptions *opt, bool is_init);
 static void pg_decode_shutdown(LogicalDecodingContext *ctx);
-static void pg_decode_begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn);
-static void pg_decode_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
-								 XLogRecPtr commit_lsn);
+static void pg_decode_begin_txn(LogicalDecodingContext *ctx,
+								ReorderBufferTXN	   *txn);
+static void pg_decode_commit_txn(LogicalDecodingContext *ctx,
+								 ReorderBufferTXN *txn, XLogRecPtr commit_lsn);
 static void pg_decode_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 							 Relation relation, ReorderBufferChange *change);
 
-void		_PG_output_plugin_init(OutputPluginCallbacks *cb);
+void _PG_output_plugin_init(OutputPluginCallbacks *cb);
 
 /* specify output plugin callbacks */
 void
@@ -148,7 +149,7 @@ es_relcache_callback(Datum arg, Oid relid)
 static bool
 parse_bool_option(DefElem *elem)
 {
-	bool		result;
+	bool result;
 
 	if (elem->arg == NULL)
 		return true;
@@ -165,18 +166,19 @@ parse_bool_option(DefElem *elem)
 static List *
 parse_list_option(DefElem *elem)
 {
-	List	   *result = NIL;
-	char	   *s;
-	char	   *tok;
+	List *result = NIL;
+	char *s;
+	char *tok;
 
 	if (elem->arg == NULL || strVal(elem->arg)[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter \"%s\" needs a comma-separated list of names", elem->defname)));
+				 errmsg("parameter \"%s\" needs a comma-separated list of names",
+						elem->defname)));
 	s = pstrdup(strVal(elem->arg));
 	for (tok = strtok(s, ","); tok != NULL; tok = strtok(NULL, ","))
 	{
-		char	   *end;
+		char *end;
 
 		while (*tok == ' ' || *tok == '\t')
 			tok++;
@@ -196,15 +198,16 @@ parse_list_option(DefElem *elem)
 
 /* initialize this plugin */
 static void
-pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
+pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
+				  bool is_init)
 {
 	EsDecodingData *data;
-	ListCell   *option;
-	List	   *seen = NIL;
+	ListCell	   *option;
+	List		   *seen = NIL;
 	data = palloc0(sizeof(EsDecodingData));
-	data->context = AllocSetContextCreate(ctx->context,
-										  "eventstore output plugin",
-										  ALLOCSET_DEFAULT_SIZES);
+	data->context =
+		AllocSetContextCreate(ctx->context, "eventstore output plugin",
+							  ALLOCSET_DEFAULT_SIZES);
 	data->include_transaction = false;
 	data->fields.source = true;
 	data->fields.database = true;
@@ -219,15 +222,15 @@ pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is
 
 	foreach(option, ctx->output_plugin_options)
 	{
-		DefElem    *elem = lfirst(option);
+		DefElem *elem = lfirst(option);
 
 		Assert(elem->arg == NULL || IsA(elem->arg, String));
 
 		if (list_member(seen, makeString(elem->defname)))
-			ereport(ERROR,
-					(errcode(ERRCODE_SYNTAX_ERROR),
-					 errmsg("conflicting or redundant options"),
-					 errdetail("Parameter \"%s\" is given more than once.", elem->defname)));
+			ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
+							errmsg("conflicting or redundant options"),
+							errdetail("Parameter \"%s\" is given more than once.",
+									  elem->defname)));
 		seen = lappend(seen, makeString(elem->defname));
 
 		if (strcmp(elem->defname, "include-transaction") == 0)
@@ -251,8 +254,7 @@ pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("option \"%s\" = \"%s\" is unknown",
-							elem->defname,
+					 errmsg("option \"%s\" = \"%s\" is unknown", elem->defname,
 							elem->arg ? strVal(elem->arg) : "(null)"),
 					 errhint("Options of the eventstore plugin: include-transaction, include-source, "
 							 "include-database, include-lsn, include-xids, include-timestamp, "
@@ -290,9 +292,9 @@ pg_decode_shutdown(LogicalDecodingContext *ctx)
 static bool
 is_events_table(Relation relation)
 {
-	Oid			nspid;
-	Oid			relid;
-	TupleDesc	desc;
+	Oid		  nspid;
+	Oid		  relid;
+	TupleDesc desc;
 
 	if (OidIsValid(es_events_relid))
 		return RelationGetRelid(relation) == es_events_relid;
@@ -313,7 +315,8 @@ is_events_table(Relation relation)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, a);
 
-			if (!att->attisdropped && strcmp(NameStr(att->attname), es_column_names[c]) == 0)
+			if (!att->attisdropped &&
+				strcmp(NameStr(att->attname), es_column_names[c]) == 0)
 			{
 				es_events_attnum[c] = att->attnum;
 				break;
@@ -322,7 +325,8 @@ is_events_table(Relation relation)
 		if (es_events_attnum[c] == InvalidAttrNumber)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("table eventstore.events has no column \"%s\"", es_column_names[c]),
+					 errmsg("table eventstore.events has no column \"%s\"",
+							es_column_names[c]),
 					 errdetail("The eventstore output plugin needs the table created by CREATE EXTENSION eventstore.")));
 	}
 	es_events_relid = relid;
@@ -335,12 +339,13 @@ database_json(EsDecodingData *data)
 {
 	if (data->database == NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(data->long_lived);
-		char	   *dbname = get_database_name(MyDatabaseId);
+		MemoryContext  old = MemoryContextSwitchTo(data->long_lived);
+		char		  *dbname = get_database_name(MyDatabaseId);
 		StringInfoData buf;
 
 		initStringInfo(&buf);
-		es_json_append_string(&buf, dbname ? dbname : "", dbname ? strlen(dbname) : 0);
+		es_json_append_string(&buf, dbname ? dbname : "",
+							  dbname ? strlen(dbname) : 0);
 		data->database = buf.data;
 		MemoryContextSwitchTo(old);
 	}
@@ -350,7 +355,7 @@ database_json(EsDecodingData *data)
 static bool
 name_in_list(List *names, const char *s, int len)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
 	foreach(lc, names)
 	{
@@ -399,12 +404,13 @@ pg_decode_begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 
 /* COMMIT callback */
 static void
-pg_decode_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn)
+pg_decode_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+					 XLogRecPtr commit_lsn)
 {
 	EsDecodingData *data = ctx->output_plugin_private;
-	MemoryContext old;
-	StringInfoData buf;
-	EsEnvelopeTxn etxn;
+	MemoryContext	old;
+	StringInfoData	buf;
+	EsEnvelopeTxn	etxn;
 
 	if (data->xact_events == 0)
 	{
@@ -476,7 +482,8 @@ build_envelope(EsDecodingData *data, const EsEnvelopeTxn *etxn, Datum *values,
 
 	es_envelope_append_event(buf, &ev, etxn, &data->fields,
 							 data->fields.source && data->fields.database ?
-							 database_json(data) : NULL);
+								 database_json(data) :
+								 NULL);
 	return true;
 }
 
@@ -486,15 +493,16 @@ pg_decode_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 				 Relation relation, ReorderBufferChange *change)
 {
 	EsDecodingData *data = ctx->output_plugin_private;
-	HeapTuple	tuple;
-	TupleDesc	desc;
-	MemoryContext old;
-	Datum	   *values;
-	bool	   *nulls;
-	StringInfoData buf;
-	EsEnvelopeTxn etxn;
+	HeapTuple		tuple;
+	TupleDesc		desc;
+	MemoryContext	old;
+	Datum		   *values;
+	bool		   *nulls;
+	StringInfoData	buf;
+	EsEnvelopeTxn	etxn;
 
-	if (change->action != REORDER_BUFFER_CHANGE_INSERT || !is_events_table(relation))
+	if (change->action != REORDER_BUFFER_CHANGE_INSERT ||
+		!is_events_table(relation))
 	{
 		skip_change(ctx, data);
 		return;

@@ -28,8 +28,8 @@ static void
 append_uuid(StringInfo out, const pg_uuid_t *u)
 {
 	static const char hex[] = "0123456789abcdef";
-	char		buf[38];
-	int			p = 0;
+	char			  buf[38];
+	int				  p = 0;
 
 	buf[p++] = '"';
 	for (int i = 0; i < UUID_LEN; i++)
@@ -46,8 +46,8 @@ append_uuid(StringInfo out, const pg_uuid_t *u)
 static void
 append_int64(StringInfo out, int64 v)
 {
-	char		buf[MAXINT8LEN + 1];
-	int			len = pg_lltoa(v, buf);
+	char buf[MAXINT8LEN + 1];
+	int	 len = pg_lltoa(v, buf);
 
 	appendBinaryStringInfo(out, buf, len);
 }
@@ -63,7 +63,7 @@ static void
 append_timestamptz(StringInfo out, TimestampTz ts)
 {
 	struct pg_tm tm;
-	fsec_t		fsec;
+	fsec_t		 fsec;
 
 	if (TIMESTAMP_NOT_FINITE(ts) ||
 		timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
@@ -72,8 +72,8 @@ append_timestamptz(StringInfo out, TimestampTz ts)
 		return;
 	}
 	appendStringInfo(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06dZ\"",
-					 tm.tm_year, tm.tm_mon, tm.tm_mday,
-					 tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
+					 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min,
+					 tm.tm_sec, (int) fsec);
 }
 
 static void
@@ -90,7 +90,7 @@ static void
 append_source(StringInfo out, const EsEnvelopeTxn *txn,
 			  const EsEnvelopeFields *fields, const char *database)
 {
-	int			open;
+	int open;
 
 	appendStringInfoString(out, ",\"source\":{");
 	open = out->len;
@@ -126,7 +126,7 @@ append_source(StringInfo out, const EsEnvelopeTxn *txn,
 
 void
 es_envelope_append_event(StringInfo out, const EsEnvelopeEvent *ev,
-						 const EsEnvelopeTxn *txn,
+						 const EsEnvelopeTxn	*txn,
 						 const EsEnvelopeFields *fields, const char *database)
 {
 	appendStringInfoString(out, "{\"aggregate_id\":");
@@ -209,12 +209,12 @@ append_newline_indent(StringInfo out, int depth)
 void
 es_envelope_append_pretty(StringInfo out, const char *json, int len)
 {
-	int			depth = 0;
-	bool		in_string = false;
+	int	 depth = 0;
+	bool in_string = false;
 
 	for (int i = 0; i < len; i++)
 	{
-		char		c = json[i];
+		char c = json[i];
 
 		if (in_string)
 		{

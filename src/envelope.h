@@ -35,19 +35,19 @@ typedef struct EsEnvelopeEvent
 typedef struct EsEnvelopeTxn
 {
 	TransactionId xid;
-	XLogRecPtr	lsn;			/* the commit record's LSN */
-	XLogRecPtr	end_lsn;		/* end of the commit record */
-	TimestampTz commit_time;
+	XLogRecPtr	  lsn;	   /* the commit record's LSN */
+	XLogRecPtr	  end_lsn; /* end of the commit record */
+	TimestampTz	  commit_time;
 } EsEnvelopeTxn;
 
 /* Which optional fields are written (the plugin's include-* options). */
 typedef struct EsEnvelopeFields
 {
-	bool		source;			/* the "source" object at all */
-	bool		database;		/* source.database */
-	bool		lsn;			/* source.lsn */
-	bool		xid;			/* source.xid and xid in markers */
-	bool		commit_time;	/* source.commit_time and in markers */
+	bool source;	  /* the "source" object at all */
+	bool database;	  /* source.database */
+	bool lsn;		  /* source.lsn */
+	bool xid;		  /* source.xid and xid in markers */
+	bool commit_time; /* source.commit_time and in markers */
 } EsEnvelopeFields;
 
 /*
@@ -55,9 +55,9 @@ typedef struct EsEnvelopeFields
  * literal; it is read only when fields->source and fields->database are set.
  */
 extern void es_envelope_append_event(StringInfo out, const EsEnvelopeEvent *ev,
-									 const EsEnvelopeTxn *txn,
+									 const EsEnvelopeTxn	*txn,
 									 const EsEnvelopeFields *fields,
-									 const char *database);
+									 const char				*database);
 
 /* Append the begin marker of txn. */
 extern void es_envelope_append_begin(StringInfo out, const EsEnvelopeTxn *txn,
@@ -66,9 +66,9 @@ extern void es_envelope_append_begin(StringInfo out, const EsEnvelopeTxn *txn,
 /* Append the commit marker of txn, which had nevents events. */
 extern void es_envelope_append_commit(StringInfo out, const EsEnvelopeTxn *txn,
 									  const EsEnvelopeFields *fields,
-									  uint64 nevents);
+									  uint64				  nevents);
 
 /* Append compact JSON json[0..len) re-indented (pretty-print option). */
 extern void es_envelope_append_pretty(StringInfo out, const char *json, int len);
 
-#endif							/* ENVELOPE_H */
+#endif /* ENVELOPE_H */
