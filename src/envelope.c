@@ -150,11 +150,15 @@ es_envelope_append_event(StringInfo out, const EsEnvelopeEvent *ev,
 	appendStringInfoChar(out, '}');
 }
 
-void
-es_envelope_append_begin(StringInfo out, const EsEnvelopeTxn *txn,
-						 const EsEnvelopeFields *fields)
+/*
+ * A begin marker, or with nevents a commit marker, which also has the end of
+ * the commit record and the number of events.
+ */
+static void
+append_marker(StringInfo out, const char *kind, const EsEnvelopeTxn *txn,
+			  const EsEnvelopeFields *fields, const uint64 *nevents)
 {
-	appendStringInfoString(out, "{\"kind\":\"begin\"");
+	appendStringInfo(out, "{\"kind\":\"%s\"", kind);
 	if (fields->xid)
 	{
 		appendStringInfoString(out, ",\"xid\":");
@@ -162,36 +166,36 @@ es_envelope_append_begin(StringInfo out, const EsEnvelopeTxn *txn,
 	}
 	appendStringInfoString(out, ",\"lsn\":");
 	append_lsn(out, txn->lsn);
+	if (nevents)
+	{
+		appendStringInfoString(out, ",\"end_lsn\":");
+		append_lsn(out, txn->end_lsn);
+	}
 	if (fields->commit_time)
 	{
 		appendStringInfoString(out, ",\"commit_time\":");
 		append_timestamptz(out, txn->commit_time);
 	}
+	if (nevents)
+	{
+		appendStringInfoString(out, ",\"events\":");
+		append_int64(out, (int64) *nevents);
+	}
 	appendStringInfoChar(out, '}');
+}
+
+void
+es_envelope_append_begin(StringInfo out, const EsEnvelopeTxn *txn,
+						 const EsEnvelopeFields *fields)
+{
+	append_marker(out, "begin", txn, fields, NULL);
 }
 
 void
 es_envelope_append_commit(StringInfo out, const EsEnvelopeTxn *txn,
 						  const EsEnvelopeFields *fields, uint64 nevents)
 {
-	appendStringInfoString(out, "{\"kind\":\"commit\"");
-	if (fields->xid)
-	{
-		appendStringInfoString(out, ",\"xid\":");
-		append_int64(out, txn->xid);
-	}
-	appendStringInfoString(out, ",\"lsn\":");
-	append_lsn(out, txn->lsn);
-	appendStringInfoString(out, ",\"end_lsn\":");
-	append_lsn(out, txn->end_lsn);
-	if (fields->commit_time)
-	{
-		appendStringInfoString(out, ",\"commit_time\":");
-		append_timestamptz(out, txn->commit_time);
-	}
-	appendStringInfoString(out, ",\"events\":");
-	append_int64(out, (int64) nevents);
-	appendStringInfoChar(out, '}');
+	append_marker(out, "commit", txn, fields, &nevents);
 }
 
 static void
