@@ -14,6 +14,7 @@ OBJS = \
 	src/eventstore.o \
 	src/append.o \
 	src/jsonb_compact.o \
+	src/envelope.o \
 	src/decode.o
 
 # The C flavour's install script, and the SQL flavour (version 1.0-sql) with
@@ -42,6 +43,8 @@ bench:
 	bash bench/run.sh
 relay:
 	$(MAKE) -C relay
+# src/.clang-format: PostgreSQL's style, as close to pgindent as clang-format
+# 14 gets (the relay has its own targets: make -C relay format-check).
 format:
 	clang-format -i src/*.c src/*.h
 format-check:

@@ -14,7 +14,8 @@
 # reporting records/s and events/s (best of 3), and the time from process
 # start to the first byte of output for a single record (median of 21 runs;
 # for a Lambda custom runtime this is the part of the cold start that is
-# ours).  Appends a section to bench/RESULTS.md.
+# ours).  Prints the table (also kept in bench/results/, not committed);
+# it replaces the DynamoDB table of bench/RESULTS.md.
 set -Eeuo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RECORDS=${1:-20000}
@@ -223,4 +224,5 @@ API, median of 11): process start to its first \`GET /invocation/next\` ${lc_nex
 MD
 )
 echo "$report"
-echo "$report" >>"$ROOT/bench/RESULTS.md"
+mkdir -p "$ROOT/bench/results"
+echo "$report" >"$ROOT/bench/results/ddb-$(date -u +%Y%m%dT%H%M%SZ).md"

@@ -13,7 +13,8 @@
 #   3. eventrelay replay --to kinesis into kinesalite (if installed): events/s
 #      into a stream, PutRecords batching included
 # and prints events/s and the ratio replay / baseline.  Raw output in
-# bench/results/s3-*.txt; append the printed section to bench/s3_results.md.
+# bench/results/s3-*.txt; the printed table replaces the S3 table of
+# bench/RESULTS.md.
 set -Eeuo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 N=${1:-200000}

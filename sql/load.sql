@@ -11,8 +11,10 @@ SELECT count(*) FROM eventstore.load('b0000000-0000-0000-0000-000000000001', 4);
 SELECT count(*) FROM eventstore.load('b0000000-0000-0000-0000-0000000000ff');
 
 -- the DynamoDB-shaped list
-SELECT jsonb_path_query_array(eventstore.load_list('b0000000-0000-0000-0000-000000000001'),
-							  '$[*].{version: $.version, type: $.type, data: $.data}') AS list;
+SELECT jsonb_agg(jsonb_build_object('version', e -> 'version', 'type', e -> 'type',
+									 'data', e -> 'data') ORDER BY ord) AS list
+FROM jsonb_array_elements(eventstore.load_list('b0000000-0000-0000-0000-000000000001'))
+	 WITH ORDINALITY AS l(e, ord);
 SELECT jsonb_array_length(eventstore.load_list('b0000000-0000-0000-0000-000000000001', 3)) AS from_3;
 SELECT eventstore.load_list('b0000000-0000-0000-0000-0000000000ff') AS none;
 

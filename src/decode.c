@@ -3,7 +3,7 @@
  * decode.c
  *		The "eventstore" logical decoding output plugin: emits every event
  *		appended to eventstore.events as one JSON object (the envelope, see
- *		docs/envelope.md), and nothing else.
+ *		docs/envelope.md, written by envelope.c), and nothing else.
  *
  * Only INSERTs into eventstore.events are emitted; other tables, UPDATE,
  * DELETE and TRUNCATE produce nothing.  Each event is written as its own
@@ -31,7 +31,6 @@
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
 #include "utils/builtins.h"
-#include "utils/datetime.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -40,20 +39,23 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "envelope.h"
 #include "eventstore.h"
 
 #if PG_VERSION_NUM >= 170000
-#define ES_NEWTUPLE(change)		((change)->data.tp.newtuple)
+#define ES_NEWTUPLE(change) ((change)->data.tp.newtuple)
 #else
-#define ES_NEWTUPLE(change)		((change)->data.tp.newtuple ? &(change)->data.tp.newtuple->tuple : NULL)
+#define ES_NEWTUPLE(change) \
+	((change)->data.tp.newtuple ? &(change)->data.tp.newtuple->tuple : NULL)
 #endif
 
 #if PG_VERSION_NUM >= 150000
-#define ES_COMMIT_TIME(txn)		((txn)->xact_time.commit_time)
-#define ES_UPDATE_PROGRESS(ctx, skipped)	OutputPluginUpdateProgress((ctx), (skipped))
+#define ES_COMMIT_TIME(txn) ((txn)->xact_time.commit_time)
+#define ES_UPDATE_PROGRESS(ctx, skipped) \
+	OutputPluginUpdateProgress((ctx), (skipped))
 #else
-#define ES_COMMIT_TIME(txn)		((txn)->commit_time)
-#define ES_UPDATE_PROGRESS(ctx, skipped)	OutputPluginUpdateProgress(ctx)
+#define ES_COMMIT_TIME(txn)				 ((txn)->commit_time)
+#define ES_UPDATE_PROGRESS(ctx, skipped) OutputPluginUpdateProgress(ctx)
 #endif
 
 /*
@@ -77,33 +79,28 @@ typedef enum EsColumn
 	ES_NCOLUMNS
 } EsColumn;
 
-static const char *const es_column_names[ES_NCOLUMNS] = {
-	"aggregate_id", "version", "aggregate_type", "event_id",
-	"type", "data", "metadata", "recorded_at"
-};
+static const char *const es_column_names[ES_NCOLUMNS] =
+	{"aggregate_id", "version", "aggregate_type", "event_id",
+	 "type",		 "data",	"metadata",		  "recorded_at"};
 
 typedef struct EsDecodingData
 {
-	MemoryContext context;		/* reset after every change */
+	MemoryContext context; /* reset after every change */
 
 	/* options */
-	bool		include_transaction;	/* begin/commit markers */
-	bool		include_source; /* the "source" object at all */
-	bool		include_database;	/* source.database */
-	bool		include_lsn;	/* source.lsn */
-	bool		include_xids;	/* source.xid and xid in markers */
-	bool		include_timestamp;	/* source.commit_time */
-	bool		pretty_print;	/* indent the JSON (several lines) */
-	List	   *aggregate_types;	/* char *; NIL = every aggregate type */
-	List	   *event_types;	/* char *; NIL = every event type */
+	bool			 include_transaction; /* begin/commit markers */
+	EsEnvelopeFields fields;		  /* include-source/-database/-lsn/... */
+	bool			 pretty_print;	  /* indent the JSON (several lines) */
+	List			*aggregate_types; /* char *; NIL = every aggregate type */
+	List			*event_types;	  /* char *; NIL = every event type */
 
-	char	   *database;		/* JSON string literal of the db name, or NULL */
-	MemoryContext long_lived;	/* where database is kept */
+	char		 *database;	  /* JSON string literal of the db name, or NULL */
+	MemoryContext long_lived; /* where database is kept */
 
 	/* the transaction being decoded */
-	bool		xact_begun;		/* begin marker written? */
-	uint64		xact_events;	/* events written */
-	uint64		xact_skipped;	/* changes skipped since last progress */
+	bool   xact_begun;	 /* begin marker written? */
+	uint64 xact_events;	 /* events written */
+	uint64 xact_skipped; /* changes skipped since last progress */
 } EsDecodingData;
 
 /*
@@ -112,20 +109,21 @@ typedef struct EsDecodingData
  * this is static and not in the plugin state: the invalidation callback
  * cannot be unregistered).
  */
-static Oid	es_events_relid = InvalidOid;
+static Oid		  es_events_relid = InvalidOid;
 static AttrNumber es_events_attnum[ES_NCOLUMNS];
-static bool es_callback_registered = false;
+static bool		  es_callback_registered = false;
 
-static void pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
-							  bool is_init);
+static void pg_decode_startup(LogicalDecodingContext *ctx,
+							  OutputPluginOptions *opt, bool is_init);
 static void pg_decode_shutdown(LogicalDecodingContext *ctx);
-static void pg_decode_begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn);
-static void pg_decode_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
-								 XLogRecPtr commit_lsn);
+static void pg_decode_begin_txn(LogicalDecodingContext *ctx,
+								ReorderBufferTXN	   *txn);
+static void pg_decode_commit_txn(LogicalDecodingContext *ctx,
+								 ReorderBufferTXN *txn, XLogRecPtr commit_lsn);
 static void pg_decode_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 							 Relation relation, ReorderBufferChange *change);
 
-void		_PG_output_plugin_init(OutputPluginCallbacks *cb);
+void _PG_output_plugin_init(OutputPluginCallbacks *cb);
 
 /* specify output plugin callbacks */
 void
@@ -151,7 +149,7 @@ es_relcache_callback(Datum arg, Oid relid)
 static bool
 parse_bool_option(DefElem *elem)
 {
-	bool		result;
+	bool result;
 
 	if (elem->arg == NULL)
 		return true;
@@ -168,18 +166,19 @@ parse_bool_option(DefElem *elem)
 static List *
 parse_list_option(DefElem *elem)
 {
-	List	   *result = NIL;
-	char	   *s;
-	char	   *tok;
+	List *result = NIL;
+	char *s;
+	char *tok;
 
 	if (elem->arg == NULL || strVal(elem->arg)[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter \"%s\" needs a comma-separated list of names", elem->defname)));
+				 errmsg("parameter \"%s\" needs a comma-separated list of names",
+						elem->defname)));
 	s = pstrdup(strVal(elem->arg));
 	for (tok = strtok(s, ","); tok != NULL; tok = strtok(NULL, ","))
 	{
-		char	   *end;
+		char *end;
 
 		while (*tok == ' ' || *tok == '\t')
 			tok++;
@@ -199,21 +198,22 @@ parse_list_option(DefElem *elem)
 
 /* initialize this plugin */
 static void
-pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
+pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
+				  bool is_init)
 {
 	EsDecodingData *data;
-	ListCell   *option;
-	List	   *seen = NIL;
+	ListCell	   *option;
+	List		   *seen = NIL;
 	data = palloc0(sizeof(EsDecodingData));
-	data->context = AllocSetContextCreate(ctx->context,
-										  "eventstore output plugin",
-										  ALLOCSET_DEFAULT_SIZES);
+	data->context =
+		AllocSetContextCreate(ctx->context, "eventstore output plugin",
+							  ALLOCSET_DEFAULT_SIZES);
 	data->include_transaction = false;
-	data->include_source = true;
-	data->include_database = true;
-	data->include_lsn = true;
-	data->include_xids = true;
-	data->include_timestamp = true;
+	data->fields.source = true;
+	data->fields.database = true;
+	data->fields.lsn = true;
+	data->fields.xid = true;
+	data->fields.commit_time = true;
 	data->pretty_print = false;
 
 	ctx->output_plugin_private = data;
@@ -222,29 +222,29 @@ pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is
 
 	foreach(option, ctx->output_plugin_options)
 	{
-		DefElem    *elem = lfirst(option);
+		DefElem *elem = lfirst(option);
 
 		Assert(elem->arg == NULL || IsA(elem->arg, String));
 
 		if (list_member(seen, makeString(elem->defname)))
-			ereport(ERROR,
-					(errcode(ERRCODE_SYNTAX_ERROR),
-					 errmsg("conflicting or redundant options"),
-					 errdetail("Parameter \"%s\" is given more than once.", elem->defname)));
+			ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
+							errmsg("conflicting or redundant options"),
+							errdetail("Parameter \"%s\" is given more than once.",
+									  elem->defname)));
 		seen = lappend(seen, makeString(elem->defname));
 
 		if (strcmp(elem->defname, "include-transaction") == 0)
 			data->include_transaction = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "include-source") == 0)
-			data->include_source = parse_bool_option(elem);
+			data->fields.source = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "include-database") == 0)
-			data->include_database = parse_bool_option(elem);
+			data->fields.database = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "include-lsn") == 0)
-			data->include_lsn = parse_bool_option(elem);
+			data->fields.lsn = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "include-xids") == 0)
-			data->include_xids = parse_bool_option(elem);
+			data->fields.xid = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "include-timestamp") == 0)
-			data->include_timestamp = parse_bool_option(elem);
+			data->fields.commit_time = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "pretty-print") == 0)
 			data->pretty_print = parse_bool_option(elem);
 		else if (strcmp(elem->defname, "aggregate-types") == 0)
@@ -254,8 +254,7 @@ pg_decode_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("option \"%s\" = \"%s\" is unknown",
-							elem->defname,
+					 errmsg("option \"%s\" = \"%s\" is unknown", elem->defname,
 							elem->arg ? strVal(elem->arg) : "(null)"),
 					 errhint("Options of the eventstore plugin: include-transaction, include-source, "
 							 "include-database, include-lsn, include-xids, include-timestamp, "
@@ -293,9 +292,9 @@ pg_decode_shutdown(LogicalDecodingContext *ctx)
 static bool
 is_events_table(Relation relation)
 {
-	Oid			nspid;
-	Oid			relid;
-	TupleDesc	desc;
+	Oid		  nspid;
+	Oid		  relid;
+	TupleDesc desc;
 
 	if (OidIsValid(es_events_relid))
 		return RelationGetRelid(relation) == es_events_relid;
@@ -316,7 +315,8 @@ is_events_table(Relation relation)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, a);
 
-			if (!att->attisdropped && strcmp(NameStr(att->attname), es_column_names[c]) == 0)
+			if (!att->attisdropped &&
+				strcmp(NameStr(att->attname), es_column_names[c]) == 0)
 			{
 				es_events_attnum[c] = att->attnum;
 				break;
@@ -325,63 +325,12 @@ is_events_table(Relation relation)
 		if (es_events_attnum[c] == InvalidAttrNumber)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("table eventstore.events has no column \"%s\"", es_column_names[c]),
+					 errmsg("table eventstore.events has no column \"%s\"",
+							es_column_names[c]),
 					 errdetail("The eventstore output plugin needs the table created by CREATE EXTENSION eventstore.")));
 	}
 	es_events_relid = relid;
 	return true;
-}
-
-static void
-append_uuid(StringInfo out, Datum d)
-{
-	static const char hex[] = "0123456789abcdef";
-	pg_uuid_t  *u = DatumGetUUIDP(d);
-	char		buf[38];
-	int			p = 0;
-
-	buf[p++] = '"';
-	for (int i = 0; i < UUID_LEN; i++)
-	{
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			buf[p++] = '-';
-		buf[p++] = hex[u->data[i] >> 4];
-		buf[p++] = hex[u->data[i] & 0xf];
-	}
-	buf[p++] = '"';
-	appendBinaryStringInfo(out, buf, p);
-}
-
-static void
-append_int64(StringInfo out, int64 v)
-{
-	char		buf[MAXINT8LEN + 1];
-	int			len = pg_lltoa(v, buf);
-
-	appendBinaryStringInfo(out, buf, len);
-}
-
-static void
-append_lsn(StringInfo out, XLogRecPtr lsn)
-{
-	appendStringInfo(out, "\"%X/%X\"", LSN_FORMAT_ARGS(lsn));
-}
-
-/* ISO 8601 in UTC with microseconds: "2026-11-23T09:14:03.123456Z" */
-static void
-append_timestamptz(StringInfo out, TimestampTz ts)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-
-	if (TIMESTAMP_NOT_FINITE(ts) || timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
-	{
-		appendBinaryStringInfo(out, "null", 4);
-		return;
-	}
-	appendStringInfo(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06dZ\"",
-					 tm.tm_year, tm.tm_mon, tm.tm_mday,
-					 tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
 }
 
 /* The database name as a JSON string, looked up once (inside a transaction). */
@@ -390,12 +339,13 @@ database_json(EsDecodingData *data)
 {
 	if (data->database == NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(data->long_lived);
-		char	   *dbname = get_database_name(MyDatabaseId);
+		MemoryContext  old = MemoryContextSwitchTo(data->long_lived);
+		char		  *dbname = get_database_name(MyDatabaseId);
 		StringInfoData buf;
 
 		initStringInfo(&buf);
-		es_json_append_string(&buf, dbname ? dbname : "", dbname ? strlen(dbname) : 0);
+		es_json_append_string(&buf, dbname ? dbname : "",
+							  dbname ? strlen(dbname) : 0);
 		data->database = buf.data;
 		MemoryContextSwitchTo(old);
 	}
@@ -405,7 +355,7 @@ database_json(EsDecodingData *data)
 static bool
 name_in_list(List *names, const char *s, int len)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
 	foreach(lc, names)
 	{
@@ -418,71 +368,6 @@ name_in_list(List *names, const char *s, int len)
 }
 
 /*
- * Re-indent compact JSON (pretty-print option).  Strings are copied as they
- * are; structure characters outside strings get newlines and tabs.
- */
-static void
-pretty_print_json(StringInfo out, const char *json, int len)
-{
-	int			depth = 0;
-	bool		in_string = false;
-
-	for (int i = 0; i < len; i++)
-	{
-		char		c = json[i];
-
-		if (in_string)
-		{
-			appendStringInfoChar(out, c);
-			if (c == '\\' && i + 1 < len)
-				appendStringInfoChar(out, json[++i]);
-			else if (c == '"')
-				in_string = false;
-			continue;
-		}
-		switch (c)
-		{
-			case '"':
-				in_string = true;
-				appendStringInfoChar(out, c);
-				break;
-			case '{':
-			case '[':
-				appendStringInfoChar(out, c);
-				if (i + 1 < len && (json[i + 1] == '}' || json[i + 1] == ']'))
-				{
-					appendStringInfoChar(out, json[++i]);
-					break;
-				}
-				depth++;
-				appendStringInfoChar(out, '\n');
-				for (int d = 0; d < depth; d++)
-					appendStringInfoChar(out, '\t');
-				break;
-			case '}':
-			case ']':
-				depth--;
-				appendStringInfoChar(out, '\n');
-				for (int d = 0; d < depth; d++)
-					appendStringInfoChar(out, '\t');
-				appendStringInfoChar(out, c);
-				break;
-			case ',':
-				appendStringInfoChar(out, c);
-				appendStringInfoChar(out, '\n');
-				for (int d = 0; d < depth; d++)
-					appendStringInfoChar(out, '\t');
-				break;
-			case ':':
-				appendStringInfoString(out, ": ");
-				break;
-			default:
-				appendStringInfoChar(out, c);
-		}
-	}
-}
-
-/*
  * Write one complete message: the JSON in buf, pretty-printed if asked.
  */
 static void
@@ -490,32 +375,20 @@ write_message(LogicalDecodingContext *ctx, EsDecodingData *data, StringInfo buf)
 {
 	OutputPluginPrepareWrite(ctx, true);
 	if (data->pretty_print)
-		pretty_print_json(ctx->out, buf->data, buf->len);
+		es_envelope_append_pretty(ctx->out, buf->data, buf->len);
 	else
 		appendBinaryStringInfo(ctx->out, buf->data, buf->len);
 	OutputPluginWrite(ctx, true);
 }
 
+/* The transaction as the envelope shows it; lsn is the commit record's. */
 static void
-write_begin_marker(LogicalDecodingContext *ctx, EsDecodingData *data, ReorderBufferTXN *txn,
-				   StringInfo buf)
+envelope_txn(ReorderBufferTXN *txn, XLogRecPtr commit_lsn, EsEnvelopeTxn *out)
 {
-	resetStringInfo(buf);
-	appendStringInfoString(buf, "{\"kind\":\"begin\"");
-	if (data->include_xids)
-	{
-		appendStringInfoString(buf, ",\"xid\":");
-		append_int64(buf, txn->xid);
-	}
-	appendStringInfoString(buf, ",\"lsn\":");
-	append_lsn(buf, txn->final_lsn);
-	if (data->include_timestamp)
-	{
-		appendStringInfoString(buf, ",\"commit_time\":");
-		append_timestamptz(buf, ES_COMMIT_TIME(txn));
-	}
-	appendStringInfoChar(buf, '}');
-	write_message(ctx, data, buf);
+	out->xid = txn->xid;
+	out->lsn = commit_lsn;
+	out->end_lsn = txn->end_lsn;
+	out->commit_time = ES_COMMIT_TIME(txn);
 }
 
 /* BEGIN callback: nothing is written until the first event (lazy begin). */
@@ -531,11 +404,13 @@ pg_decode_begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 
 /* COMMIT callback */
 static void
-pg_decode_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn)
+pg_decode_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+					 XLogRecPtr commit_lsn)
 {
 	EsDecodingData *data = ctx->output_plugin_private;
-	MemoryContext old;
-	StringInfoData buf;
+	MemoryContext	old;
+	StringInfoData	buf;
+	EsEnvelopeTxn	etxn;
 
 	if (data->xact_events == 0)
 	{
@@ -552,24 +427,8 @@ pg_decode_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRec
 
 	old = MemoryContextSwitchTo(data->context);
 	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"kind\":\"commit\"");
-	if (data->include_xids)
-	{
-		appendStringInfoString(&buf, ",\"xid\":");
-		append_int64(&buf, txn->xid);
-	}
-	appendStringInfoString(&buf, ",\"lsn\":");
-	append_lsn(&buf, commit_lsn);
-	appendStringInfoString(&buf, ",\"end_lsn\":");
-	append_lsn(&buf, txn->end_lsn);
-	if (data->include_timestamp)
-	{
-		appendStringInfoString(&buf, ",\"commit_time\":");
-		append_timestamptz(&buf, ES_COMMIT_TIME(txn));
-	}
-	appendStringInfoString(&buf, ",\"events\":");
-	append_int64(&buf, (int64) data->xact_events);
-	appendStringInfoChar(&buf, '}');
+	envelope_txn(txn, commit_lsn, &etxn);
+	es_envelope_append_commit(&buf, &etxn, &data->fields, data->xact_events);
 	write_message(ctx, data, &buf);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(data->context);
@@ -591,81 +450,40 @@ skip_change(LogicalDecodingContext *ctx, EsDecodingData *data)
  * filtered out by aggregate-types / event-types.
  */
 static bool
-build_envelope(EsDecodingData *data, ReorderBufferTXN *txn, Datum *values, bool *nulls,
-			   StringInfo buf)
+build_envelope(EsDecodingData *data, const EsEnvelopeTxn *etxn, Datum *values,
+			   bool *nulls, StringInfo buf)
 {
-	text	   *aggregate_type;
-	text	   *type;
+	EsEnvelopeEvent ev;
 
 	for (int c = 0; c < ES_NCOLUMNS; c++)
 		if (nulls[es_events_attnum[c] - 1])
-			elog(ERROR, "eventstore.events has a null in column \"%s\"", es_column_names[c]);
+			elog(ERROR, "eventstore.events has a null in column \"%s\"",
+				 es_column_names[c]);
 #define V(col) values[es_events_attnum[col] - 1]
 
-	aggregate_type = DatumGetTextPP(V(COL_AGGREGATE_TYPE));
-	type = DatumGetTextPP(V(COL_TYPE));
+	ev.aggregate_type = DatumGetTextPP(V(COL_AGGREGATE_TYPE));
+	ev.type = DatumGetTextPP(V(COL_TYPE));
 	if (data->aggregate_types != NIL &&
-		!name_in_list(data->aggregate_types, VARDATA_ANY(aggregate_type), VARSIZE_ANY_EXHDR(aggregate_type)))
+		!name_in_list(data->aggregate_types, VARDATA_ANY(ev.aggregate_type),
+					  VARSIZE_ANY_EXHDR(ev.aggregate_type)))
 		return false;
 	if (data->event_types != NIL &&
-		!name_in_list(data->event_types, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type)))
+		!name_in_list(data->event_types, VARDATA_ANY(ev.type),
+					  VARSIZE_ANY_EXHDR(ev.type)))
 		return false;
 
-	appendStringInfoString(buf, "{\"aggregate_id\":");
-	append_uuid(buf, V(COL_AGGREGATE_ID));
-	appendStringInfoString(buf, ",\"aggregate_type\":");
-	es_json_append_string(buf, VARDATA_ANY(aggregate_type), VARSIZE_ANY_EXHDR(aggregate_type));
-	appendStringInfoString(buf, ",\"version\":");
-	append_int64(buf, DatumGetInt64(V(COL_VERSION)));
-	appendStringInfoString(buf, ",\"event_id\":");
-	append_uuid(buf, V(COL_EVENT_ID));
-	appendStringInfoString(buf, ",\"type\":");
-	es_json_append_string(buf, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type));
-	appendStringInfoString(buf, ",\"data\":");
-	es_jsonb_append_compact(buf, &DatumGetJsonbP(V(COL_DATA))->root);
-	appendStringInfoString(buf, ",\"metadata\":");
-	es_jsonb_append_compact(buf, &DatumGetJsonbP(V(COL_METADATA))->root);
-	appendStringInfoString(buf, ",\"recorded_at\":");
-	append_timestamptz(buf, DatumGetTimestampTz(V(COL_RECORDED_AT)));
+	ev.aggregate_id = DatumGetUUIDP(V(COL_AGGREGATE_ID));
+	ev.version = DatumGetInt64(V(COL_VERSION));
+	ev.event_id = DatumGetUUIDP(V(COL_EVENT_ID));
+	ev.data = DatumGetJsonbP(V(COL_DATA));
+	ev.metadata = DatumGetJsonbP(V(COL_METADATA));
+	ev.recorded_at = DatumGetTimestampTz(V(COL_RECORDED_AT));
 #undef V
 
-	if (data->include_source)
-	{
-		/* Fields are written with a leading comma; the first one drops it. */
-		int			open;
-
-		appendStringInfoString(buf, ",\"source\":{");
-		open = buf->len;
-		if (data->include_database)
-		{
-			appendStringInfoString(buf, ",\"database\":");
-			appendStringInfoString(buf, database_json(data));
-		}
-		if (data->include_lsn)
-		{
-			appendStringInfoString(buf, ",\"lsn\":");
-			append_lsn(buf, txn->final_lsn);
-		}
-		if (data->include_xids)
-		{
-			appendStringInfoString(buf, ",\"xid\":");
-			append_int64(buf, txn->xid);
-		}
-		if (data->include_timestamp)
-		{
-			appendStringInfoString(buf, ",\"commit_time\":");
-			append_timestamptz(buf, ES_COMMIT_TIME(txn));
-		}
-		if (buf->len > open)
-		{
-			/* drop the comma right after "{" */
-			memmove(buf->data + open, buf->data + open + 1, buf->len - open - 1);
-			buf->len--;
-			buf->data[buf->len] = '\0';
-		}
-		appendStringInfoChar(buf, '}');
-	}
-	appendStringInfoChar(buf, '}');
+	es_envelope_append_event(buf, &ev, etxn, &data->fields,
+							 data->fields.source && data->fields.database ?
+								 database_json(data) :
+								 NULL);
 	return true;
 }
 
@@ -675,14 +493,16 @@ pg_decode_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 				 Relation relation, ReorderBufferChange *change)
 {
 	EsDecodingData *data = ctx->output_plugin_private;
-	HeapTuple	tuple;
-	TupleDesc	desc;
-	MemoryContext old;
-	Datum	   *values;
-	bool	   *nulls;
-	StringInfoData buf;
+	HeapTuple		tuple;
+	TupleDesc		desc;
+	MemoryContext	old;
+	Datum		   *values;
+	bool		   *nulls;
+	StringInfoData	buf;
+	EsEnvelopeTxn	etxn;
 
-	if (change->action != REORDER_BUFFER_CHANGE_INSERT || !is_events_table(relation))
+	if (change->action != REORDER_BUFFER_CHANGE_INSERT ||
+		!is_events_table(relation))
 	{
 		skip_change(ctx, data);
 		return;
@@ -701,14 +521,16 @@ pg_decode_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	heap_deform_tuple(tuple, desc, values, nulls);
 
 	initStringInfo(&buf);
-	if (build_envelope(data, txn, values, nulls, &buf))
+	envelope_txn(txn, txn->final_lsn, &etxn);
+	if (build_envelope(data, &etxn, values, nulls, &buf))
 	{
 		if (data->include_transaction && !data->xact_begun)
 		{
 			StringInfoData marker;
 
 			initStringInfo(&marker);
-			write_begin_marker(ctx, data, txn, &marker);
+			es_envelope_append_begin(&marker, &etxn, &data->fields);
+			write_message(ctx, data, &marker);
 		}
 		data->xact_begun = true;
 		data->xact_events++;

@@ -27,9 +27,9 @@ PG_MODULE_MAGIC;
  * One event must fit one Kinesis record (1 MiB by default), so the JSON of an
  * event (data + metadata + type) is limited by default to 1 MiB.
  */
-int			es_max_event_size = 1024 * 1024;
+int es_max_event_size = 1024 * 1024;
 
-void		_PG_init(void);
+void _PG_init(void);
 
 void
 _PG_init(void)
@@ -38,13 +38,9 @@ _PG_init(void)
 							"Largest event accepted by eventstore.append(), in bytes of JSON.",
 							"Counts the JSON text of the event's data, metadata and type. "
 							"The default (1 MiB) keeps every event within one Kinesis record.",
-							&es_max_event_size,
-							1024 * 1024,
-							64,
-							MaxAllocSize / 4,
-							PGC_SUSET,
-							GUC_UNIT_BYTE,
-							NULL, NULL, NULL);
+							&es_max_event_size, 1024 * 1024, 64,
+							MaxAllocSize / 4, PGC_SUSET, GUC_UNIT_BYTE, NULL,
+							NULL, NULL);
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("eventstore");
 #else

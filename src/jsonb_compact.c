@@ -39,7 +39,7 @@ es_json_append_string(StringInfo out, const char *str, int len)
 	for (; p < end; p++)
 	{
 		unsigned char c = (unsigned char) *p;
-		const char *esc;
+		const char	 *esc;
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
@@ -71,8 +71,10 @@ es_json_append_string(StringInfo out, const char *str, int len)
 				break;
 			default:
 				{
-					char		u[6] = {'\\', 'u', '0', '0', hexdigits[c >> 4], hexdigits[c & 0xf]};
+					char u[6] = {'\\', 'u', '0', '0'};
 
+					u[4] = hexdigits[c >> 4];
+					u[5] = hexdigits[c & 0xf];
 					appendBinaryStringInfo(out, u, 6);
 					esc = NULL;
 				}
@@ -98,9 +100,13 @@ append_scalar(StringInfo out, JsonbValue *v)
 			es_json_append_string(out, v->val.string.val, v->val.string.len);
 			break;
 		case jbvNumeric:
-			appendStringInfoString(out,
-								   DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(v->val.numeric))));
+			{
+				Datum num = NumericGetDatum(v->val.numeric);
+
+				appendStringInfoString(out,
+									   DatumGetCString(DirectFunctionCall1(numeric_out,
+																		   num)));
+			}
 			break;
 		case jbvBool:
 			if (v->val.boolean)
@@ -120,11 +126,11 @@ append_scalar(StringInfo out, JsonbValue *v)
 void
 es_jsonb_append_compact(StringInfo out, JsonbContainer *container)
 {
-	JsonbIterator *it = JsonbIteratorInit(container);
+	JsonbIterator	  *it = JsonbIteratorInit(container);
 	JsonbIteratorToken tok;
-	JsonbValue	v;
-	bool		need_comma = false;
-	bool		raw_scalar = false;
+	JsonbValue		   v;
+	bool			   need_comma = false;
+	bool			   raw_scalar = false;
 
 	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 	{
@@ -140,7 +146,8 @@ es_jsonb_append_compact(StringInfo out, JsonbContainer *container)
 			case WJB_BEGIN_OBJECT:
 				if (need_comma)
 					appendStringInfoCharMacro(out, ',');
-				appendStringInfoCharMacro(out, tok == WJB_BEGIN_ARRAY ? '[' : '{');
+				appendStringInfoCharMacro(out,
+										  tok == WJB_BEGIN_ARRAY ? '[' : '{');
 				need_comma = false;
 				break;
 			case WJB_END_ARRAY:
