@@ -16,7 +16,7 @@
 # Zip layout: bootstrap (the relay binary; started without arguments and with
 # AWS_LAMBDA_RUNTIME_API set it runs `eventrelay dynamodb` in Lambda mode,
 # configured by EVENTRELAY_* variables) and lib/ with the shared libraries it
-# links (libpq, libcurl, OpenSSL, json-c, zlib and theirs) except glibc's own.
+# links (libpq, libcurl, OpenSSL, zlib and theirs) except glibc's own.
 # Lambda puts /var/task/lib on LD_LIBRARY_PATH, and provided.al2023 ships
 # glibc 2.34 and little else.
 #
@@ -29,7 +29,7 @@
 #   docker run --rm --platform linux/amd64 -v "$PWD:/src:ro" -v "$PWD/dist:/out" \
 #     public.ecr.aws/amazonlinux/amazonlinux:2023 bash -c '
 #       dnf install -y --allowerasing gcc make pkgconf-pkg-config findutils python3 \
-#         libpq-devel libcurl-devel openssl-devel json-c-devel zlib-devel &&
+#         libpq-devel libcurl-devel openssl-devel zlib-devel &&
 #       cp -r /src/relay /src/scripts /tmp/ &&
 #       /tmp/scripts/build-lambda-zip.sh --relay-dir /tmp/relay -o /out/eventrelay-lambda.zip'
 
@@ -101,7 +101,7 @@ if ((USE_DOCKER)); then
 		"$AL2023_IMAGE" bash -c '
 			set -e
 			dnf install -y -q --allowerasing gcc make pkgconf-pkg-config findutils python3 \
-				libpq-devel libcurl-devel openssl-devel json-c-devel zlib-devel >/dev/null
+				libpq-devel libcurl-devel openssl-devel zlib-devel >/dev/null
 			mkdir -p /tmp/build && cp -r /src/relay /src/scripts /tmp/build/
 			make -C /tmp/build/relay clean >/dev/null
 			/tmp/build/scripts/build-lambda-zip.sh --relay-dir /tmp/build/relay -o "/out/$1" "${@:2}"

@@ -43,8 +43,9 @@ for i in z.infolist():
     os.chmod(os.path.join(sys.argv[2], i.filename), i.external_attr >> 16 & 0o777)
 PY
 es_check "the zip holds an executable bootstrap at its root" grep -qx '0o755 bootstrap' "$TMP/list"
-es_check "the zip bundles libpq, libcurl and json-c under lib/" \
-	bash -c "grep -q ' lib/libpq.so' '$TMP/list' && grep -q ' lib/libcurl.so' '$TMP/list' && grep -q ' lib/libjson-c.so' '$TMP/list'"
+# (json-c was bundled until the relay dropped it for its own JSON reader, issue 10)
+es_check "the zip bundles libpq and libcurl under lib/, and no json-c" \
+	bash -c "grep -q ' lib/libpq.so' '$TMP/list' && grep -q ' lib/libcurl.so' '$TMP/list' && ! grep -q ' lib/libjson-c.so' '$TMP/list'"
 if env -i LD_LIBRARY_PATH="$FN/lib" "$FN/bootstrap" dynamodb --help >"$TMP/help" 2>&1 && grep -q dynamodb "$TMP/help"; then
 	es_ok "the bootstrap runs from the unpacked zip (dynamodb --help)"
 else
