@@ -1,10 +1,9 @@
 /*
  * aws_json.h
- *		One signed call of an AWS JSON-protocol API (Kinesis PutRecords,
- *		DynamoDB Streams): POST of a JSON body with X-Amz-Target, SigV4,
- *		credentials from the shared chain, one kept-alive connection.  And
- *		the relay's one classification of AWS errors (aws_classify), which
- *		the S3 client uses for its XML error codes too.
+ *		One call of an AWS JSON-protocol API (Kinesis PutRecords, DynamoDB
+ *		Streams): POST of a JSON body with X-Amz-Target, signed and sent by
+ *		aws_request.c over one kept-alive connection, the error body read
+ *		and classified (aws_classify).
  *
  * Thread-compatible: one aws_json per thread.
  */
@@ -14,19 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "aws_request.h"
 #include "buf.h"
-
-/* How a call ended, and what the caller can do about it. */
-typedef enum aws_status
-{
-	AWS_OK = 0,
-	AWS_RETRY,	 /* network error, 5xx, throttling: try again later */
-	AWS_EXPIRED, /* credentials expired (already invalidated): try again */
-	AWS_INVALID, /* the request's content was rejected (a bad record) */
-	AWS_FATAL,	 /* configuration: unknown resource, access denied, bad key,
-				  * unverifiable TLS certificate; no retry can help */
-	AWS_OTHER	 /* another 4xx: the caller decides by the error type */
-} aws_status;
 
 typedef struct aws_json_options
 {
@@ -53,11 +41,5 @@ void aws_json_free(aws_json *a);
  */
 aws_status aws_json_call(aws_json *a, const char *op, const char *body, size_t len, buf **answer,
 						 char *type, size_t typelen, char *err, size_t errlen);
-
-/*
- * Classify an AWS error: HTTP status (0 for a per-record error code) and
- * the short error type or S3 <Code> ("" if none).
- */
-aws_status aws_classify(long http_status, const char *type);
 
 #endif

@@ -7,7 +7,7 @@
 #include "s3_client.h"
 #include "s3_request.h"
 #include "codec.h"
-#include "aws_json.h"
+#include "aws_request.h"
 #include "aws_credentials.h"
 #include "http.h"
 #include "log.h"
@@ -75,119 +75,39 @@ s3_request(s3_client *c, const char *method, const char *key, const char *query,
 		   const sigv4_header *extra, size_t n_extra, const void *body, size_t len,
 		   const char *what, char *err, size_t errlen)
 {
-	const aws_credentials *cr;
-	sigv4_header hdr[S3_MAX_HEADERS];
-	const char *lines[S3_MAX_HEADERS + 4];
-	char hash[65];
-	sigv4_request rq;
-	sigv4_params pp;
-	sigv4_result res;
-	http_request hr = {0};
-	buf path = BUF_INIT, url = BUF_INIT, hl = BUF_INIT;
-	size_t nh = 0, i, off[S3_MAX_HEADERS + 4];
-	int rc = -1;
-	char cerr[256];
+	buf path = BUF_INIT;
+	char herr[512];
+	aws_request r;
+	aws_status st;
+	int rc;
 
-	memset(&res, 0, sizeof(res));
-	if (credentials_get(c->creds, &cr, cerr, sizeof(cerr)) < 0)
-		return s3_fail(c, true, false, err, errlen, "%s: %s", what, cerr);
-	if (n_extra > S3_MAX_HEADERS - 1)
-		return s3_fail(c, false, false, err, errlen, "%s: too many headers", what);
-
-	/* decoded path: the signer encodes it once, and we send that encoding */
+	/* decoded path: the signer encodes it once, and that encoding is sent */
 	if (c->path_style)
 		buf_printf(&path, "/%s/%s", c->bucket, key ? key : "");
 	else
 		buf_printf(&path, "/%s", key ? key : "");
-
-	hdr[nh++] = (sigv4_header){"host", c->host};
-	for (i = 0; i < n_extra; i++)
-		hdr[nh++] = extra[i];
-	sigv4_sha256_hex(body ? body : "", body ? len : 0, hash);
-
-	memset(&rq, 0, sizeof(rq));
-	rq.method = method;
-	rq.path = path.data;
-	rq.query = query;
-	rq.headers = hdr;
-	rq.n_headers = nh;
-	rq.payload_hash = hash;
-	memset(&pp, 0, sizeof(pp));
-	pp.access_key = cr->access_key;
-	pp.secret_key = cr->secret_key;
-	pp.session_token = cr->session_token;
-	pp.region = c->region;
-	pp.service = "s3";
-	pp.now = time(NULL);
-	pp.normalize_path = false;
-	pp.sign_body = true;
-	if (sigv4_sign(&rq, &pp, &res, cerr, sizeof(cerr)) < 0)
-	{
-		buf_free(&path);
-		return s3_fail(c, false, false, err, errlen, "%s: %s", what, cerr);
-	}
-
-	buf_printf(&url, "%s://%s%s%s%s", c->scheme, c->host, res.canonical_path,
-			   query && *query ? "?" : "", query && *query ? query : "");
-	/* header lines, built in one buffer and pointed into afterwards */
-	nh = 0;
-	for (i = 0; i < n_extra; i++)
-	{
-		off[nh++] = hl.len;
-		buf_printf(&hl, "%s: %s", extra[i].name, extra[i].value);
-		buf_putc(&hl, '\0');
-	}
-	off[nh++] = hl.len;
-	buf_printf(&hl, "Authorization: %s", res.authorization);
-	buf_putc(&hl, '\0');
-	off[nh++] = hl.len;
-	buf_printf(&hl, "X-Amz-Date: %s", res.amz_date);
-	buf_putc(&hl, '\0');
-	off[nh++] = hl.len;
-	buf_printf(&hl, "x-amz-content-sha256: %s", hash);
-	buf_putc(&hl, '\0');
-	if (cr->session_token)
-	{
-		off[nh++] = hl.len;
-		buf_printf(&hl, "x-amz-security-token: %s", cr->session_token);
-		buf_putc(&hl, '\0');
-	}
-	if (buf_failed(&url) || buf_failed(&hl) || url.data == NULL || hl.data == NULL)
-	{
-		s3_fail(c, true, false, err, errlen, "%s: out of memory", what);
-		goto done;
-	}
-	for (i = 0; i < nh; i++)
-		lines[i] = hl.data + off[i];
-
-	memset(&hr, 0, sizeof(hr));
-	hr.method = method;
-	hr.url = url.data;
-	hr.headers = lines;
-	hr.n_headers = nh;
-	hr.body = body;
-	hr.body_len = len;
-	hr.timeout_ms = c->cfg.timeout_ms;
+	if (buf_failed(&path))
+		return s3_fail(c, true, false, err, errlen, "%s: out of memory", what);
+	memset(&r, 0, sizeof(r));
+	r.method = method;
+	r.scheme = c->scheme;
+	r.host = c->host;
+	r.path = path.data;
+	r.query = query;
+	r.headers = extra;
+	r.n_headers = n_extra;
+	r.body = body;
+	r.len = body ? len : 0;
+	r.service = "s3";
+	r.region = c->region;
+	r.s3 = true;
+	r.timeout_ms = c->cfg.timeout_ms;
 	c->stats.requests++;
-	if (http_do(c->http, &hr, &c->resp, cerr, sizeof(cerr)) < 0)
-	{
-		/* a certificate we cannot verify stays so: no retry, a configuration error */
-		bool tls = c->resp.failure == HTTP_FAIL_TLS_VERIFY;
-
-		s3_fail(c, !tls, tls, err, errlen, "%s: %s", what, cerr);
-		goto done;
-	}
-	rc = 0;
-
-done:
-	/* the signature and the security token must not linger in freed memory */
-	if (hl.data)
-		memset(hl.data, 0, hl.len);
-	buf_free(&hl);
-	buf_free(&url);
+	rc = aws_request_send(c->http, c->creds, &r, &c->resp, &c->hdr, &st, herr, sizeof(herr));
 	buf_free(&path);
-	sigv4_result_free(&res);
-	return rc;
+	if (rc < 0)
+		return s3_fail(c, st != AWS_FATAL, st == AWS_FATAL, err, errlen, "%s: %s", what, herr);
+	return 0;
 }
 
 /* ---- client ----------------------------------------------------------- */
@@ -252,6 +172,7 @@ s3_client_free(s3_client *c)
 	http_client_free(c->http);
 	credentials_provider_free(c->creds);
 	http_response_free(&c->resp);
+	buf_free(&c->hdr);
 	free(c->bucket);
 	free(c->region);
 	free(c);

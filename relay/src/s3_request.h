@@ -15,8 +15,6 @@
 #include "http.h"
 #include "s3_client.h"
 
-#define S3_MAX_HEADERS 12
-
 struct s3_client
 {
 	s3_client_config cfg;
@@ -28,6 +26,7 @@ struct s3_client
 	http_client *http;
 	credentials_provider *creds;
 	http_response resp;
+	buf hdr;		   /* header lines of the last request (aws_request_send) */
 	bool retryable;	   /* of the last failure */
 	bool config_error; /* of the last failure */
 	s3_stats stats;
