@@ -19,7 +19,7 @@ OBJS = \
 DATA = sql/eventstore--1.0.sql
 PGFILEDESC = "eventstore - event store and logical decoding output plugin"
 
-REGRESS = setup append errors idempotency load privileges decode decode_options append_random
+REGRESS = setup append errors idempotency load privileges decode decode_options append_random decode_options_random
 REGRESS_OPTS = --load-extension=eventstore
 ISOLATION = append_race decode_interleaved
 ISOLATION_OPTS = --load-extension=eventstore
