@@ -50,6 +50,7 @@ suite build-and-install-extension bash -c 'source tests/lib.sh && es_install_ext
 suite extension-regress bash tests/regress.sh
 if [[ -f relay/Makefile ]]; then
 	suite relay-unit make -C relay check
+	suite relay-fuzz make -C relay fuzz FUZZ_SECONDS=20
 fi
 for t in tests/t_*.sh; do
 	[[ -e $t ]] || continue
