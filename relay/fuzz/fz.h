@@ -48,6 +48,8 @@ extern bool fz_http_exhausted;
 extern void (*fz_http_on_exhausted)(void);
 /* Requests served since the last fz_http_script(). */
 extern int fz_http_requests;
+/* The body of the last answer served (as the client holds it), or "". */
+const char *fz_http_last_body(void);
 
 /* ---- virtual clock --------------------------------------------------------- */
 

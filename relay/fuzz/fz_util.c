@@ -65,6 +65,7 @@ static const char *s_script;
 static size_t s_script_len;
 static size_t s_script_pos;
 bool fz_http_exhausted;
+static const http_response *s_last;
 void (*fz_http_on_exhausted)(void);
 int fz_http_requests;
 
@@ -76,6 +77,13 @@ fz_http_script(const uint8_t *data, size_t size)
 	s_script_pos = 0;
 	fz_http_exhausted = false;
 	fz_http_requests = 0;
+	s_last = NULL;
+}
+
+const char *
+fz_http_last_body(void)
+{
+	return s_last && s_last->body ? s_last->body : "";
 }
 
 /* Stands in for http.c's http_do (-Wl,--wrap=http_do): the next scripted answer. */
@@ -135,6 +143,7 @@ __wrap_http_do(http_client *c, const http_request *req, http_response *resp, cha
 	resp->body[blen] = '\0';
 	resp->body_len = blen;
 	resp->status = status;
+	s_last = resp;
 	snprintf(resp->request_id, sizeof(resp->request_id), "fuzz-%d", fz_http_requests);
 	return 0;
 }

@@ -145,6 +145,19 @@ test_kinesis_null_members(void **state)
 					 KS_OK);
 	assert_int_equal(rs, KR_RETRY);
 	assert_string_equal(err, "PutRecords: record 0: InternalFailure");
+	/* an entry that is not a success with a sequence number was taken as delivered */
+	assert_int_equal(put_one(200, "{\"Records\":[1]}", &rs, err, sizeof(err)), KS_OK);
+	assert_int_equal(rs, KR_RETRY);
+	assert_string_equal(err,
+						"PutRecords: record 0: neither SequenceNumber nor ErrorCode in the answer");
+	assert_int_equal(put_one(200, "{\"Records\":[{\"SequenceNumber\":null,\"ErrorCode\":null}]}",
+							 &rs, err, sizeof(err)),
+					 KS_OK);
+	assert_int_equal(rs, KR_RETRY);
+	assert_int_equal(put_one(200, "{\"Records\":[{\"SequenceNumber\":\"4962\",\"ShardId\":\"s\"}]}",
+							 &rs, err, sizeof(err)),
+					 KS_OK);
+	assert_int_equal(rs, KR_OK);
 }
 
 static void
