@@ -61,9 +61,6 @@ extern int64_t fz_clock_ms;
 
 /* ---- checks ---------------------------------------------------------------- */
 
-/* RFC 3629 UTF-8 (no overlong forms, surrogates or code points past U+10FFFF). */
-bool fz_utf8_valid(const char *s, size_t n);
-
 /* Abort unless s[0..n) is one JSON object, valid UTF-8, and nothing else. */
 void fz_check_json_object(const char *what, const char *s, size_t n);
 
