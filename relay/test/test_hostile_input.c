@@ -27,6 +27,7 @@
 #include "ddb_record.h"
 #include "event.h"
 #include "kinesis.h"
+#include "replay_filter.h"
 #include "s3_object.h"
 #include "th_util.h"
 
@@ -449,6 +450,32 @@ test_plugin_msg_without_nul(void **state)
 	assert_int_equal(parse_msg("{\"x\":1,\"aggregate_id\":\"k\"}{}", &m, err), -1);
 }
 
+/* ---- archived envelopes ----------------------------------------------------- */
+
+/* replay_json_string of a whole C string's aggregate_id into out[64] */
+static bool
+replay_id(const char *json, char *out)
+{
+	return replay_json_string(json, strlen(json), "aggregate_id", out, 64);
+}
+
+static void
+test_replay_id_escapes(void **state)
+{
+	char out[64];
+
+	(void) state;
+	/* a surrogate pair used to come out as two 3-byte halves (CESU-8): another key */
+	assert_true(replay_id("{\"aggregate_id\":\"\\ud83d\\ude00!\"}", out));
+	assert_string_equal(out, "\xF0\x9F\x98\x80!");
+	assert_true(replay_id("{\"aggregate_id\":\"\\ud83dx\\ude00\"}", out));
+	assert_string_equal(out, "\xEF\xBF\xBDx\xEF\xBF\xBD");
+	assert_true(replay_id("{\"aggregate_id\":\"\\u00e9\"}", out));
+	assert_string_equal(out, "\xC3\xA9");
+	/* a NUL used to cut the id short ("a") */
+	assert_false(replay_id("{\"aggregate_id\":\"a\\u0000b\"}", out));
+}
+
 /* ---- flags ---------------------------------------------------------------- */
 
 static int
@@ -496,6 +523,7 @@ main(void)
 		cmocka_unit_test(test_plugin_msg_without_nul),
 		cmocka_unit_test(test_ddb_streams_null_message),
 		cmocka_unit_test(test_rapi_chunk_sizes),
+		cmocka_unit_test(test_replay_id_escapes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
