@@ -263,6 +263,30 @@ test_s3_key_at_start(void **state)
 	guard_free(&g);
 }
 
+static void
+test_s3_key_impossible_date(void **state)
+{
+	time_t part;
+	uint64_t run, a, b;
+
+	(void) state;
+	/* 2026-02-31 used to be taken for 2026-03-03 (timegm normalises) */
+	assert_false(s3_key_parse_run("e/2026/02/31/09/0000000000000001_0000000000000002.ndjson.gz",
+								  &part, &run, &a, &b));
+	assert_false(s3_key_parse_run("e/2026/04/31/09/0000000000000001_0000000000000002.ndjson.gz",
+								  &part, &run, &a, &b));
+	assert_false(s3_key_parse_run("e/2100/02/29/09/0000000000000001_0000000000000002.ndjson.gz",
+								  &part, &run, &a, &b));
+	assert_true(s3_key_parse_run("e/2028/02/29/09/0000000000000001_0000000000000002.ndjson.gz",
+								 &part, &run, &a, &b));
+	assert_int_equal(part, s3_parse_time("2028-02-29T09:00:00Z", 20));
+	assert_true(s3_key_parse_run("e/2000/02/29/23/0000000000000001_0000000000000002.ndjson.gz",
+								 &part, &run, &a, &b));
+	assert_int_equal(s3_parse_time("2026-02-29T00:00:00Z", 20), (time_t) -1);
+	assert_int_equal(s3_parse_time("2026-12-31T23:59:60Z", 20),
+					 s3_parse_time("2027-01-01T00:00:00Z", 20));
+}
+
 /* ---- DynamoDB records ---------------------------------------------------- */
 
 /* An INSERT of one event; %s: ApproximateCreationDateTime, then the Name string */
@@ -516,6 +540,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kinesis_null_members),
 		cmocka_unit_test(test_s3_key_at_start),
+		cmocka_unit_test(test_s3_key_impossible_date),
 		cmocka_unit_test(test_ddb_time_out_of_range),
 		cmocka_unit_test(test_ddb_invalid_utf8),
 		cmocka_unit_test(test_size_suffix_overflow),
