@@ -534,6 +534,24 @@ test_size_suffix_overflow(void **state)
 	assert_int_equal(parse_size("--max-buffer-bytes", "1023K", &c, err), -1);
 }
 
+static void
+test_config_parse_twice(void **state)
+{
+	char first[] = "-VS";
+	char *argv1[] = {"eventrelay", first, NULL};
+	char *argv2[] = {"eventrelay", "--sink", "stdout", NULL};
+	relay_config c;
+	char err[256];
+
+	(void) state;
+	/* --version returns in the middle of the cluster, before -S */
+	assert_int_equal(config_parse(&c, 2, argv1, err, sizeof(err)), 1);
+	config_free(&c);
+	/* the next parse used to resume the old cluster: -S taking "--sink" as the slot */
+	assert_int_equal(config_parse(&c, 3, argv2, err, sizeof(err)), 0);
+	config_free(&c);
+}
+
 int
 main(void)
 {
@@ -544,6 +562,7 @@ main(void)
 		cmocka_unit_test(test_ddb_time_out_of_range),
 		cmocka_unit_test(test_ddb_invalid_utf8),
 		cmocka_unit_test(test_size_suffix_overflow),
+		cmocka_unit_test(test_config_parse_twice),
 		cmocka_unit_test(test_json_equal_duplicate_keys),
 		cmocka_unit_test(test_plugin_msg_without_nul),
 		cmocka_unit_test(test_ddb_streams_null_message),
