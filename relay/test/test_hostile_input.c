@@ -29,6 +29,7 @@
 #include "kinesis.h"
 #include "replay_filter.h"
 #include "s3_object.h"
+#include "s3_settings.h"
 #include "th_util.h"
 
 /*
@@ -535,6 +536,32 @@ test_size_suffix_overflow(void **state)
 }
 
 static void
+test_s3_size_and_duration_overflow(void **state)
+{
+	size_t sz = 7;
+	int64_t ms = 7;
+
+	(void) state;
+	/* wrapped around to 1 GiB and was accepted */
+	assert_int_equal(s3_parse_size("17179869185G", &sz), -1);
+	assert_int_equal(s3_parse_size("18446744073709551615K", &sz), -1);
+	assert_int_equal(s3_parse_size("16777216T", &sz), -1);
+	assert_int_equal(sz, 7);
+	assert_int_equal(s3_parse_size("64MiB", &sz), 0);
+	assert_int_equal(sz, 64 << 20);
+	assert_int_equal(s3_parse_size("17179869183G", &sz), 0);
+	assert_int_equal(sz, 17179869183ULL << 30);
+	/* the double to int64 cast was undefined */
+	assert_int_equal(s3_parse_duration("88888888888888888888888888888888888888888h", &ms), -1);
+	assert_int_equal(s3_parse_duration("9223372036854775807", &ms), -1);
+	assert_int_equal(ms, 7);
+	assert_int_equal(s3_parse_duration("1.5h", &ms), 0);
+	assert_int_equal(ms, 5400000);
+	assert_int_equal(s3_parse_duration("250ms", &ms), 0);
+	assert_int_equal(ms, 250);
+}
+
+static void
 test_config_parse_twice(void **state)
 {
 	char first[] = "-VS";
@@ -563,6 +590,7 @@ main(void)
 		cmocka_unit_test(test_ddb_invalid_utf8),
 		cmocka_unit_test(test_size_suffix_overflow),
 		cmocka_unit_test(test_config_parse_twice),
+		cmocka_unit_test(test_s3_size_and_duration_overflow),
 		cmocka_unit_test(test_json_equal_duplicate_keys),
 		cmocka_unit_test(test_plugin_msg_without_nul),
 		cmocka_unit_test(test_ddb_streams_null_message),
