@@ -23,7 +23,7 @@ OBJS = \
 DATA = $(wildcard sql/eventstore--*.sql)
 PGFILEDESC = "eventstore - event store and logical decoding output plugin"
 
-REGRESS = setup append errors idempotency load privileges bad_input flavours decode decode_options
+REGRESS = setup append errors idempotency load privileges bad_input flavours append_random decode decode_options decode_options_random
 REGRESS_OPTS = --load-extension=eventstore
 ISOLATION = append_race decode_interleaved
 ISOLATION_OPTS = --load-extension=eventstore

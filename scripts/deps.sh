@@ -4,7 +4,8 @@
 # is missing.  Idempotent: on a machine that has everything it changes nothing
 # and runs no package manager.
 #
-#   scripts/deps.sh [GROUP...]     groups: pg relay aws node compose bench (default: all)
+#   scripts/deps.sh [GROUP...]     groups: pg relay fuzz aws node compose bench (default: all;
+#                                  relay includes fuzz)
 #
 # Debian/Ubuntu packages come from apt (as root, or through sudo); the AWS
 # stand-ins from pip (moto) and npm (kinesalite, @vercel/fun), into the
@@ -29,6 +30,8 @@ fi
 
 pkgs_pg=("postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" "postgresql-client-$PG_MAJOR" make gcc libc6-dev pkg-config)
 pkgs_relay=(make gcc libc6-dev pkg-config libpq-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libcmocka-dev zlib1g-dev curl jq)
+# libFuzzer and the sanitizer runtimes for relay/fuzz (make -C relay fuzz)
+pkgs_fuzz=(clang libclang-rt-dev)
 pkgs_bench=("postgresql-$PG_MAJOR-wal2json" time)
 pkgs_node=(nodejs npm)
 pkgs_compose=(docker-compose)
@@ -89,15 +92,16 @@ main() {
 	for g in "${groups[@]}"; do
 		case $g in
 		pg) apt_install "${pkgs_pg[@]}" ;;
-		relay) apt_install "${pkgs_relay[@]}" ;;
+		relay) apt_install "${pkgs_relay[@]}" "${pkgs_fuzz[@]}" ;;
+		fuzz) apt_install "${pkgs_fuzz[@]}" ;;
 		bench) apt_install "${pkgs_bench[@]}" ;;
 		compose) apt_install --no-install-recommends "${pkgs_compose[@]}" ;;
 		aws) dep_aws ;;
 		node) dep_node ;;
 		--list)
-			echo "${pkgs_pg[*]} ${pkgs_relay[*]} ${pkgs_bench[*]} ${pkgs_node[*]} ${pkgs_compose[*]} awscli"
+			echo "${pkgs_pg[*]} ${pkgs_relay[*]} ${pkgs_fuzz[*]} ${pkgs_bench[*]} ${pkgs_node[*]} ${pkgs_compose[*]} awscli"
 			;;
-		*) die "unknown group '$g' (pg relay aws node compose bench)" ;;
+		*) die "unknown group '$g' (pg relay fuzz aws node compose bench)" ;;
 		esac
 	done
 }

@@ -51,6 +51,7 @@ suite extension-regress bash tests/regress.sh
 suite extension-regress-sql env ES_FLAVOUR=sql bash tests/regress.sh
 if [[ -f relay/Makefile ]]; then
 	suite relay-unit make -C relay check
+	suite relay-fuzz make -C relay fuzz FUZZ_SECONDS=20
 fi
 for t in tests/t_*.sh; do
 	[[ -e $t ]] || continue

@@ -13,7 +13,7 @@ set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Tests of the output plugin, which is C and exists only in the C flavour.
-SQL_SKIP=(decode decode_options decode_interleaved)
+SQL_SKIP=(decode decode_options decode_options_random decode_interleaved)
 
 ES_FLAVOUR=${ES_FLAVOUR:-c}
 [[ $ES_FLAVOUR == c || $ES_FLAVOUR == sql ]] || es_die "ES_FLAVOUR must be c or sql, not '$ES_FLAVOUR'"

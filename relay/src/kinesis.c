@@ -320,6 +320,16 @@ kinesis_put_records(kinesis_client *k, const kinesis_entry *entries, int n,
 						 m ? m : "");
 			}
 		}
+		else if (s_member_str(r, "SequenceNumber") == NULL)
+		{
+			/* neither stored nor refused: not proof of delivery, send it again */
+			(*failed)++;
+			status[i] = KR_RETRY;
+			if (!err[0])
+				snprintf(
+					err, errlen,
+					"PutRecords: record %d: neither SequenceNumber nor ErrorCode in the answer", i);
+		}
 	}
 	ks = KS_OK;
 

@@ -72,6 +72,17 @@ s_hex(char c)
 	return -1;
 }
 
+/* Four hex digits (checked by the caller, or any non-hex gives > 0xFFFF). */
+static unsigned
+s_u4(const char *p)
+{
+	int h[4] = {s_hex(p[0]), s_hex(p[1]), s_hex(p[2]), s_hex(p[3])};
+
+	if (h[0] < 0 || h[1] < 0 || h[2] < 0 || h[3] < 0)
+		return 0x10000;
+	return (unsigned) (h[0] << 12 | h[1] << 8 | h[2] << 4 | h[3]);
+}
+
 /* Decode the JSON string at p (on the quote) into out. */
 static bool
 s_decode(const char *p, const char *end, char *out, size_t outlen)
@@ -112,10 +123,20 @@ s_decode(const char *p, const char *end, char *out, size_t outlen)
 				if (end - p < 5 || s_hex(p[1]) < 0 || s_hex(p[2]) < 0 || s_hex(p[3]) < 0 ||
 					s_hex(p[4]) < 0)
 					return false;
-				cp = (unsigned) (s_hex(p[1]) << 12 | s_hex(p[2]) << 8 | s_hex(p[3]) << 4 |
-								 s_hex(p[4]));
+				cp = s_u4(p + 1);
 				p += 4;
-				/* ids and types are ASCII in practice; encode the BMP as UTF-8 */
+				/* a surrogate pair is one code point; a lone surrogate is U+FFFD (as ddb_jv) */
+				if (cp >= 0xD800 && cp <= 0xDBFF && end - p >= 7 && p[1] == '\\' && p[2] == 'u' &&
+					s_u4(p + 3) >= 0xDC00 && s_u4(p + 3) <= 0xDFFF)
+				{
+					cp = 0x10000 + ((cp - 0xD800) << 10) + (s_u4(p + 3) - 0xDC00);
+					p += 6;
+				}
+				else if (cp >= 0xD800 && cp <= 0xDFFF)
+					cp = 0xFFFD;
+				/* a NUL cannot be part of a C string: not a usable value */
+				if (cp == 0)
+					return false;
 				if (cp < 0x80)
 					out[n++] = (char) cp;
 				else if (cp < 0x800)
@@ -123,9 +144,16 @@ s_decode(const char *p, const char *end, char *out, size_t outlen)
 					out[n++] = (char) (0xC0 | (cp >> 6));
 					out[n++] = (char) (0x80 | (cp & 0x3F));
 				}
-				else
+				else if (cp < 0x10000)
 				{
 					out[n++] = (char) (0xE0 | (cp >> 12));
+					out[n++] = (char) (0x80 | ((cp >> 6) & 0x3F));
+					out[n++] = (char) (0x80 | (cp & 0x3F));
+				}
+				else
+				{
+					out[n++] = (char) (0xF0 | (cp >> 18));
+					out[n++] = (char) (0x80 | ((cp >> 12) & 0x3F));
 					out[n++] = (char) (0x80 | ((cp >> 6) & 0x3F));
 					out[n++] = (char) (0x80 | (cp & 0x3F));
 				}

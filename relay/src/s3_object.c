@@ -152,6 +152,17 @@ s_digits(const char *s, int n)
 	return v;
 }
 
+/* timegm would take 2026-02-31 for 2026-03-03 */
+static int
+s_days_in_month(int y, int mo)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return days[mo - 1];
+}
+
 time_t
 s3_parse_time(const char *s, size_t len)
 {
@@ -168,8 +179,8 @@ s3_parse_time(const char *s, size_t len)
 	h = s_digits(s + 11, 2);
 	mi = s_digits(s + 14, 2);
 	sec = s_digits(s + 17, 2);
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
-		sec < 0 || sec > 60)
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > s_days_in_month(y, mo) || h < 0 || h > 23 ||
+		mi < 0 || mi > 59 || sec < 0 || sec > 60)
 		return (time_t) -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;

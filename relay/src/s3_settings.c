@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ s3_parse_size(const char *s, size_t *out)
 {
 	char *end;
 	unsigned long long v;
+	int shift = 0;
 
 	errno = 0;
 	if (s == NULL || !isdigit((unsigned char) *s))
@@ -27,25 +29,30 @@ s3_parse_size(const char *s, size_t *out)
 	switch (toupper((unsigned char) *end))
 	{
 		case 'K':
-			v <<= 10;
-			end++;
+			shift = 10;
 			break;
 		case 'M':
-			v <<= 20;
-			end++;
+			shift = 20;
 			break;
 		case 'G':
-			v <<= 30;
-			end++;
+			shift = 30;
 			break;
 		default:
 			break;
+	}
+	if (shift)
+	{
+		/* 17179869185G would wrap around to 1 GiB */
+		if (v > (SIZE_MAX >> shift))
+			return -1;
+		v <<= shift;
+		end++;
 	}
 	if (*end == 'i' || *end == 'I')
 		end++;
 	if (*end == 'B' || *end == 'b')
 		end++;
-	if (*end)
+	if (*end || v > SIZE_MAX)
 		return -1;
 	*out = (size_t) v;
 	return 0;
@@ -72,6 +79,9 @@ s3_parse_duration(const char *s, int64_t *out_ms)
 	else if (strcmp(end, "h") == 0)
 		v *= 3600000;
 	else
+		return -1;
+	/* the cast of a larger double is undefined (1e30h) */
+	if (!(v < 9e18))
 		return -1;
 	*out_ms = (int64_t) v;
 	return 0;
