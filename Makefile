@@ -16,7 +16,9 @@ OBJS = \
 	src/jsonb_compact.o \
 	src/decode.o
 
-DATA = sql/eventstore--1.0.sql
+# Every install and upgrade script: a schema change ships as a new
+# sql/eventstore--OLD--NEW.sql, never by editing a released script.
+DATA = $(wildcard sql/eventstore--*.sql)
 PGFILEDESC = "eventstore - event store and logical decoding output plugin"
 
 REGRESS = setup append errors idempotency load privileges decode decode_options
