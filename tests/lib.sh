@@ -105,9 +105,9 @@ es_pg_root_enter() {
 	flock -s "$ES_PG_ROOT_LOCKFD"
 	es_tmpdir >/dev/null
 	tmp=$ES_TMP
-	m=$tmp/root
-	mkdir -p "$m" "$tmp/.overlay/upper" "$tmp/.overlay/work"
-	mount -t overlay overlay -o "lowerdir=$lower,upperdir=$tmp/.overlay/upper,workdir=$tmp/.overlay/work" "$m" ||
+	m=$tmp/root-$PG_MAJOR
+	mkdir -p "$m" "$tmp/.overlay-$PG_MAJOR/upper" "$tmp/.overlay-$PG_MAJOR/work"
+	mount -t overlay overlay -o "lowerdir=$lower,upperdir=$tmp/.overlay-$PG_MAJOR/upper,workdir=$tmp/.overlay-$PG_MAJOR/work" "$m" ||
 		es_die "could not mount an overlay of $lower"
 	es_on_exit "umount -R -l '$m'"
 	mount -t proc proc "$m/proc"
@@ -119,22 +119,29 @@ es_pg_root_enter() {
 	mount --bind "$ES_BUILD" "$m$ES_BUILD"
 	ES_PG_CHROOT=$m
 	[[ -d $ES_BUILD/stage ]] && cp -a "$ES_BUILD/stage/." "$m/"
-	mkdir -p "$tmp/pgbin"
+	mkdir -p "$tmp/pgbin-$PG_MAJOR"
 	for f in "$m/usr/lib/postgresql/$PG_MAJOR/bin/"*; do
 		name=${f##*/}
 		# Inside the root (es_as_pg) the wrapper runs the program itself.
-		cat >"$tmp/pgbin/$name" <<-SH
+		cat >"$tmp/pgbin-$PG_MAJOR/$name" <<-SH
 			#!/bin/sh
 			# PostgreSQL $PG_MAJOR's $name, in the root $m
 			if [ -f /.eventstore-root ]; then exec /usr/lib/postgresql/$PG_MAJOR/bin/$name "\$@"; fi
 			exec chroot "$m" /bin/sh -c 'cd "\$0" 2>/dev/null || cd /; exec "\$@"' "\$PWD" /usr/lib/postgresql/$PG_MAJOR/bin/$name "\$@"
 		SH
-		chmod 755 "$tmp/pgbin/$name"
+		chmod 755 "$tmp/pgbin-$PG_MAJOR/$name"
 	done
-	PGBIN=$tmp/pgbin
+	PGBIN=$tmp/pgbin-$PG_MAJOR
 	export PGBIN ES_PG_CHROOT ES_BUILD
 }
 
+# es_pgbin_major DIR: the major version of the PostgreSQL programs in DIR.
+es_pgbin_major() { "$1/pg_config" --version 2>/dev/null | sed -E 's/^PostgreSQL ([0-9]+).*/\1/'; }
+
+# A PGBIN inherited from a script of another version is not ours.
+if [[ -n ${PGBIN:-} && ${ES_PG_CHROOT_MAJOR:-} != "$PG_MAJOR" && $(es_pgbin_major "$PGBIN") != "$PG_MAJOR" ]]; then
+	unset PGBIN
+fi
 if [[ -n $ES_PG_CHROOT && ${ES_PG_CHROOT_MAJOR:-} == "$PG_MAJOR" ]]; then
 	: # a script started by one that entered the root: same namespace, same root
 elif [[ ! -x /usr/lib/postgresql/$PG_MAJOR/bin/initdb && -z ${PGBIN:-} ]] || [[ -n ${ES_PG_ROOT_LOWER:-} ]]; then
@@ -257,13 +264,21 @@ es_cluster_restart() {
 es_psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 # es_ext_sources: tar (to stdout) of what building and testing the extension
-# reads: the tree without the relay, the deployment, build output and caches.
+# reads: the tree as git sees it (ignored files left out), without the relay,
+# the scripts, the shell tests and the deployment.
 es_ext_sources() {
-	tar -C "$ES_ROOT" --sort=name -c --exclude=./.git --exclude=./build --exclude=./relay \
-		--exclude=./bench --exclude=./docs --exclude=./terraform --exclude=./docker \
-		--exclude=node_modules --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
-		--exclude=./results --exclude=./output_iso --exclude=./log --exclude=./tmp_check \
-		--exclude=./regression.diffs --exclude=./regression.out .
+	local skip='^(relay|bench|docs|terraform|docker|tests|scripts|build|\.ci)/'
+	if git -C "$ES_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+		(cd "$ES_ROOT" && git ls-files -co --exclude-standard | grep -Ev "$skip" | sort |
+			while IFS= read -r f; do [[ -e $f ]] && printf '%s\n' "$f"; done |
+			tar --no-recursion -c -T -)
+	else
+		tar -C "$ES_ROOT" --sort=name -c --exclude=./.git --exclude=./build --exclude=./relay \
+			--exclude=./bench --exclude=./docs --exclude=./terraform --exclude=./docker \
+			--exclude=./tests --exclude=./scripts --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
+			--exclude=./results --exclude=./output_iso --exclude=./log --exclude=./tmp_check \
+			--exclude='*.ndjson' --exclude=./regression.diffs --exclude=./regression.out .
+	fi
 }
 
 # es_install_extension: build and install the extension into $PGBIN's server

@@ -4,6 +4,7 @@
 # the same new aggregates race (expected version NULL must never fail), and
 # every aggregate ends with gapless versions 1..N and as many events as
 # appends reported.
+#
 # matrix: every PostgreSQL version
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
