@@ -322,6 +322,26 @@ es_make() {
 	fi
 }
 
+# es_private_extension_dir: set ES_EXT_DIR to the server's extension
+# directory, made private to this script: files written there are seen only by
+# the servers it starts and are gone at its exit (e.g. throwaway versions of
+# the extension).  The machine's server needs ES_PRIVATE_MOUNTS=1 for this.
+es_private_extension_dir() {
+	local share
+	share=$("$PGBIN/pg_config" --sharedir)
+	if [[ -n $ES_PG_CHROOT ]]; then
+		ES_EXT_DIR=$ES_PG_CHROOT$share/extension
+		return 0
+	fi
+	[[ -n ${ES_PRIVATE_NS:-} ]] || es_die "es_private_extension_dir: set ES_PRIVATE_MOUNTS=1 before sourcing tests/lib.sh"
+	ES_EXT_DIR=$share/extension
+	es_tmpdir >/dev/null
+	mkdir -p "$ES_TMP/.ext-upper" "$ES_TMP/.ext-work"
+	mount -t overlay overlay -o "lowerdir=$ES_EXT_DIR,upperdir=$ES_TMP/.ext-upper,workdir=$ES_TMP/.ext-work" "$ES_EXT_DIR" ||
+		es_die "could not make $ES_EXT_DIR private"
+	es_on_exit "umount -l '$ES_EXT_DIR'"
+}
+
 # es_results_dir: where es_make installcheck leaves regression.diffs.
 es_results_dir() {
 	if [[ -n $ES_PG_CHROOT ]]; then echo "$ES_BUILD/src"; else echo "$ES_ROOT"; fi
