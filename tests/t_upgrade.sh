@@ -18,6 +18,7 @@
 #
 # matrix: every PostgreSQL version
 set -Eeuo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 ES_PRIVATE_MOUNTS=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
