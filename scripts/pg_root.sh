@@ -67,7 +67,10 @@ build() {
 	# failure (proc, sys) goes away with it.
 	unshare --mount --propagation private -- \
 		debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$new" "$MIRROR" \
-		"/usr/share/debootstrap/scripts/$SCRIPT" >"$logf" 2>&1 || rc=$?
+		"/usr/share/debootstrap/scripts/$SCRIPT" >"$logf" 2>&1 &
+	BUILD_PID=$! BUILD_DIR=$new
+	wait "$BUILD_PID" || rc=$?
+	BUILD_PID=
 	if ((rc != 0)); then
 		rm -rf --one-file-system "$new"
 		tail -n 5 "$logf" | sed 's/^/pg_root:   /' >&2
@@ -89,6 +92,7 @@ build() {
 		log "cannot make the PostgreSQL $v root: debootstrap succeeded but the root lacks PostgreSQL $v (see $logf)"
 		return 1
 	}
+	BUILD_DIR=
 	if [[ -e $dir ]]; then
 		mv "$dir" "$dir.old.$$"
 		mv "$new" "$dir"
@@ -98,6 +102,20 @@ build() {
 	fi
 	log "made $(sed -n 's/^postgresql: //p' "$dir/.eventstore-root") in $dir"
 }
+
+# Interrupted: stop debootstrap and remove the half-made root.
+BUILD_PID= BUILD_DIR=
+on_signal() {
+	set +e
+	if [[ -n $BUILD_PID ]]; then
+		kill "$BUILD_PID" 2>/dev/null
+		wait "$BUILD_PID" 2>/dev/null
+	fi
+	[[ -n $BUILD_DIR ]] && rm -rf --one-file-system "$BUILD_DIR"
+	log "interrupted"
+	exit 143
+}
+trap on_signal TERM INT HUP
 
 main() {
 	local check=0 v dir lockfd
@@ -130,6 +148,8 @@ main() {
 	# Exclusive while making; tests hold it shared while they use the root.
 	exec {lockfd}>"$ROOTS/pg$v.lock"
 	flock -x "$lockfd"
+	# Left by a run that died: nobody else makes this root while we hold the lock.
+	rm -rf --one-file-system "$dir".new.* "$dir".old.*
 	if usable "$dir" "$v"; then
 		if too_old "$dir"; then
 			log "the PostgreSQL $v root is older than $MAX_AGE_DAYS days: making it again"

@@ -66,8 +66,15 @@ while (($#)); do
 	esac
 done
 ((${#VERSIONS[@]})) || read -r -a VERSIONS <<<"${ES_PG_VERSIONS:-15 17 18}"
+# The machine's version first: the other roots can be made meanwhile.
 WITH_HOST=0
-for v in "${VERSIONS[@]}"; do [[ $v == "$HOST_PG" ]] && WITH_HOST=1; done
+others=()
+for v in "${VERSIONS[@]}"; do
+	if [[ $v == "$HOST_PG" ]]; then WITH_HOST=1; else others+=("$v"); fi
+done
+VERSIONS=()
+((WITH_HOST)) && VERSIONS=("$HOST_PG")
+VERSIONS+=("${others[@]}")
 T0=$SECONDS
 
 groups=(pg relay)
@@ -135,14 +142,40 @@ run_pg_suites() {
 	done
 }
 
-# ensure_root VERSION: the version's Debian root, made once (a few minutes)
-# and then reused (scripts/pg_root.sh); without it the version is failed, or
-# skipped with --skip-missing-pg.
+needs_root() { [[ $1 != "$HOST_PG" && ! -x /usr/lib/postgresql/$1/bin/initdb ]]; }
+
+# A root that has to be made (a few minutes, mostly download) is made in the
+# background while the machine's version is tested.
+declare -A ROOT_JOB=()
+stop_root_jobs() {
+	local p
+	for p in "${ROOT_JOB[@]}"; do kill "$p" 2>/dev/null || true; done
+}
+trap stop_root_jobs EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+for v in "${VERSIONS[@]}"; do
+	if needs_root "$v" && ! bash scripts/pg_root.sh --check "$v" >/dev/null; then
+		nice -n 10 bash scripts/pg_root.sh "$v" >"$LOGDIR/pg$v-root.log" 2>&1 &
+		ROOT_JOB[$v]=$!
+	fi
+done
+
+# ensure_root VERSION: the version's Debian root, made once and then reused
+# (scripts/pg_root.sh); without it the version is failed, or skipped with
+# --skip-missing-pg.
 ensure_root() {
-	local v=$1 log=$LOGDIR/pg$1-root.log t=$SECONDS
+	local v=$1 log=$LOGDIR/pg$1-root.log t=$SECONDS rc=0 how=
 	printf '=== %-40s ' "pg$v root"
-	if bash scripts/pg_root.sh "$v" >"$log" 2>&1; then
-		printf 'ok (%ds)\n' $((SECONDS - t))
+	if [[ -n ${ROOT_JOB[$v]:-} ]]; then
+		how="; made in the background, waited"
+		wait "${ROOT_JOB[$v]}" || rc=$?
+		unset 'ROOT_JOB[$v]'
+	else
+		bash scripts/pg_root.sh "$v" >"$log" 2>&1 || rc=$?
+	fi
+	if ((rc == 0)); then
+		printf 'ok (%ds%s)\n' $((SECONDS - t)) "$how"
 		return 0
 	fi
 	if ((SKIP_MISSING)); then
@@ -168,7 +201,7 @@ fi
 
 for v in "${VERSIONS[@]}"; do
 	CUR=$v
-	if [[ $v != "$HOST_PG" && ! -x /usr/lib/postgresql/$v/bin/initdb ]]; then
+	if needs_root "$v"; then
 		ensure_root "$v" || continue
 	fi
 	run_pg_suites "$v"

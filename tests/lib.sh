@@ -101,7 +101,7 @@ es_pg_chroot_run() {
 # mounts, the wrappers in $PGBIN, the extension installed as last built.
 es_pg_root_enter() {
 	local lower=$ES_PG_ROOT_LOWER tmp m f name
-	exec {ES_PG_ROOT_LOCKFD}<"$lower.lock"
+	exec {ES_PG_ROOT_LOCKFD}>>"$lower.lock"
 	flock -s "$ES_PG_ROOT_LOCKFD"
 	es_tmpdir >/dev/null
 	tmp=$ES_TMP
