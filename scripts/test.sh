@@ -88,6 +88,8 @@ PASS=0
 FAIL=0
 FAILED=()
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/eventstore-testlogs.XXXXXX")
+# A failed test leaves its scratch dir (server and relay logs); its log says where.
+export ES_KEEP_FAILED=${ES_KEEP_FAILED:-1}
 # Per PostgreSQL version (and "common" for what depends on none).
 declare -A V_PASS=() V_FAIL=() V_SKIP=() V_TIME=() V_NOTE=()
 CUR=common

@@ -40,6 +40,10 @@ es_on_exit() { ES_CLEANUP+=("$*"); }
 es_run_cleanup() {
 	local rc=$? i
 	set +e
+	ES_EXIT_RC=$rc
+	if [[ ${ES_KEEP_FAILED:-} == 1 && $rc != 0 && " ${ES_CLEANUP[*]} " == *" es_rm_tmp "* ]]; then
+		es_log "failed (exit $rc): kept $ES_TMP for inspection"
+	fi
 	for ((i = ${#ES_CLEANUP[@]} - 1; i >= 0; i--)); do
 		eval "${ES_CLEANUP[$i]}" >/dev/null 2>&1
 	done
@@ -71,14 +75,21 @@ es_wait_port() {
 	return 1
 }
 
+# es_rm_tmp: remove $ES_TMP at exit; ES_KEEP_FAILED=1 keeps it (server
+# logs, relay logs) when the script failed.
+es_rm_tmp() {
+	[[ ${ES_KEEP_FAILED:-} == 1 && ${ES_EXIT_RC:-0} != 0 ]] && return 0
+	# --one-file-system: never into a root's overlay or its mounts.
+	rm -rf --one-file-system "$ES_TMP"
+}
+
 # es_tmpdir: make (once) and print a private scratch dir removed at exit.
 es_tmpdir() {
 	if [[ -z ${ES_TMP:-} ]]; then
 		ES_TMP=$(mktemp -d "${TMPDIR:-/tmp}/eventstore-test.XXXXXX")
 		chmod 755 "$ES_TMP"
 		export ES_TMP
-		# --one-file-system: never into a root's overlay or its mounts.
-		es_on_exit "rm -rf --one-file-system '$ES_TMP'"
+		es_on_exit es_rm_tmp
 	fi
 	echo "$ES_TMP"
 }
