@@ -146,6 +146,16 @@ es_pg_root_enter() {
 	export PGBIN ES_PG_CHROOT ES_BUILD
 }
 
+# es_reexec_private ARGS...: run the sourcing script (or bash -c string)
+# again, with ARGS, in a private mount namespace: its mounts are its own and
+# vanish with its last process.
+es_reexec_private() {
+	if [[ -n ${BASH_EXECUTION_STRING:-} ]]; then
+		exec unshare --mount --propagation private -- "$BASH" -c "$BASH_EXECUTION_STRING" "$0" "$@"
+	fi
+	exec unshare --mount --propagation private -- "$BASH" "$0" "$@"
+}
+
 # es_pgbin_major DIR: the major version of the PostgreSQL programs in DIR.
 es_pgbin_major() { "$1/pg_config" --version 2>/dev/null | sed -E 's/^PostgreSQL ([0-9]+).*/\1/'; }
 
@@ -162,10 +172,7 @@ elif [[ ! -x /usr/lib/postgresql/$PG_MAJOR/bin/initdb && -z ${PGBIN:-} ]] || [[ 
 		ES_PG_ROOT_LOWER=$(bash "$ES_ROOT/scripts/pg_root.sh" "$PG_MAJOR") ||
 			es_die "no PostgreSQL $PG_MAJOR: not installed here and its Debian root could not be made (scripts/pg_root.sh $PG_MAJOR)"
 		export ES_PG_ROOT_LOWER PG_MAJOR
-		if [[ -n ${BASH_EXECUTION_STRING:-} ]]; then
-			exec unshare --mount --propagation private -- "$BASH" -c "$BASH_EXECUTION_STRING" "$0" "$@"
-		fi
-		exec unshare --mount --propagation private -- "$BASH" "$0" "$@"
+		es_reexec_private "$@"
 	fi
 	es_pg_root_enter
 	ES_PG_ROOT_LOWER_DIR=$ES_PG_ROOT_LOWER
@@ -176,10 +183,7 @@ elif [[ ! -x /usr/lib/postgresql/$PG_MAJOR/bin/initdb && -z ${PGBIN:-} ]] || [[ 
 else
 	if [[ ${ES_PRIVATE_MOUNTS:-} == 1 && -z ${ES_PRIVATE_NS:-} ]]; then
 		export ES_PRIVATE_NS=1
-		if [[ -n ${BASH_EXECUTION_STRING:-} ]]; then
-			exec unshare --mount --propagation private -- "$BASH" -c "$BASH_EXECUTION_STRING" "$0" "$@"
-		fi
-		exec unshare --mount --propagation private -- "$BASH" "$0" "$@"
+		es_reexec_private "$@"
 	fi
 	ES_PG_CHROOT=
 	PGBIN=${PGBIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
