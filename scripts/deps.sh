@@ -4,7 +4,11 @@
 # is missing.  Idempotent: on a machine that has everything it changes nothing
 # and runs no package manager.
 #
-#   scripts/deps.sh [GROUP...]     groups: pg relay aws node compose bench (default: all)
+#   scripts/deps.sh [GROUP...]     groups: pg relay fuzz aws node compose bench roots format
+#                                  (default: all; relay includes fuzz)
+#
+# roots: debootstrap, which scripts/pg_root.sh uses to make the Debian roots
+# holding the other PostgreSQL major versions (17, 18) the tests run on.
 #
 # Debian/Ubuntu packages come from apt (as root, or through sudo); the AWS
 # stand-ins from pip (moto) and npm (kinesalite, @vercel/fun), into the
@@ -29,9 +33,13 @@ fi
 
 pkgs_pg=("postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" "postgresql-client-$PG_MAJOR" make gcc libc6-dev pkg-config)
 pkgs_relay=(make gcc libc6-dev pkg-config libpq-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libcmocka-dev zlib1g-dev curl jq)
+# libFuzzer and the sanitizer runtimes for relay/fuzz (make -C relay fuzz)
+pkgs_fuzz=(clang libclang-rt-dev)
 pkgs_bench=("postgresql-$PG_MAJOR-wal2json" time)
 pkgs_node=(nodejs npm)
 pkgs_compose=(docker-compose)
+pkgs_roots=(debootstrap util-linux)
+pkgs_format=(clang-format)
 
 APT_UPDATED=0
 apt_install() { # apt_install [--no-install-recommends] PKG...: install those not yet installed
@@ -84,20 +92,23 @@ dep_node() {
 
 main() {
 	local -a groups=("$@")
-	((${#groups[@]})) || groups=(pg relay aws node compose bench)
+	((${#groups[@]})) || groups=(pg relay aws node compose bench roots format)
 	local g
 	for g in "${groups[@]}"; do
 		case $g in
 		pg) apt_install "${pkgs_pg[@]}" ;;
-		relay) apt_install "${pkgs_relay[@]}" ;;
+		relay) apt_install "${pkgs_relay[@]}" "${pkgs_fuzz[@]}" ;;
+		fuzz) apt_install "${pkgs_fuzz[@]}" ;;
 		bench) apt_install "${pkgs_bench[@]}" ;;
 		compose) apt_install --no-install-recommends "${pkgs_compose[@]}" ;;
+		roots) apt_install "${pkgs_roots[@]}" ;;
+		format) command -v clang-format >/dev/null || apt_install "${pkgs_format[@]}" ;;
 		aws) dep_aws ;;
 		node) dep_node ;;
 		--list)
-			echo "${pkgs_pg[*]} ${pkgs_relay[*]} ${pkgs_bench[*]} ${pkgs_node[*]} ${pkgs_compose[*]} awscli"
+			echo "${pkgs_pg[*]} ${pkgs_relay[*]} ${pkgs_fuzz[*]} ${pkgs_bench[*]} ${pkgs_node[*]} ${pkgs_compose[*]} ${pkgs_roots[*]} ${pkgs_format[*]} awscli"
 			;;
-		*) die "unknown group '$g' (pg relay aws node compose bench)" ;;
+		*) die "unknown group '$g' (pg relay fuzz aws node compose bench roots format)" ;;
 		esac
 	done
 }

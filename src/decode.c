@@ -176,10 +176,18 @@ parse_list_option(DefElem *elem)
 				 errmsg("parameter \"%s\" needs a comma-separated list of names",
 						elem->defname)));
 	s = pstrdup(strVal(elem->arg));
-	for (tok = strtok(s, ","); tok != NULL; tok = strtok(NULL, ","))
+
+	/*
+	 * Split by hand: strtok would skip empty entries ("a,,b", ",a", "a,"),
+	 * which are errors like a blank one.
+	 */
+	for (tok = s; tok != NULL;)
 	{
+		char *comma = strchr(tok, ',');
 		char *end;
 
+		if (comma)
+			*comma = '\0';
 		while (*tok == ' ' || *tok == '\t')
 			tok++;
 		end = tok + strlen(tok);
@@ -192,6 +200,7 @@ parse_list_option(DefElem *elem)
 							strVal(elem->arg), elem->defname),
 					 errdetail("The list has an empty name.")));
 		result = lappend(result, pstrdup(tok));
+		tok = comma ? comma + 1 : NULL;
 	}
 	return result;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 #
 # regress.sh - the extension's pg_regress and isolation suites (REGRESS and
-# ISOLATION in the Makefile) against a throwaway wal_level=logical cluster.
-# The extension must be installed (tests/lib.sh es_install_extension).
+# ISOLATION in the Makefile) against a throwaway wal_level=logical cluster of
+# PostgreSQL $PG_MAJOR (tests/lib.sh).  The extension must be installed
+# (tests/lib.sh es_install_extension).
 #
 #   ES_FLAVOUR=c    (default) CREATE EXTENSION eventstore: the C flavour
 #   ES_FLAVOUR=sql  CREATE EXTENSION eventstore VERSION '<version>-sql': the
@@ -13,16 +14,17 @@ set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Tests of the output plugin, which is C and exists only in the C flavour.
-SQL_SKIP=(decode decode_options decode_interleaved)
+SQL_SKIP=(decode decode_options decode_options_random decode_interleaved)
 
 ES_FLAVOUR=${ES_FLAVOUR:-c}
 [[ $ES_FLAVOUR == c || $ES_FLAVOUR == sql ]] || es_die "ES_FLAVOUR must be c or sql, not '$ES_FLAVOUR'"
 es_cluster_start
-cd "$ES_ROOT"
-rm -rf results output_iso regression.diffs regression.out
+dir=$(es_results_dir)
+rm -rf "$dir/results" "$dir/output_iso" "$dir/regression.diffs" "$dir/regression.out"
+echo "# PostgreSQL $(es_pg_version), flavour $ES_FLAVOUR"
 args=()
 if [[ $ES_FLAVOUR == sql ]]; then
-	make_var() { make -s --no-print-directory -f Makefile -f <(printf 'print-%%:\n\t@echo $($*)\n') "print-$1"; }
+	make_var() { make -s --no-print-directory -C "$ES_ROOT" -f Makefile -f <(printf 'print-%%:\n\t@echo $($*)\n') "print-$1"; }
 	keep() { # keep TEST...: those not in SQL_SKIP
 		local t s
 		for t in "$@"; do
@@ -30,7 +32,7 @@ if [[ $ES_FLAVOUR == sql ]]; then
 			printf '%s ' "$t"
 		done
 	}
-	version=$(sed -nE "s/^default_version = '([^']+)'/\1/p" eventstore.control)-sql
+	version=$(sed -nE "s/^default_version = '([^']+)'/\1/p" "$ES_ROOT/eventstore.control")-sql
 	regress=$(keep $(make_var REGRESS))
 	isolation=$(keep $(make_var ISOLATION))
 	echo "ES_FLAVOUR=sql: eventstore $version; skipped (C-only, the output plugin): ${SQL_SKIP[*]}"
@@ -42,8 +44,8 @@ if [[ $ES_FLAVOUR == sql ]]; then
 	done
 	args=(REGRESS="$regress" ISOLATION="$isolation" EXTRA_REGRESS_OPTS=--use-existing)
 fi
-if ! make -s PG_CONFIG="$PGBIN/pg_config" installcheck "${args[@]}"; then
-	for f in regression.diffs output_iso/regression.diffs; do
+if ! es_make installcheck "${args[@]}"; then
+	for f in "$dir/regression.diffs" "$dir/output_iso/regression.diffs"; do
 		[[ -f $f ]] && head -n 200 "$f"
 	done
 	exit 1

@@ -5,6 +5,8 @@
 # every aggregate ends with gapless versions 1..N and as many events as
 # appends reported.  Once for each flavour (C, and the SQL flavour of
 # sql/sql_flavour/), each in a database of its own.
+#
+# matrix: every PostgreSQL version
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 es_install_extension

@@ -5,6 +5,8 @@
 # command line, a bad option, and that the slot's confirmed_flush_lsn keeps
 # advancing while only other tables are written (no WAL pinned by a quiet
 # event stream).
+#
+# matrix: every PostgreSQL version
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -6,6 +6,8 @@
 # arrive, in version order per aggregate; the slot must be confirmed up to
 # the end.  Also: a wrong secret key and an unknown stream stop the relay
 # with exit code 2, --help and a bad flag behave, metrics are served.
+#
+# matrix: every PostgreSQL version
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib_aws.sh"

@@ -9,6 +9,8 @@
 #     relay restarts (--state-file): exit 3, unless --accept-slot-position;
 #   - an invalidated slot (wal_status lost) stops the relay with exit 3 and
 #     a clear message, and the relay does not create a slot over the gap.
+#
+# matrix: every PostgreSQL version
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib_aws.sh"

@@ -5,7 +5,7 @@
  *		in the environment for this input only.  Runs config_parse, then on
  *		success the S3 settings (s3_settings_resolve) and the size and
  *		duration parsers on every word; a failure must leave a one-line
- *		error.
+ *		error, and a plain configuration parsed next must still work.
  */
 #include "config.h"
 #include "fz.h"
@@ -72,9 +72,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(err[0] == '\0' || strchr(err, '\n')))
 			fz_fail("S3 settings error not one line: \"%s\"", err);
 	}
-	else if (err[0] == '\0' || strchr(err, '\n') || memchr(err, '\0', sizeof(err)) == NULL)
+	else if (rc < 0 &&
+			 (err[0] == '\0' || strchr(err, '\n') || memchr(err, '\0', sizeof(err)) == NULL))
 		fz_fail("configuration error not one line: \"%s\"", err);
 	config_free(&cfg);
+	for (i = 0; i < nenv; i++)
+		unsetenv(envs[i]);
+	/* nothing of this parse may leak into the next one (getopt state) */
+	{
+		char *good[] = {"eventrelay", "--sink", "stdout", NULL};
+
+		if (config_parse(&cfg, 3, good, err, sizeof(err)) != 0)
+			fz_fail("a plain configuration fails after this one: %s", err);
+		config_free(&cfg);
+	}
 	for (i = 1; i < argc; i++)
 	{
 		size_t sz;
@@ -83,8 +94,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s3_parse_size(argv[i], &sz);
 		s3_parse_duration(argv[i], &ms);
 	}
-	for (i = 0; i < nenv; i++)
-		unsetenv(envs[i]);
 	free(text);
 	return 0;
 }

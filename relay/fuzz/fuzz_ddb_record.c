@@ -96,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fz_check_envelope(s_out.text.data + e->off, e->len);
 			if (e->key_off + e->key_len >= s_out.keys.len || key[e->key_len] != '\0')
 				fz_fail("key %zu not NUL-terminated", i);
-			if (!fz_utf8_valid(key, e->key_len))
+			if (!jv_utf8_valid(key, e->key_len))
 				fz_fail("partition key %zu is not valid UTF-8", i);
 		}
 	}

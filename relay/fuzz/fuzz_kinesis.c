@@ -3,7 +3,8 @@
  *		Fuzz target: Kinesis PutRecords answers (whatever the endpoint, a
  *		proxy or --endpoint-url sends back), through kinesis_put_records with
  *		the answers scripted (fz_http_script).  For a parsed 200, every record
- *		must get a status and the failure count must match them.
+ *		must get a status, the failure count must match them, and a record
+ *		counts as delivered only if the answer gave it a SequenceNumber.
  */
 #include "fz.h"
 #include "kinesis_client.h"
@@ -66,6 +67,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fz_fail("%d records failed but the count says %d", bad, failed);
 		if (bad > 0 && err[0] == '\0')
 			fz_fail("a failed record without an error text");
+		if (ks == AWS_OK && bad == 0 && !strstr(fz_http_last_body(), "SequenceNumber"))
+			fz_fail("records taken as delivered without a SequenceNumber");
 	}
 	return 0;
 }

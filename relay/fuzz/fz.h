@@ -50,6 +50,8 @@ extern void (*fz_http_on_exhausted)(void);
 extern int fz_http_requests;
 /* Set: http_do is the real one (a target that serves answers over a socket). */
 extern bool fz_http_passthrough;
+/* The body of the last answer served (as the client holds it), or "". */
+const char *fz_http_last_body(void);
 
 /* ---- virtual clock --------------------------------------------------------- */
 
@@ -60,9 +62,6 @@ extern bool fz_http_passthrough;
 extern int64_t fz_clock_ms;
 
 /* ---- checks ---------------------------------------------------------------- */
-
-/* RFC 3629 UTF-8 (no overlong forms, surrogates or code points past U+10FFFF). */
-bool fz_utf8_valid(const char *s, size_t n);
 
 /* Abort unless s[0..n) is one JSON object, valid UTF-8, and nothing else. */
 void fz_check_json_object(const char *what, const char *s, size_t n);

@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "json.h"
 #include "http.h"
 #include "log.h"
 #include "sink.h"
@@ -65,6 +66,8 @@ static const char *s_script;
 static size_t s_script_len;
 static size_t s_script_pos;
 bool fz_http_exhausted;
+/* a copy: the client may parse the answer in place (json.c) */
+static buf s_last = BUF_INIT;
 void (*fz_http_on_exhausted)(void);
 int fz_http_requests;
 
@@ -76,6 +79,13 @@ fz_http_script(const uint8_t *data, size_t size)
 	s_script_pos = 0;
 	fz_http_exhausted = false;
 	fz_http_requests = 0;
+	buf_reset(&s_last);
+}
+
+const char *
+fz_http_last_body(void)
+{
+	return s_last.data && !buf_failed(&s_last) ? s_last.data : "";
 }
 
 /* Stands in for http.c's http_do (-Wl,--wrap=http_do): the next scripted answer. */
@@ -136,6 +146,8 @@ __wrap_http_do(http_client *c, const http_request *req, http_response *resp, cha
 	if (buf_failed(&resp->body) || buf_failed(&resp->headers))
 		fz_fail("out of memory");
 	resp->status = status;
+	buf_reset(&s_last);
+	buf_append(&s_last, p, blen);
 	return 0;
 }
 
@@ -166,51 +178,13 @@ __wrap_relay_now_ms(void)
 
 /* ---- checks ---------------------------------------------------------------- */
 
-bool
-fz_utf8_valid(const char *str, size_t n)
-{
-	const unsigned char *s = (const unsigned char *) str;
-	size_t i = 0, j, k;
-
-	while (i < n)
-	{
-		unsigned c = s[i], cp, min;
-
-		if (c < 0x80)
-		{
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			k = 1, cp = c & 0x1F, min = 0x80;
-		else if ((c & 0xF0) == 0xE0)
-			k = 2, cp = c & 0x0F, min = 0x800;
-		else if (c >= 0xF0 && c <= 0xF4)
-			k = 3, cp = c & 0x07, min = 0x10000;
-		else
-			return false;
-		if (n - i <= k)
-			return false;
-		for (j = 1; j <= k; j++)
-		{
-			if ((s[i + j] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + j] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		i += k + 1;
-	}
-	return true;
-}
-
 static json_object *
 s_parse_strict(const char *what, const char *s, size_t n)
 {
 	json_tokener *tok = json_tokener_new();
 	json_object *o;
 
-	if (!fz_utf8_valid(s, n))
+	if (!jv_utf8_valid(s, n))
 		fz_fail("%s is not valid UTF-8: %.*s", what, (int) (n < 300 ? n : 300), s);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, s, (int) n);

@@ -63,6 +63,17 @@ s_digits(const char *s, int n)
 	return v;
 }
 
+/* timegm would take 2026-02-31 for 2026-03-03 */
+static int
+s_days_in_month(int y, int mo)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return days[mo - 1];
+}
+
 time_t
 codec_iso8601(const char *s, size_t len, int32_t *usec)
 {
@@ -80,8 +91,8 @@ codec_iso8601(const char *s, size_t len, int32_t *usec)
 	h = s_digits(s + 11, 2);
 	mi = s_digits(s + 14, 2);
 	sec = s_digits(s + 17, 2);
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
-		sec < 0 || sec > 60)
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > s_days_in_month(y, mo) || h < 0 || h > 23 ||
+		mi < 0 || mi > 59 || sec < 0 || sec > 60)
 		return (time_t) -1;
 	if (len > 19 && s[19] == '.')
 		for (i = 20; i < len && s[i] >= '0' && s[i] <= '9'; i++)

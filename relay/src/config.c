@@ -768,7 +768,13 @@ config_parse_ext(relay_config *cfg, int argc, char **argv, const config_ext *ext
 	}
 	longopts[n] = (struct option){NULL, 0, NULL, 0};
 
-	optind = 1;
+	/*
+	 * 0, not 1: glibc's full reset.  With 1, a parse that returned in the
+	 * middle of a cluster of short options ("-VS") left getopt pointing
+	 * into the old argv, and the next config_parse read it (a freed string
+	 * in the tests and the fuzz target).
+	 */
+	optind = 0;
 	opterr = 0;
 	env_sinks = cfg->n_sinks;
 	while ((c = getopt_long(ac, av, shortopts, longopts, NULL)) != -1)

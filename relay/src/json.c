@@ -146,14 +146,13 @@ s_u4(const char *p, unsigned *out)
 }
 
 /*
- * Whether s[0..n) is UTF-8 (RFC 3629: no overlong forms, no surrogates,
- * nothing past U+10FFFF).  Every envelope must be valid UTF-8 JSON, and the
- * strings of a document are copied into envelopes and partition keys as
- * they are.
+ * Every envelope must be valid UTF-8 JSON, and the strings of a document are
+ * copied into envelopes and partition keys as they are: s_string checks them.
  */
-static bool
-s_utf8_valid(const unsigned char *s, size_t n)
+bool
+jv_utf8_valid(const char *str, size_t n)
 {
+	const unsigned char *s = (const unsigned char *) str;
 	size_t i = 0, j, k;
 
 	while (i < n)
@@ -203,7 +202,7 @@ s_string(s_parser *ps, const char **out, uint32_t *len)
 		hi |= (unsigned char) *q++;
 	if (q < ps->end && *q == '"')
 	{
-		if ((hi & 0x80) && !s_utf8_valid((const unsigned char *) r, (size_t) (q - r)))
+		if ((hi & 0x80) && !jv_utf8_valid(r, (size_t) (q - r)))
 			goto bad_utf8;
 		*q = '\0';
 		*out = r;
@@ -220,7 +219,7 @@ s_string(s_parser *ps, const char **out, uint32_t *len)
 		if (c == '"')
 		{
 			/* escapes only ever write valid UTF-8: checking the result is enough */
-			if ((hi & 0x80) && !s_utf8_valid((const unsigned char *) ps->p, (size_t) (w - ps->p)))
+			if ((hi & 0x80) && !jv_utf8_valid(ps->p, (size_t) (w - ps->p)))
 				goto bad_utf8;
 			*w = '\0';
 			*out = ps->p;

@@ -111,5 +111,10 @@ const char *jv_str(const jv *v);
 bool jv_equal(const jv *a, const jv *b);
 /* The value as a double (numbers, numeric strings); 0 otherwise. */
 double jv_double(const jv *v);
+/*
+ * Is s[0..n) UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past
+ * U+10FFFF)?  jv_parse rejects strings that are not.
+ */
+bool jv_utf8_valid(const char *s, size_t n);
 
 #endif /* RELAY_JSON_H */

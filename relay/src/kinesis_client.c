@@ -146,6 +146,17 @@ kinesis_put_records(kinesis_client *k, const kinesis_entry *entries, int n, aws_
 		char ctext[128];
 
 		status[i] = AWS_OK;
+		if ((code == NULL || jv_is(code, JV_NULL)) && jv_str(jv_get(r, "SequenceNumber")) == NULL)
+		{
+			/* neither stored nor refused: not proof of delivery, send it again */
+			(*failed)++;
+			status[i] = AWS_RETRY;
+			if (!err[0])
+				snprintf(
+					err, errlen,
+					"PutRecords: record %d: neither SequenceNumber nor ErrorCode in the answer", i);
+			continue;
+		}
 		if (code == NULL || jv_is(code, JV_NULL))
 			continue;
 		/* a code that is not a string is its JSON text (a number), or unnamed */

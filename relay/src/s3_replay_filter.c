@@ -74,7 +74,8 @@ s_decode(const char *p, const char *end, char *out, size_t outlen)
 	if (q == NULL || (size_t) (q - p) > outlen)
 		return false;
 	memcpy(out, p, (size_t) (q - p));
-	if (jv_string_decode(out, (size_t) (q - p), &s, &n) != 0 || n >= outlen)
+	/* a NUL cannot be part of a C string: not a usable value */
+	if (jv_string_decode(out, (size_t) (q - p), &s, &n) != 0 || n >= outlen || memchr(s, '\0', n))
 		return false;
 	memmove(out, s, n + 1);
 	return true;

@@ -6,7 +6,7 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <limits.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +16,43 @@
 int
 s3_parse_size(const char *s, size_t *out)
 {
-	long long v;
-	char err[8];
+	char *end;
+	unsigned long long v;
+	int shift = 0;
 
-	/* the relay's one number parser (k/M/G, KiB, MB) */
-	if (s == NULL || config_number("size", s, 0, LLONG_MAX, true, &v, err, sizeof(err)) < 0)
+	errno = 0;
+	if (s == NULL || !isdigit((unsigned char) *s))
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (toupper((unsigned char) *end))
+	{
+		case 'K':
+			shift = 10;
+			break;
+		case 'M':
+			shift = 20;
+			break;
+		case 'G':
+			shift = 30;
+			break;
+		default:
+			break;
+	}
+	if (shift)
+	{
+		/* 17179869185G would wrap around to 1 GiB */
+		if (v > (SIZE_MAX >> shift))
+			return -1;
+		v <<= shift;
+		end++;
+	}
+	if (*end == 'i' || *end == 'I')
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || v > SIZE_MAX)
 		return -1;
 	*out = (size_t) v;
 	return 0;
@@ -47,6 +79,9 @@ s3_parse_duration(const char *s, int64_t *out_ms)
 	else if (strcmp(end, "h") == 0)
 		v *= 3600000;
 	else
+		return -1;
+	/* the cast of a larger double is undefined (1e30h) */
+	if (!(v < 9e18))
 		return -1;
 	*out_ms = (int64_t) v;
 	return 0;

@@ -20,14 +20,17 @@
 
 #include <cmocka.h>
 
+#include "codec.h"
 #include "config.h"
 #include "aws_json.h"
 #include "json.h"
 #include "ddb_rapi.h"
 #include "ddb_record.h"
-#include "pg_message.h"
 #include "kinesis_client.h"
+#include "pg_message.h"
+#include "s3_replay_filter.h"
 #include "s3_object.h"
+#include "s3_settings.h"
 #include "th_util.h"
 
 /*
@@ -145,6 +148,19 @@ test_kinesis_null_members(void **state)
 					 AWS_OK);
 	assert_int_equal(rs, AWS_RETRY);
 	assert_string_equal(err, "PutRecords: record 0: InternalFailure");
+	/* an entry that is not a success with a sequence number was taken as delivered */
+	assert_int_equal(put_one(200, "{\"Records\":[1]}", &rs, err, sizeof(err)), AWS_OK);
+	assert_int_equal(rs, AWS_RETRY);
+	assert_string_equal(err,
+						"PutRecords: record 0: neither SequenceNumber nor ErrorCode in the answer");
+	assert_int_equal(put_one(200, "{\"Records\":[{\"SequenceNumber\":null,\"ErrorCode\":null}]}",
+							 &rs, err, sizeof(err)),
+					 AWS_OK);
+	assert_int_equal(rs, AWS_RETRY);
+	assert_int_equal(put_one(200, "{\"Records\":[{\"SequenceNumber\":\"4962\",\"ShardId\":\"s\"}]}",
+							 &rs, err, sizeof(err)),
+					 AWS_OK);
+	assert_int_equal(rs, AWS_OK);
 }
 
 static void
@@ -263,6 +279,30 @@ test_s3_key_at_start(void **state)
 	assert_int_equal(a, 2);
 	assert_int_equal(b, 3);
 	guard_free(&g);
+}
+
+static void
+test_s3_key_impossible_date(void **state)
+{
+	time_t part;
+	uint64_t run, a, b;
+
+	(void) state;
+	/* 2026-02-31 used to be taken for 2026-03-03 (timegm normalises) */
+	assert_false(s3_key_parse_run("e/2026/02/31/09/0000000000000001_0000000000000002.ndjson.gz",
+								  &part, &run, &a, &b));
+	assert_false(s3_key_parse_run("e/2026/04/31/09/0000000000000001_0000000000000002.ndjson.gz",
+								  &part, &run, &a, &b));
+	assert_false(s3_key_parse_run("e/2100/02/29/09/0000000000000001_0000000000000002.ndjson.gz",
+								  &part, &run, &a, &b));
+	assert_true(s3_key_parse_run("e/2028/02/29/09/0000000000000001_0000000000000002.ndjson.gz",
+								 &part, &run, &a, &b));
+	assert_int_equal(part, codec_iso8601("2028-02-29T09:00:00Z", 20, NULL));
+	assert_true(s3_key_parse_run("e/2000/02/29/23/0000000000000001_0000000000000002.ndjson.gz",
+								 &part, &run, &a, &b));
+	assert_int_equal(codec_iso8601("2026-02-29T00:00:00Z", 20, NULL), (time_t) -1);
+	assert_int_equal(codec_iso8601("2026-12-31T23:59:60Z", 20, NULL),
+					 codec_iso8601("2027-01-01T00:00:00Z", 20, NULL));
 }
 
 /* ---- DynamoDB records ---------------------------------------------------- */
@@ -452,6 +492,32 @@ test_plugin_msg_without_nul(void **state)
 	assert_int_equal(parse_msg("{\"x\":1,\"aggregate_id\":\"k\"}{}", &m, err), -1);
 }
 
+/* ---- archived envelopes ----------------------------------------------------- */
+
+/* replay_json_string of a whole C string's aggregate_id into out[64] */
+static bool
+replay_id(const char *json, char *out)
+{
+	return replay_json_string(json, strlen(json), "aggregate_id", out, 64);
+}
+
+static void
+test_replay_id_escapes(void **state)
+{
+	char out[64];
+
+	(void) state;
+	/* a surrogate pair used to come out as two 3-byte halves (CESU-8): another key */
+	assert_true(replay_id("{\"aggregate_id\":\"\\ud83d\\ude00!\"}", out));
+	assert_string_equal(out, "\xF0\x9F\x98\x80!");
+	assert_true(replay_id("{\"aggregate_id\":\"\\ud83dx\\ude00\"}", out));
+	assert_string_equal(out, "\xEF\xBF\xBDx\xEF\xBF\xBD");
+	assert_true(replay_id("{\"aggregate_id\":\"\\u00e9\"}", out));
+	assert_string_equal(out, "\xC3\xA9");
+	/* a NUL used to cut the id short ("a") */
+	assert_false(replay_id("{\"aggregate_id\":\"a\\u0000b\"}", out));
+}
+
 /* ---- flags ---------------------------------------------------------------- */
 
 static int
@@ -486,19 +552,67 @@ test_size_suffix_overflow(void **state)
 	assert_int_equal(parse_size("--max-buffer-bytes", "1023K", &c, err), -1);
 }
 
+static void
+test_s3_size_and_duration_overflow(void **state)
+{
+	size_t sz = 7;
+	int64_t ms = 7;
+
+	(void) state;
+	/* wrapped around to 1 GiB and was accepted */
+	assert_int_equal(s3_parse_size("17179869185G", &sz), -1);
+	assert_int_equal(s3_parse_size("18446744073709551615K", &sz), -1);
+	assert_int_equal(s3_parse_size("16777216T", &sz), -1);
+	assert_int_equal(sz, 7);
+	assert_int_equal(s3_parse_size("64MiB", &sz), 0);
+	assert_int_equal(sz, 64 << 20);
+	assert_int_equal(s3_parse_size("17179869183G", &sz), 0);
+	assert_int_equal(sz, 17179869183ULL << 30);
+	/* the double to int64 cast was undefined */
+	assert_int_equal(s3_parse_duration("88888888888888888888888888888888888888888h", &ms), -1);
+	assert_int_equal(s3_parse_duration("9223372036854775807", &ms), -1);
+	assert_int_equal(ms, 7);
+	assert_int_equal(s3_parse_duration("1.5h", &ms), 0);
+	assert_int_equal(ms, 5400000);
+	assert_int_equal(s3_parse_duration("250ms", &ms), 0);
+	assert_int_equal(ms, 250);
+}
+
+static void
+test_config_parse_twice(void **state)
+{
+	char first[] = "-VS";
+	char *argv1[] = {"eventrelay", first, NULL};
+	char *argv2[] = {"eventrelay", "--sink", "stdout", NULL};
+	relay_config c;
+	char err[256];
+
+	(void) state;
+	/* --version returns in the middle of the cluster, before -S */
+	assert_int_equal(config_parse(&c, 2, argv1, err, sizeof(err)), 1);
+	config_free(&c);
+	/* the next parse used to resume the old cluster: -S taking "--sink" as the slot */
+	assert_int_equal(config_parse(&c, 3, argv2, err, sizeof(err)), 0);
+	config_free(&c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kinesis_null_members),
 		cmocka_unit_test(test_s3_key_at_start),
+		cmocka_unit_test(test_s3_key_impossible_date),
 		cmocka_unit_test(test_ddb_time_out_of_range),
 		cmocka_unit_test(test_ddb_invalid_utf8),
 		cmocka_unit_test(test_size_suffix_overflow),
+		cmocka_unit_test(test_config_parse_twice),
+		cmocka_unit_test(test_s3_size_and_duration_overflow),
 		cmocka_unit_test(test_json_equal_duplicate_keys),
 		cmocka_unit_test(test_plugin_msg_without_nul),
 		cmocka_unit_test(test_ddb_streams_null_message),
 		cmocka_unit_test(test_rapi_chunk_sizes),
+		cmocka_unit_test(test_replay_id_escapes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
