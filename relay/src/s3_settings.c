@@ -8,51 +8,20 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+/* The option engine's number parser (config_number), for a size_t. */
 int
 s3_parse_size(const char *s, size_t *out)
 {
-	char *end;
-	unsigned long long v;
-	int shift = 0;
+	long long v;
+	char err[256];
 
-	errno = 0;
-	if (s == NULL || !isdigit((unsigned char) *s))
-		return -1;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	switch (toupper((unsigned char) *end))
-	{
-		case 'K':
-			shift = 10;
-			break;
-		case 'M':
-			shift = 20;
-			break;
-		case 'G':
-			shift = 30;
-			break;
-		default:
-			break;
-	}
-	if (shift)
-	{
-		/* 17179869185G would wrap around to 1 GiB */
-		if (v > (SIZE_MAX >> shift))
-			return -1;
-		v <<= shift;
-		end++;
-	}
-	if (*end == 'i' || *end == 'I')
-		end++;
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end || v > SIZE_MAX)
+	if (s == NULL || config_number("size", s, 0, LLONG_MAX, true, &v, err, sizeof(err)) < 0)
 		return -1;
 	*out = (size_t) v;
 	return 0;

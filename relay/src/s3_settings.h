@@ -52,7 +52,8 @@ int s3_settings_resolve(const struct relay_config *cfg, s3_settings *st, bool re
 						char *err, size_t errlen);
 /* The client configuration for st (pointers into st). */
 void s3_settings_client(const s3_settings *st, s3_client_config *out);
-/* Parse a size with an optional k/M/G suffix (powers of 1024). */
+/* Parse a size with an optional k/M/G suffix (powers of 1024): config_number
+ * for a size_t. */
 int s3_parse_size(const char *s, size_t *out);
 /* Parse a duration: seconds, or with a suffix ms/s/m/h; to milliseconds. */
 int s3_parse_duration(const char *s, int64_t *out_ms);
