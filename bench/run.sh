@@ -13,6 +13,7 @@
 #   relay       eventrelay vs pg_recvlogical, Kinesis path, latency, memory
 #   ddb         DynamoDB path: stdin pluck vs jq
 #   s3          S3 archive replay vs the AWS CLI
+#   json        the relay's JSON reader (relay/src/json.c) vs json-c
 #   slot_soak   the relay's slot while only other tables are written
 #
 # Arguments after a name go to that benchmark when only one is named
@@ -25,7 +26,7 @@
 set -Eeuo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-NAMES=(append decode relay ddb s3 slot_soak)
+NAMES=(append decode relay ddb s3 json slot_soak)
 
 # script NAME: the script of a benchmark; deps NAME: the scripts/deps.sh groups it needs.
 script() {
@@ -35,6 +36,7 @@ script() {
 		relay) echo relay_bench.sh ;;
 		ddb) echo ddb_bench.sh ;;
 		s3) echo s3_bench.sh ;;
+		json) echo json_ab.sh ;;
 		slot_soak) echo relay_slot_soak.sh ;;
 		*) return 1 ;;
 	esac
@@ -46,6 +48,7 @@ deps() {
 		relay) echo pg relay node aws ;;
 		ddb) echo relay ;;
 		s3) echo relay aws node ;;
+		json) echo relay ;;
 		slot_soak) echo pg relay ;;
 	esac
 }
