@@ -86,8 +86,41 @@ buf_printf(buf *b, const char *fmt, ...)
 	b->len += (size_t) n;
 }
 
-void
-buf_json_string(buf *b, const char *s, size_t len)
+size_t
+buf_utf8_seq(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *) str;
+	unsigned c, cp, min;
+	size_t j, k;
+
+	if (n == 0)
+		return 0;
+	c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		k = 1, cp = c & 0x1F, min = 0x80;
+	else if ((c & 0xF0) == 0xE0)
+		k = 2, cp = c & 0x0F, min = 0x800;
+	else if (c >= 0xF0 && c <= 0xF4)
+		k = 3, cp = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (n <= k)
+		return 0;
+	for (j = 1; j <= k; j++)
+	{
+		if ((s[j] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[j] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return k + 1;
+}
+
+static void
+s_json_string(buf *b, const char *s, size_t len, bool utf8)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i, run = 0;
@@ -101,6 +134,21 @@ buf_json_string(buf *b, const char *s, size_t len)
 		char esc[6] = {'\\', 0, '0', '0', 0, 0};
 		size_t elen = 2;
 
+		if (c >= 0x80 && utf8)
+		{
+			size_t n = buf_utf8_seq(s + i, len - i);
+
+			if (n > 0)
+			{
+				i += n - 1;
+				continue;
+			}
+			/* U+FFFD for each byte that does not start a valid sequence */
+			buf_append(b, s + run, i - run);
+			buf_append(b, "\xEF\xBF\xBD", 3);
+			run = i + 1;
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		buf_append(b, s + run, i - run);
@@ -137,6 +185,18 @@ buf_json_string(buf *b, const char *s, size_t len)
 	}
 	buf_append(b, s + run, len - run);
 	buf_putc(b, '"');
+}
+
+void
+buf_json_string(buf *b, const char *s, size_t len)
+{
+	s_json_string(b, s, len, false);
+}
+
+void
+buf_json_string_utf8(buf *b, const char *s, size_t len)
+{
+	s_json_string(b, s, len, true);
 }
 
 void

@@ -43,6 +43,15 @@ void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * everything else (UTF-8, '/', DEL) byte for byte.
  */
 void buf_json_string(buf *b, const char *s, size_t len);
+/*
+ * The same, for text that may not be UTF-8 (error messages, answers, for the
+ * log): each byte that does not start a valid UTF-8 sequence (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF, nothing cut short)
+ * becomes U+FFFD, so the literal is always valid UTF-8 JSON.
+ */
+void buf_json_string_utf8(buf *b, const char *s, size_t len);
+/* The length of the valid UTF-8 sequence at s[0..n), or 0 if none starts there. */
+size_t buf_utf8_seq(const char *s, size_t n);
 /* Empty the buffer (and clear failed), keeping its memory. */
 void buf_reset(buf *b);
 void buf_free(buf *b);

@@ -4,6 +4,7 @@
  */
 #include "json.h"
 
+#include "buf.h"
 #include "codec.h"
 
 #include <stdio.h>
@@ -150,39 +151,15 @@ s_u4(const char *p, unsigned *out)
  * copied into envelopes and partition keys as they are: s_string checks them.
  */
 bool
-jv_utf8_valid(const char *str, size_t n)
+jv_utf8_valid(const char *s, size_t n)
 {
-	const unsigned char *s = (const unsigned char *) str;
-	size_t i = 0, j, k;
+	size_t i = 0, k;
 
 	while (i < n)
 	{
-		unsigned c = s[i], cp, min;
-
-		if (c < 0x80)
-		{
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			k = 1, cp = c & 0x1F, min = 0x80;
-		else if ((c & 0xF0) == 0xE0)
-			k = 2, cp = c & 0x0F, min = 0x800;
-		else if (c >= 0xF0 && c <= 0xF4)
-			k = 3, cp = c & 0x07, min = 0x10000;
-		else
+		if ((k = buf_utf8_seq(s + i, n - i)) == 0)
 			return false;
-		if (n - i <= k)
-			return false;
-		for (j = 1; j <= k; j++)
-		{
-			if ((s[i + j] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + j] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		i += k + 1;
+		i += k;
 	}
 	return true;
 }

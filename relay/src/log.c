@@ -82,7 +82,7 @@ log_msg(log_level level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_begin(&b, level);
-	buf_json_string(&b, msg, strlen(msg));
+	buf_json_string_utf8(&b, msg, strlen(msg));
 	log_end(&b);
 }
 
@@ -96,19 +96,19 @@ log_kv(log_level level, const char *msg, ...)
 	if (level < cur_level)
 		return;
 	log_begin(&b, level);
-	buf_json_string(&b, msg, strlen(msg));
+	buf_json_string_utf8(&b, msg, strlen(msg));
 	va_start(ap, msg);
 	while ((k = va_arg(ap, const char *)) != NULL)
 	{
 		const char *v = va_arg(ap, const char *);
 
 		buf_putc(&b, ',');
-		buf_json_string(&b, k, strlen(k));
+		buf_json_string_utf8(&b, k, strlen(k));
 		buf_putc(&b, ':');
 		if (v == NULL)
 			buf_puts(&b, "null");
 		else
-			buf_json_string(&b, v, strlen(v));
+			buf_json_string_utf8(&b, v, strlen(v));
 	}
 	va_end(ap);
 	log_end(&b);

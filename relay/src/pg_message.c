@@ -148,6 +148,14 @@ s_parse_marker(const char *data, size_t len, plugin_msg *m, char *err, size_t er
 		return -1;
 	}
 	v = s_marker_str(data, len, "commit_time", &vlen);
+	if (v && codec_iso8601(v, vlen, NULL) == (time_t) -1)
+	{
+		/* a wrong time would file the transaction under a wrong archive hour */
+		snprintf(err, errlen,
+				 "marker with an invalid \"commit_time\" (not an ISO 8601 UTC time): \"%.*s\"",
+				 S_SHOW(data, len, 120));
+		return -1;
+	}
 	if (v)
 		m->commit_time_us = pg_message_time_us(v, vlen);
 	v = memmem(data, len, "\"events\":", 9);

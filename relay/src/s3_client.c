@@ -237,7 +237,7 @@ s3_list_page(s3_client *c, const char *prefix, const char *start_after, const ch
 			 int max_keys, s3_list *out, char *err, size_t errlen)
 {
 	buf q = BUF_INIT;
-	char what[600];
+	char what[600], xerr[64];
 	const char *cur, *end;
 	char *enc, *tr;
 	int cap = 0;
@@ -269,6 +269,8 @@ s3_list_page(s3_client *c, const char *prefix, const char *start_after, const ch
 	buf_free(&q);
 	if (c->resp.status != 200 || s3_xml_error(c->resp.body.data, NULL, 0, NULL, 0))
 		return s3_http_error(c, what, err, errlen);
+	if (!s3_xml_check(c->resp.body.data, xerr, sizeof(xerr)))
+		return s3_fail(c, false, false, err, errlen, "%s: %s", what, xerr);
 
 	cur = c->resp.body.data;
 	while ((cur = strstr(cur, "<Contents>")) != NULL)

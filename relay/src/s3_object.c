@@ -305,8 +305,15 @@ s3_event_has_lsn(const char *data, size_t len)
 int
 s3_gunzip(const void *in, size_t len, buf *out, char *err, size_t errlen)
 {
+	return s3_gunzip_max(in, len, S3_GUNZIP_MAX_BYTES, out, err, errlen);
+}
+
+int
+s3_gunzip_max(const void *in, size_t len, uint64_t max, buf *out, char *err, size_t errlen)
+{
 	z_stream zs;
 	int rc = Z_OK;
+	size_t start = out->len, room;
 
 	memset(&zs, 0, sizeof(zs));
 	if (inflateInit2(&zs, 15 + 16) != Z_OK)
@@ -324,11 +331,24 @@ s3_gunzip(const void *in, size_t len, buf *out, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
+		/* one byte more than max may come out: that is how a bomb is told apart */
+		room = S3_GZ_CHUNK;
+		if ((uint64_t) (out->len - start) + room > max + 1)
+			room = (size_t) (max + 1 - (uint64_t) (out->len - start));
 		zs.next_out = (Bytef *) out->data + out->len;
-		zs.avail_out = S3_GZ_CHUNK;
+		zs.avail_out = (uInt) room;
 		rc = inflate(&zs, Z_NO_FLUSH);
-		out->len += S3_GZ_CHUNK - zs.avail_out;
+		out->len += room - zs.avail_out;
 		out->data[out->len] = '\0';
+		if ((uint64_t) (out->len - start) > max)
+		{
+			inflateEnd(&zs);
+			snprintf(err, errlen,
+					 "gzip: decompresses to more than %llu bytes (the most an archive object "
+					 "holds); not read",
+					 (unsigned long long) max);
+			return -1;
+		}
 		if (rc == Z_STREAM_END && zs.avail_in > 0)
 		{
 			/* another gzip member follows (concatenated files) */

@@ -93,7 +93,22 @@ bool s3_key_parse(const char *key, time_t *partition, uint64_t *first_pos, uint6
 bool s3_key_parse_run(const char *key, time_t *partition, uint64_t *run, uint64_t *first_pos,
 					  uint64_t *last_pos);
 
-/* Decompress a whole gzip buffer (also concatenated members) into out. */
+/* The largest --s3-max-object-bytes (uncompressed). */
+#define S3_MAX_OBJECT_BYTES ((uint64_t) 5 << 30)
+/*
+ * The most s3_gunzip gives out: an object is cut once it holds
+ * --s3-max-object-bytes, after the whole position (transaction) that crossed
+ * it, so one the relay wrote holds at most 5 GiB plus one transaction; 3 GiB
+ * is left for that.  Anyone who can write to the bucket can put an object
+ * there, and a few MiB of gzip inflate to GiBs.
+ */
+#define S3_GUNZIP_MAX_BYTES (S3_MAX_OBJECT_BYTES + ((uint64_t) 3 << 30))
+
+/*
+ * Decompress a whole gzip buffer (also concatenated members) into out; more
+ * than S3_GUNZIP_MAX_BYTES (s3_gunzip_max: max) of output is an error.
+ */
 int s3_gunzip(const void *in, size_t len, buf *out, char *err, size_t errlen);
+int s3_gunzip_max(const void *in, size_t len, uint64_t max, buf *out, char *err, size_t errlen);
 
 #endif

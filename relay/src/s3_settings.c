@@ -4,6 +4,7 @@
  */
 #include "s3_settings.h"
 #include "config.h"
+#include "s3_object.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -160,7 +161,7 @@ s3_settings_resolve(const relay_config *cfg, s3_settings *st, bool require_bucke
 	}
 	if ((v = s_opt(cfg, "s3-max-object-bytes", NULL, NULL)) != NULL &&
 		(s3_parse_size(v, &st->max_object_bytes) < 0 || st->max_object_bytes < 1024 ||
-		 st->max_object_bytes > ((size_t) 5 << 30)))
+		 st->max_object_bytes > S3_MAX_OBJECT_BYTES))
 	{
 		snprintf(err, errlen, "invalid value \"%s\" for --s3-max-object-bytes (1K..5G)", v);
 		return -1;

@@ -215,6 +215,7 @@ s_step_multipart(s3_client *c, s3_upload *u, char *err, size_t errlen)
 	if (u->upload_id == NULL)
 	{
 		const char *cur;
+		char xerr[64];
 
 		snprintf(what, sizeof(what), "CreateMultipartUpload s3://%s/%s", c->bucket, u->key);
 		h[0] = (sigv4_header){"content-type", u->ctype};
@@ -224,6 +225,8 @@ s_step_multipart(s3_client *c, s3_upload *u, char *err, size_t errlen)
 		cur = c->resp.body.data;
 		if (c->resp.status != 200 || s3_xml_error(c->resp.body.data, NULL, 0, NULL, 0))
 			return s3_http_error(c, what, err, errlen);
+		if (!s3_xml_check(c->resp.body.data, xerr, sizeof(xerr)))
+			return s3_fail(c, false, false, err, errlen, "%s: %s", what, xerr);
 		u->upload_id = s3_xml_next(&cur, NULL, "UploadId");
 		if (u->upload_id == NULL)
 			return s3_fail(c, true, false, err, errlen, "%s: no UploadId in the answer", what);

@@ -35,14 +35,67 @@ s_utf8(buf *b, unsigned long cp)
 	}
 }
 
+static const struct
+{
+	const char *name;
+	char c;
+} s_ents[] = {{"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'}, {"quot;", '"'}, {"apos;", '\''}};
+
+/*
+ * The reference starting at s[i] == '&': its character (*c) or code point
+ * (*cp, *c = 0), and its length.  0 if it is not one XML allows: an unknown
+ * entity, an unterminated one, or a character reference to NUL, a surrogate
+ * or beyond U+10FFFF (XML 1.0's Char production).
+ */
+static size_t
+s_ref(const char *s, size_t len, size_t i, char *c, unsigned long *cp)
+{
+	size_t k, j, n;
+	int base = 10, d;
+
+	for (k = 0; k < sizeof(s_ents) / sizeof(s_ents[0]); k++)
+	{
+		n = strlen(s_ents[k].name);
+		if (i + 1 + n <= len && strncmp(s + i + 1, s_ents[k].name, n) == 0)
+		{
+			*c = s_ents[k].c;
+			return 1 + n;
+		}
+	}
+	if (i + 2 >= len || s[i + 1] != '#')
+		return 0;
+	j = i + 2;
+	if (s[j] == 'x')
+	{
+		base = 16;
+		j++;
+	}
+	*c = 0;
+	*cp = 0;
+	for (n = j; n < len && s[n] != ';'; n++)
+	{
+		if (s[n] >= '0' && s[n] <= '9')
+			d = s[n] - '0';
+		else if (base == 16 && s[n] >= 'a' && s[n] <= 'f')
+			d = s[n] - 'a' + 10;
+		else if (base == 16 && s[n] >= 'A' && s[n] <= 'F')
+			d = s[n] - 'A' + 10;
+		else
+			return 0;
+		*cp = *cp * (unsigned long) base + (unsigned long) d;
+		if (*cp > 0x10FFFF)
+			return 0;
+	}
+	if (n == j || n >= len || *cp == 0 || (*cp >= 0xD800 && *cp <= 0xDFFF) || *cp == 0xFFFE ||
+		*cp == 0xFFFF)
+		return 0;
+	return n + 1 - i;
+}
+
+/* The decoded text, or NULL if it holds a reference XML does not allow. */
 static char *
 s_decode(const char *s, size_t len)
 {
-	static const struct
-	{
-		const char *name;
-		char c;
-	} ents[] = {{"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'}, {"quot;", '"'}, {"apos;", '\''}};
 	buf b = BUF_INIT;
 	size_t i = 0;
 
@@ -51,39 +104,21 @@ s_decode(const char *s, size_t len)
 	{
 		if (s[i] == '&')
 		{
-			size_t k;
-			bool done = false;
+			char c;
+			unsigned long cp;
+			size_t n = s_ref(s, len, i, &c, &cp);
 
-			for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++)
+			if (n == 0)
 			{
-				size_t n = strlen(ents[k].name);
-
-				if (i + 1 + n <= len && strncmp(s + i + 1, ents[k].name, n) == 0)
-				{
-					buf_putc(&b, ents[k].c);
-					i += 1 + n;
-					done = true;
-					break;
-				}
+				buf_free(&b);
+				return NULL;
 			}
-			if (!done && i + 2 < len && s[i + 1] == '#')
-			{
-				char *endp;
-				unsigned long cp;
-
-				if (s[i + 2] == 'x' || s[i + 2] == 'X')
-					cp = strtoul(s + i + 3, &endp, 16);
-				else
-					cp = strtoul(s + i + 2, &endp, 10);
-				if ((size_t) (endp - s) < len && *endp == ';' && cp <= 0x10FFFF)
-				{
-					s_utf8(&b, cp);
-					i = (size_t) (endp - s) + 1;
-					done = true;
-				}
-			}
-			if (done)
-				continue;
+			if (c)
+				buf_putc(&b, c);
+			else
+				s_utf8(&b, cp);
+			i += n;
+			continue;
 		}
 		buf_putc(&b, s[i]);
 		i++;
@@ -91,6 +126,27 @@ s_decode(const char *s, size_t len)
 	if (b.data == NULL)
 		buf_puts(&b, "");
 	return buf_steal(&b);
+}
+
+bool
+s3_xml_check(const char *body, char *err, size_t errlen)
+{
+	const char *b = body ? body : "";
+	const char *p = b;
+	size_t len = strlen(b);
+	char c;
+	unsigned long cp;
+
+	while ((p = memchr(p, '&', len - (size_t) (p - b))) != NULL)
+	{
+		if (s_ref(b, len, (size_t) (p - b), &c, &cp) == 0)
+		{
+			snprintf(err, errlen, "malformed XML: bad reference \"%.12s\"", p);
+			return false;
+		}
+		p++;
+	}
+	return true;
 }
 
 char *

@@ -20,6 +20,14 @@
 char *s3_xml_next(const char **cursor, const char *end, const char *tag);
 
 /*
+ * Are body's references all ones XML allows (the five entities, character
+ * references to a Char: not NUL, not a surrogate, at most U+10FFFF)?  An S3
+ * answer that is not is an error, not data; err says why.  s3_xml_next gives
+ * NULL for an element whose text holds such a reference.
+ */
+bool s3_xml_check(const char *body, char *err, size_t errlen);
+
+/*
  * Is body an S3 error document (root element <Error>)?  Fills code and
  * message when it is.  CompleteMultipartUpload may answer 200 with such a
  * body: a 200 alone is not success.

@@ -92,11 +92,59 @@ test_failure_is_sticky(void **state)
 	buf_free(&b);
 }
 
+/* The validating mode: valid UTF-8 passes byte for byte, each invalid byte is U+FFFD. */
+static void
+test_json_string_utf8(void **state)
+{
+	static const struct
+	{
+		const char *in, *out;
+	} cases[] = {
+		{"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		 "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
+		{"a\xff"
+		 "b",
+		 "\"a\xef\xbf\xbd"
+		 "b\""},													  /* never a UTF-8 byte */
+		{"\x80", "\"\xef\xbf\xbd\""},								  /* lone continuation */
+		{"\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\""},				  /* overlong '/' */
+		{"\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* surrogate D800 */
+		{"\xf4\x90\x80\x80",
+		 "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* > U+10FFFF */
+		{"x\xe2\x82", "\"x\xef\xbf\xbd\xef\xbf\xbd\""},			  /* cut short at the end */
+		{"\xe2\x82\"\n", "\"\xef\xbf\xbd\xef\xbf\xbd\\\"\\n\""},  /* and escapes still apply */
+	};
+	buf b = BUF_INIT;
+	size_t i;
+
+	(void) state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		buf_reset(&b);
+		buf_json_string_utf8(&b, cases[i].in, strlen(cases[i].in));
+		assert_false(buf_failed(&b));
+		assert_string_equal(b.data, cases[i].out);
+	}
+	/* the plain escaper keeps every byte (envelopes are checked before) */
+	buf_reset(&b);
+	buf_json_string(&b,
+					"a\xff"
+					"b",
+					3);
+	assert_string_equal(b.data, "\"a\xff"
+								"b\"");
+	assert_int_equal(buf_utf8_seq("\xf0\x9f\x98\x80", 4), 4);
+	assert_int_equal(buf_utf8_seq("\xf0\x9f\x98", 3), 0);
+	assert_int_equal(buf_utf8_seq("", 0), 0);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_string_like_the_extension),
+		cmocka_unit_test(test_json_string_utf8),
 		cmocka_unit_test(test_append_printf_steal),
 		cmocka_unit_test(test_failure_is_sticky),
 	};

@@ -77,6 +77,46 @@ test_markers(void **state)
 	assert_int_equal(pg_message_parse(bad, strlen(bad), &m, err, sizeof(err)), -1);
 }
 
+/* A commit time with a field out of range is an error, not a time of 0. */
+static void
+test_marker_bad_commit_time(void **state)
+{
+	static const char *const times[] = {
+		"2026-99-23T09:14:03.124001Z",
+		"2026-00-23T09:14:03Z",
+		"2026-11-00T09:14:03Z",
+		"2026-11-32T09:14:03Z",
+		"2026-11-31T09:14:03Z",
+		"2026-02-29T09:14:03Z",
+		"2026-11-23T25:14:03Z",
+		"2026-11-23T09:60:03Z",
+		"2026-11-23T09:14:61Z",
+		"2026-11-23T09:1x:03Z",
+		"yesterday",
+		"",
+	};
+	char msg[256], err[256];
+	plugin_msg m;
+	size_t i;
+
+	(void) state;
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+	{
+		snprintf(msg, sizeof(msg),
+				 "{\"kind\":\"commit\",\"xid\":750,\"lsn\":\"0/16B3748\",\"commit_time\":\"%s\","
+				 "\"events\":1}",
+				 times[i]);
+		err[0] = '\0';
+		if (pg_message_parse(msg, strlen(msg), &m, err, sizeof(err)) != -1)
+			fail_msg("commit_time \"%s\" accepted (%lld)", times[i], (long long) m.commit_time_us);
+		assert_non_null(strstr(err, "invalid \"commit_time\""));
+	}
+	/* the leap day and a leap second still are times */
+	snprintf(msg, sizeof(msg), "{\"kind\":\"commit\",\"lsn\":\"0/1\",\"commit_time\":\"%s\"}",
+			 "2028-02-29T23:59:60Z");
+	assert_int_equal(pg_message_parse(msg, strlen(msg), &m, err, sizeof(err)), 0);
+}
+
 static void
 test_lsn(void **state)
 {
@@ -103,6 +143,7 @@ main(void)
 		cmocka_unit_test(test_event_fast_path),
 		cmocka_unit_test(test_event_slow_path),
 		cmocka_unit_test(test_markers),
+		cmocka_unit_test(test_marker_bad_commit_time),
 		cmocka_unit_test(test_lsn),
 	};
 

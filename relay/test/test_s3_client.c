@@ -119,6 +119,50 @@ test_xml_next_decodes(void **state)
 	assert_null(s3_xml_next(&cur, NULL, "Key"));
 }
 
+/* NUL and lone surrogates are not XML characters: the answer is malformed. */
+static void
+test_xml_bad_references(void **state)
+{
+	static const char *const bad[] = {
+		"<Key>a&#0;b</Key>",	 "<Key>a&#x0;b</Key>",		"<Key>a&#xD800;b</Key>",
+		"<Key>a&#57343;b</Key>", "<Key>a&#x110000;b</Key>", "<Key>a&#99999999999999999999;</Key>",
+		"<Key>a&#;b</Key>",		 "<Key>a&#x;b</Key>",		"<Key>a&#65b</Key>",
+		"<Key>a&nbsp;b</Key>",	 "<Key>a&amp</Key>",		"<Key>a&#xFFFE;</Key>",
+	};
+	char err[128];
+	const char *cur;
+	char *k;
+	size_t i;
+
+	(void) state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		cur = bad[i];
+		k = s3_xml_next(&cur, NULL, "Key");
+		if (k != NULL)
+			fail_msg("%s decoded to \"%s\" (%zu bytes)", bad[i], k, strlen(k));
+		err[0] = '\0';
+		assert_false(s3_xml_check(bad[i], err, sizeof(err)));
+		assert_non_null(strstr(err, "malformed XML"));
+	}
+	assert_true(
+		s3_xml_check("<Key>&#x10FFFF;&#xE000;&#9;&lt;&quot;&apos;</Key>", err, sizeof(err)));
+	assert_true(s3_xml_check(NULL, err, sizeof(err)));
+	/* a listing with one such key is an error, not a listing without that key */
+	th_http_push(srv, 200, "",
+				 "<ListBucketResult><IsTruncated>false</IsTruncated>"
+				 "<Contents><Key>p/a</Key><Size>10</Size></Contents>"
+				 "<Contents><Key>p/&#0;b</Key><Size>20</Size></Contents></ListBucketResult>");
+	{
+		s3_list l;
+
+		err[0] = '\0';
+		assert_int_equal(s3_list_page(cli, "p/", NULL, NULL, 2, &l, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "ListObjectsV2"));
+		assert_non_null(strstr(err, "malformed XML"));
+	}
+}
+
 static void
 test_put_request_shape(void **state)
 {
@@ -376,6 +420,7 @@ main(void)
 		cmocka_unit_test(test_multipart_plan),
 		cmocka_unit_test(test_error_body_detection),
 		cmocka_unit_test(test_xml_next_decodes),
+		cmocka_unit_test(test_xml_bad_references),
 		cmocka_unit_test(test_put_request_shape),
 		cmocka_unit_test(test_key_encoded_once),
 		cmocka_unit_test(test_exists_same_content_is_success),

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "codec.h"
 #include "s3_object.h"
@@ -75,6 +76,69 @@ test_gzip_deterministic_and_large(void **state)
 	buf_free(&out);
 	s3_object_free(&b);
 	s3_object_free(&a);
+}
+
+/* n zero bytes, gzip'd as tightly as deflate can (about 1000:1). */
+static void
+s_bomb(buf *gz, size_t n)
+{
+	static char zeros[65536];
+	z_stream zs;
+	size_t left = n;
+
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+	assert_int_equal(buf_reserve(gz, n / 500 + 1024), 0);
+	do
+	{
+		size_t k = left < sizeof(zeros) ? left : sizeof(zeros);
+
+		left -= k;
+		zs.next_in = (Bytef *) zeros;
+		zs.avail_in = (uInt) k;
+		zs.next_out = (Bytef *) gz->data + gz->len;
+		zs.avail_out = (uInt) (gz->cap - gz->len);
+		assert_true(deflate(&zs, left ? Z_NO_FLUSH : Z_FINISH) != Z_STREAM_ERROR);
+		gz->len = gz->cap - zs.avail_out;
+	} while (left > 0 || zs.avail_in > 0);
+	deflateEnd(&zs);
+}
+
+/* A gzip bomb stops at the cap, with an error, and never holds more than it. */
+static void
+test_gunzip_caps_output(void **state)
+{
+	buf gz = BUF_INIT, out = BUF_INIT, two = BUF_INIT;
+	char err[256];
+	size_t n = 16 << 20;
+
+	(void) state;
+	s_bomb(&gz, n);
+	assert_true(gz.len < n / 200);
+	assert_int_equal(s3_gunzip_max(gz.data, gz.len, n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.len, n);
+	buf_reset(&out);
+	err[0] = '\0';
+	assert_int_equal(s3_gunzip_max(gz.data, gz.len, n - 1, &out, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than 16777215 bytes"));
+	assert_true(out.len <= n);
+	buf_free(&out);
+	assert_int_equal(s3_gunzip_max(gz.data, gz.len, 1 << 20, &out, err, sizeof(err)), -1);
+	assert_true(out.len <= (1 << 20) + 1);
+	assert_true(out.cap <= (4 << 20));
+	/* the cap is on the whole object, not per gzip member */
+	buf_append(&two, gz.data, gz.len);
+	buf_append(&two, gz.data, gz.len);
+	buf_reset(&out);
+	assert_int_equal(s3_gunzip_max(two.data, two.len, 2 * n - 1, &out, err, sizeof(err)), -1);
+	buf_reset(&out);
+	assert_int_equal(s3_gunzip_max(two.data, two.len, 2 * n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.len, 2 * n);
+	/* never below what the relay itself writes */
+	assert_true(S3_GUNZIP_MAX_BYTES > S3_MAX_OBJECT_BYTES);
+	buf_free(&gz);
+	buf_free(&two);
+	buf_free(&out);
 }
 
 static void
@@ -231,6 +295,7 @@ main(void)
 		cmocka_unit_test(test_gzip_round_trip),
 		cmocka_unit_test(test_gzip_deterministic_and_large),
 		cmocka_unit_test(test_gunzip_rejects_truncated_and_reads_members),
+		cmocka_unit_test(test_gunzip_caps_output),
 		cmocka_unit_test(test_empty_object_finishes),
 		cmocka_unit_test(test_due),
 		cmocka_unit_test(test_event_time),
