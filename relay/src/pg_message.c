@@ -25,41 +25,34 @@
 /* At most n bytes of a message for an error text ("%.*s": no NUL needed). */
 #define S_SHOW(data, len, n) (int) ((len) < (n) ? (len) : (n)), (data)
 
+/* One half of an LSN: 1 to 8 hex digits of s[*i..len) up to stop (or the end). */
+static int
+s_lsn_half(const char *s, size_t len, size_t *i, char stop, uint64_t *out)
+{
+	int nd = 0;
+
+	*out = 0;
+	for (; *i < len && s[*i] != stop; (*i)++, nd++)
+	{
+		int v = codec_hex_digit(s[*i]);
+
+		if (v < 0 || nd >= 8)
+			return -1;
+		*out = *out * 16 + (uint64_t) v;
+	}
+	return nd == 0 ? -1 : 0;
+}
+
 int
 lsn_parse(const char *s, size_t len, uint64_t *out)
 {
-	uint64_t hi = 0, lo = 0;
+	uint64_t hi, lo;
 	size_t i = 0;
-	int nd = 0;
 
-	for (; i < len && s[i] != '/'; i++, nd++)
-	{
-		int c = s[i];
-		int v = c >= '0' && c <= '9'   ? c - '0'
-				: c >= 'A' && c <= 'F' ? c - 'A' + 10
-				: c >= 'a' && c <= 'f' ? c - 'a' + 10
-									   : -1;
-
-		if (v < 0 || nd >= 8)
-			return -1;
-		hi = hi * 16 + (uint64_t) v;
-	}
-	if (i >= len || nd == 0)
+	if (s_lsn_half(s, len, &i, '/', &hi) < 0 || i >= len)
 		return -1;
 	i++;
-	for (nd = 0; i < len; i++, nd++)
-	{
-		int c = s[i];
-		int v = c >= '0' && c <= '9'   ? c - '0'
-				: c >= 'A' && c <= 'F' ? c - 'A' + 10
-				: c >= 'a' && c <= 'f' ? c - 'a' + 10
-									   : -1;
-
-		if (v < 0 || nd >= 8)
-			return -1;
-		lo = lo * 16 + (uint64_t) v;
-	}
-	if (nd == 0)
+	if (s_lsn_half(s, len, &i, '/', &lo) < 0 || i != len)
 		return -1;
 	*out = (hi << 32) | lo;
 	return 0;
