@@ -528,7 +528,7 @@ sigv4_presign(const sigv4_request *req, const sigv4_params *p, sigv4_result *out
 			  size_t errlen)
 {
 	char scope[256], cred[512], expires[32];
-	size_t nq = 0;
+	size_t nq = 0, i;
 	s_kv *q = NULL;
 	char *query = NULL, *headers = NULL, *signed_headers = NULL;
 	buf b = BUF_INIT;
@@ -553,8 +553,15 @@ sigv4_presign(const sigv4_request *req, const sigv4_params *p, sigv4_result *out
 	if (p->session_token && !p->omit_session_token &&
 		s_kv_add(q, &nq, "X-Amz-Security-Token", p->session_token) < 0)
 		goto on_oom;
+	/*
+	 * The URL keeps the caller's parameters first, then the X-Amz-* ones in
+	 * the order above, as botocore writes them (the AWS CLI's presigned URLs
+	 * and RDS tokens); only the canonical query is sorted.
+	 */
+	for (i = 0; i < nq; i++)
+		buf_printf(&b, "%s%s=%s", i ? "&" : "", q[i].k, q[i].v);
 	query = s_query_string(q, nq);
-	if (query == NULL)
+	if (query == NULL || buf_failed(&b))
 		goto on_oom;
 	out->signed_headers = signed_headers;
 	signed_headers = NULL;
@@ -564,9 +571,10 @@ sigv4_presign(const sigv4_request *req, const sigv4_params *p, sigv4_result *out
 	if (rc < 0)
 	{
 		free(query);
+		buf_free(&b);
 		return -1;
 	}
-	buf_printf(&b, "%s&X-Amz-Signature=%s", query, out->signature);
+	buf_printf(&b, "&X-Amz-Signature=%s", out->signature);
 	free(query);
 	if (p->session_token && p->omit_session_token)
 	{
@@ -586,6 +594,7 @@ sigv4_presign(const sigv4_request *req, const sigv4_params *p, sigv4_result *out
 	return 0;
 
 on_oom:
+	buf_free(&b);
 	free(query);
 	free(headers);
 	free(signed_headers);

@@ -17,7 +17,12 @@
  * is given, x-amz-content-sha256 when sign_body is set) to what it signs; the
  * caller must send those too: sigv4_result carries their values.
  *
- * Used by the Kinesis sink, the S3 sink and the credential-free tests; this
+ * sigv4_presign's query is the URL's: the caller's parameters in their
+ * order, then X-Amz-Algorithm, -Credential, -Date, -Expires, -SignedHeaders,
+ * -Security-Token and -Signature, the bytes botocore (the AWS CLI) writes.
+ *
+ * Used by the Kinesis sink, the S3 sink, the RDS IAM token (aws_rds_token.c)
+ * and the credential-free tests; this
  * file alone includes OpenSSL (SHA-256, HMAC) and also offers the hashing
  * helpers other modules need.
  */
@@ -66,7 +71,7 @@ typedef struct sigv4_result
 	char *string_to_sign;
 	char *signed_headers; /* "host;x-amz-date" */
 	char *authorization;  /* sigv4_sign: value of the Authorization header */
-	char *query;		  /* sigv4_presign: full query string incl. X-Amz-Signature */
+	char *query;		  /* sigv4_presign: the URL's query, X-Amz-Signature last (below) */
 	char *canonical_path; /* the path as signed (percent-encoded) */
 } sigv4_result;
 

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #ifndef RELAY_VERSION
 #define RELAY_VERSION "1.0.0"
@@ -36,6 +37,9 @@ enum
 	OPT_END_LSN,
 	OPT_STATE_FILE,
 	OPT_ACCEPT_SLOT,
+	OPT_RDS_IAM_AUTH,
+	OPT_RDS_REGION,
+	OPT_RDS_WEAK_TLS,
 	OPT_SINK,
 	OPT_DEAD_LETTER,
 	OPT_MAX_BUFFER,
@@ -100,6 +104,17 @@ static const opt_doc opts[] = {
 	{OPT_END_LSN, "end-lsn", 1, "LSN", NULL,
 	 "stop (exit 0) once everything up to this WAL position is delivered and confirmed, like "
 	 "pg_recvlogical --endpos (benchmarks, one-off catch-up runs)",
+	 NULL},
+	{OPT_RDS_IAM_AUTH, "rds-iam-auth", 0, NULL, "EVENTRELAY_RDS_IAM_AUTH (true/false)",
+	 "log in to RDS/Aurora with IAM database authentication: a fresh rds-db:connect token "
+	 "from the AWS credentials for every connection, as the password of the conninfo's "
+	 "user at its host and port; needs sslmode=verify-full (see docs/rds-iam.md)",
+	 NULL},
+	{OPT_RDS_REGION, "rds-region", 1, "REGION", "EVENTRELAY_RDS_REGION",
+	 "region of the database for --rds-iam-auth (default --region, AWS_REGION)", NULL},
+	{OPT_RDS_WEAK_TLS, "rds-iam-allow-weak-sslmode", 0, NULL, NULL,
+	 "let --rds-iam-auth send its token with an sslmode below verify-full (tests only: the "
+	 "token is a password, an unverified server may be an impostor)",
 	 NULL},
 
 	{OPT_SINK, "sink", 1, "NAME", "EVENTRELAY_SINK",
@@ -416,6 +431,24 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 		case OPT_ACCEPT_SLOT:
 			cfg->accept_slot_position = true;
 			break;
+		case OPT_RDS_IAM_AUTH:
+			/* the flag gives no value; the variable says true or false */
+			if (v == NULL || !*v || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
+				strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0)
+				cfg->rds_iam_auth = true;
+			else if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0 ||
+					 strcasecmp(v, "no") == 0 || strcasecmp(v, "off") == 0)
+				cfg->rds_iam_auth = false;
+			else
+				return s_fail(err, errlen, "invalid value \"%s\" for --rds-iam-auth: true or false",
+							  v);
+			break;
+		case OPT_RDS_REGION:
+			s_set(&cfg->rds_region, v);
+			break;
+		case OPT_RDS_WEAK_TLS:
+			cfg->rds_iam_weak_tls = true;
+			break;
 		case OPT_END_LSN:
 		{
 			unsigned int hi, lo;
@@ -552,6 +585,8 @@ s_apply_env(relay_config *cfg, char *err, size_t errlen)
 		{OPT_DBNAME, "EVENTRELAY_DBNAME"},
 		{OPT_SLOT, "EVENTRELAY_SLOT"},
 		{OPT_STATE_FILE, "EVENTRELAY_STATE_FILE"},
+		{OPT_RDS_IAM_AUTH, "EVENTRELAY_RDS_IAM_AUTH"},
+		{OPT_RDS_REGION, "EVENTRELAY_RDS_REGION"},
 		{OPT_SINK, "EVENTRELAY_SINK"},
 		{OPT_DEAD_LETTER, "EVENTRELAY_DEAD_LETTER"},
 		{OPT_STREAM, "EVENTRELAY_STREAM"},
@@ -587,6 +622,11 @@ s_validate(relay_config *cfg, const char *also_used, char *err, size_t errlen)
 	/* an empty region would make the endpoint "kinesis..amazonaws.com": retried forever */
 	if (cfg->region && cfg->region[0] == '\0')
 		return s_fail(err, errlen, "--region is empty: give an AWS region such as us-east-1");
+	if (cfg->rds_iam_auth && cfg->rds_region == NULL && cfg->region == NULL)
+		return s_fail(err, errlen,
+					  "--rds-iam-auth needs the database's region: set --rds-region or AWS_REGION");
+	if (cfg->rds_region && cfg->rds_region[0] == '\0')
+		return s_fail(err, errlen, "--rds-region is empty: give an AWS region such as us-east-1");
 	if (cfg->n_sinks == 0)
 		cfg->sinks[cfg->n_sinks++] = strdup("kinesis");
 	for (i = 0; i < cfg->n_sinks; i++)
@@ -869,6 +909,7 @@ config_free(relay_config *cfg)
 	free(cfg->dead_letter);
 	free(cfg->stream);
 	free(cfg->region);
+	free(cfg->rds_region);
 	free(cfg->endpoint);
 	free(cfg->ca_bundle);
 	free(cfg->metrics_address);

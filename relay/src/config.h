@@ -43,6 +43,9 @@ typedef struct relay_config
 	char *end_lsn;			   /* stop once everything up to here is confirmed */
 	char *state_file;		   /* remembers the confirmed position across restarts */
 	bool accept_slot_position; /* take the slot's position even if it moved */
+	bool rds_iam_auth;		   /* password: a fresh RDS IAM token per connection */
+	char *rds_region;		   /* region of the token (default: region) */
+	bool rds_iam_weak_tls;	   /* allow IAM tokens over sslmode below verify-full */
 
 	/* sinks */
 	char *sinks[CONFIG_MAX_SINKS];

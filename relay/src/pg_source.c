@@ -5,6 +5,7 @@
  */
 #include "pg_source.h"
 #include "buf.h"
+#include "pg_auth.h"
 #include "pg_message.h"
 #include "log.h"
 
@@ -31,6 +32,7 @@ struct pg_source
 	const relay_config *cfg;
 	PGconn *conn;
 	char *copybuf;		/* last PQgetCopyData buffer */
+	pg_auth *auth;		/* passwords of --rds-iam-auth, or NULL */
 	char identity[160]; /* system identifier / database */
 };
 
@@ -61,6 +63,7 @@ pg_source_free(pg_source *s)
 	if (s == NULL)
 		return;
 	s_disconnect(s);
+	pg_auth_free(s->auth);
 	free(s);
 }
 
@@ -131,10 +134,18 @@ s_result_fail(pg_source *s, PGresult *res, const char *what, pg_fail *fail, char
 static int
 s_connect(pg_source *s, pg_fail *fail, char *err, size_t errlen)
 {
-	const char *keys[] = {"dbname", "replication", "fallback_application_name", NULL};
-	const char *vals[] = {s->cfg->dbname ? s->cfg->dbname : "", "database", "eventrelay", NULL};
+	const char *keys[] = {"dbname", "replication", "fallback_application_name", NULL, NULL};
+	const char *vals[] = {s->cfg->dbname ? s->cfg->dbname : "", "database", "eventrelay", NULL,
+						  NULL};
+	char *password;
 
+	/* after dbname, so that it wins over a password in the conninfo */
+	if (pg_auth_password(s->cfg, &s->auth, &password, fail, err, errlen) < 0)
+		return -1;
+	keys[3] = password ? "password" : NULL;
+	vals[3] = password;
 	s->conn = PQconnectdbParams(keys, vals, 1);
+	pg_auth_release(password);
 	if (s->conn == NULL)
 	{
 		*fail = PGF_RETRY;
@@ -154,6 +165,7 @@ s_connect(pg_source *s, pg_fail *fail, char *err, size_t errlen)
 					  strstr(msg, "permission denied to start WAL sender");
 
 		*fail = (norepl || strstr(msg, "password authentication failed") ||
+				 strstr(msg, "PAM authentication failed") ||
 				 strstr(msg, "does not exist") || strstr(msg, "no pg_hba.conf entry") ||
 				 strstr(msg, "invalid connection option") || strstr(msg, "missing \"=\""))
 					? PGF_CONFIG
@@ -162,6 +174,7 @@ s_connect(pg_source *s, pg_fail *fail, char *err, size_t errlen)
 				   norepl ? "the role has no REPLICATION attribute (ALTER ROLE ... REPLICATION): "
 						  : "could not connect to PostgreSQL: ",
 				   msg);
+		pg_auth_explain(s->auth, err, errlen);
 		s_disconnect(s);
 		return -1;
 	}

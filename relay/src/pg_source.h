@@ -1,7 +1,7 @@
 /*
  * pg_source.h
- *		The PostgreSQL replication protocol, through libpq (the only file that
- *		includes it): connect with replication=database, check or create the
+ *		The PostgreSQL replication protocol, through libpq (with pg_auth.c, the
+ *		files that include it): connect with replication=database, check or create the
  *		logical slot, START_REPLICATION with the plugin options, read
  *		XLogData ('w') and keepalive ('k') messages without blocking, and send
  *		standby status updates ('r').  The loop that uses it is in pg_relay.c.
