@@ -32,7 +32,9 @@ if [[ $EUID -ne 0 ]]; then
 fi
 
 pkgs_pg=("postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" "postgresql-client-$PG_MAJOR" make gcc libc6-dev pkg-config)
-pkgs_relay=(make gcc libc6-dev pkg-config libpq-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libcmocka-dev zlib1g-dev curl jq)
+pkgs_relay=(make gcc libc6-dev pkg-config libpq-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libcmocka-dev zlib1g-dev curl jq
+	# a fixed wall clock for the relay in tests/t_rds_iam_token.sh (IAM tokens are time-based)
+	faketime)
 # libFuzzer and the sanitizer runtimes for relay/fuzz (make -C relay fuzz)
 pkgs_fuzz=(clang libclang-rt-dev)
 pkgs_bench=("postgresql-$PG_MAJOR-wal2json" time)
@@ -83,7 +85,8 @@ dep_aws() {
 dep_node() {
 	command -v npm >/dev/null || apt_install "${pkgs_node[@]}"
 	# Project-local emulators, pinned in tests/package.json.
-	if [[ ! -d $ROOT/tests/node_modules/kinesalite || ! -d $ROOT/tests/node_modules/@vercel/fun ]]; then
+	if [[ ! -d $ROOT/tests/node_modules/kinesalite || ! -d $ROOT/tests/node_modules/@vercel/fun ||
+		! -d $ROOT/tests/node_modules/@aws-sdk/rds-signer ]]; then
 		log "npm install in tests/"
 		(cd "$ROOT/tests" && npm install --no-audit --no-fund --loglevel=error >/dev/null) ||
 			die "npm install in tests/ failed"
