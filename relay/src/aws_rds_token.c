@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 char *
 rds_token_generate(const rds_token_target *t, const aws_credentials *c, time_t now, char *err,
 				   size_t errlen)

@@ -159,8 +159,8 @@ s_new(const relay_config *cfg, pg_fail *fail, char *err, size_t errlen)
 }
 
 int
-pg_auth_password(const relay_config *cfg, pg_auth **auth, char **password, pg_fail *fail,
-				 char *err, size_t errlen)
+pg_auth_password(const relay_config *cfg, pg_auth **auth, char **password, pg_fail *fail, char *err,
+				 size_t errlen)
 {
 	const aws_credentials *c;
 	rds_token_target t;

@@ -165,9 +165,9 @@ s_connect(pg_source *s, pg_fail *fail, char *err, size_t errlen)
 					  strstr(msg, "permission denied to start WAL sender");
 
 		*fail = (norepl || strstr(msg, "password authentication failed") ||
-				 strstr(msg, "PAM authentication failed") ||
 				 strstr(msg, "does not exist") || strstr(msg, "no pg_hba.conf entry") ||
-				 strstr(msg, "invalid connection option") || strstr(msg, "missing \"=\""))
+				 strstr(msg, "invalid connection option") || strstr(msg, "missing \"=\"") ||
+				 strstr(msg, "PAM authentication failed")) /* RDS's words for a refused IAM token */
 					? PGF_CONFIG
 					: PGF_RETRY;
 		s_copy_msg(err, errlen,

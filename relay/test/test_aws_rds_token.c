@@ -41,7 +41,8 @@ static const vector vectors[] = {
 	 "request&X-Amz-Date=20260101T000000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-"
 	 "Signature=4a2fc313f95d0f1d46871d4413f3cfe43757c6afab547a166faa03ac717730b1"},
 	{1709164799, "orders.cluster-ro-c9xyz.eu-west-1.rds.amazonaws.com", 6543, "event_relay",
-	 "eu-west-1", "ASIAQEXAMPLE7", "Secret/With+Slash=", "IQoJb3JpZ2luX2VjEHoaCXVz+/ZWFzdC0xIkcwRQ==",
+	 "eu-west-1", "ASIAQEXAMPLE7",
+	 "Secret/With+Slash=", "IQoJb3JpZ2luX2VjEHoaCXVz+/ZWFzdC0xIkcwRQ==",
 	 "orders.cluster-ro-c9xyz.eu-west-1.rds.amazonaws.com:6543/?Action=connect&DBUser=event_"
 	 "relay&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAQEXAMPLE7%2F20240228%2Feu-west-"
 	 "1%2Frds-db%2Faws4_request&X-Amz-Date=20240228T235959Z&X-Amz-Expires=900&X-Amz-"

@@ -134,8 +134,8 @@ test_token_for_conninfo(void **state)
 	/* a URI, the default port, temporary credentials, --rds-region over AWS_REGION */
 	setenv("AWS_SESSION_TOKEN", "sess/token+1=", 1);
 	setenv("EVENTRELAY_RDS_REGION", "ap-south-1", 1);
-	pw = password("postgresql://relay@db.example.com/app?sslmode=verify-full", "--rds-iam-auth",
-				  &f, err);
+	pw = password("postgresql://relay@db.example.com/app?sslmode=verify-full", "--rds-iam-auth", &f,
+				  err);
 	assert_non_null(pw);
 	assert_true(strncmp(pw, "db.example.com:5432/?Action=connect&DBUser=relay&", 49) == 0);
 	assert_non_null(strstr(pw, "%2Fap-south-1%2F"));
@@ -162,8 +162,8 @@ test_refusals(void **state)
 	(void) state;
 	setenv("AWS_REGION", "eu-west-1", 1);
 	f = PGF_RETRY;
-	assert_null(password("host=db.example.com user=relay sslmode=require", "--rds-iam-auth", &f,
-						 err));
+	assert_null(
+		password("host=db.example.com user=relay sslmode=require", "--rds-iam-auth", &f, err));
 	assert_int_equal(f, PGF_CONFIG);
 	assert_non_null(strstr(err, "sslmode=verify-full"));
 	assert_non_null(strstr(err, "not sslmode=require"));
@@ -210,8 +210,8 @@ test_refusals(void **state)
 	/* no credentials in any source: a configuration error */
 	unsetenv("AWS_ACCESS_KEY_ID");
 	unsetenv("AWS_SECRET_ACCESS_KEY");
-	assert_null(password("host=a.example.com user=relay sslmode=verify-full", "--rds-iam-auth",
-						 &f, err));
+	assert_null(
+		password("host=a.example.com user=relay sslmode=verify-full", "--rds-iam-auth", &f, err));
 	assert_int_equal(f, PGF_CONFIG);
 	assert_non_null(strstr(err, "no AWS credentials"));
 }
@@ -225,8 +225,8 @@ test_explain(void **state)
 	char *pw, err[1024];
 	pg_fail f;
 	char *argv[] = {"eventrelay", "--sink=stdout",
-					"--dbname=host=db.example.com user=relay sslmode=verify-full",
-					"--rds-iam-auth", NULL};
+					"--dbname=host=db.example.com user=relay sslmode=verify-full", "--rds-iam-auth",
+					NULL};
 
 	(void) state;
 	setenv("AWS_REGION", "eu-west-1", 1);
