@@ -81,6 +81,7 @@ test_flags(void **state)
 	/* no region anywhere: refused at parse time */
 	assert_int_equal(parse(&cfg, err, "x", "--rds-iam-auth"), -1);
 	assert_non_null(strstr(err, "region"));
+	config_free(&cfg);
 	setenv("AWS_REGION", "eu-west-1", 1);
 	assert_int_equal(parse(&cfg, err, "x", "--rds-iam-auth"), 0);
 	assert_true(cfg.rds_iam_auth);
@@ -99,8 +100,10 @@ test_flags(void **state)
 	setenv("EVENTRELAY_RDS_IAM_AUTH", "maybe", 1);
 	assert_int_equal(parse(&cfg, err, "x", NULL), -1);
 	assert_non_null(strstr(err, "EVENTRELAY_RDS_IAM_AUTH"));
+	config_free(&cfg);
 	unsetenv("EVENTRELAY_RDS_IAM_AUTH");
 	assert_int_equal(parse(&cfg, err, "x", "--rds-region="), -1);
+	config_free(&cfg);
 }
 
 static void
