@@ -4,6 +4,7 @@
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
+data "aws_partition" "current" {}
 
 locals {
   region = data.aws_region.current.name
@@ -18,15 +19,32 @@ locals {
   # Secrets Manager database secret ({"host","port","username","password",
   # "dbname"}) to the PG* variables libpq reads; "conninfo" passes the whole secret string (a
   # libpq connection string or URI) in the relay's connection variable.
-  secrets = var.database_secret_format == "rds-json" ? [
-    { name = "PGHOST", valueFrom = "${var.database_secret_arn}:host::" },
-    { name = "PGPORT", valueFrom = "${var.database_secret_arn}:port::" },
-    { name = "PGUSER", valueFrom = "${var.database_secret_arn}:username::" },
-    { name = "PGPASSWORD", valueFrom = "${var.database_secret_arn}:password::" },
-    { name = "PGDATABASE", valueFrom = "${var.database_secret_arn}:dbname::" },
-    ] : [
+  # With IAM database authentication there is no password: the user is the
+  # one the rds-db:connect policy names, and without a secret the host and
+  # database are plain settings.
+  secrets = var.database_secret_arn == null ? [] : var.database_secret_format == "rds-json" ? concat(
+    [
+      { name = "PGHOST", valueFrom = "${var.database_secret_arn}:host::" },
+      { name = "PGPORT", valueFrom = "${var.database_secret_arn}:port::" },
+      { name = "PGDATABASE", valueFrom = "${var.database_secret_arn}:dbname::" },
+    ],
+    local.iam != null ? [] : [
+      { name = "PGUSER", valueFrom = "${var.database_secret_arn}:username::" },
+      { name = "PGPASSWORD", valueFrom = "${var.database_secret_arn}:password::" },
+    ],
+    ) : [
     { name = var.conninfo_env_name, valueFrom = var.database_secret_arn },
   ]
+
+  # IAM database authentication (RDS, Aurora): the relay signs a token per
+  # connection with the task role, which may connect as exactly this user of
+  # exactly this instance or cluster.
+  iam        = var.iam_database_auth
+  iam_region = local.iam == null ? null : coalesce(local.iam.region, local.region)
+  iam_db_user_arn = local.iam == null ? null : join(":", [
+    "arn", data.aws_partition.current.partition, "rds-db", local.iam_region,
+    data.aws_caller_identity.current.account_id, "dbuser", "${local.iam.resource_id}/${local.iam.db_user}",
+  ])
 
   sinks = var.archive_bucket_arn == null ? ["kinesis"] : ["kinesis", "s3"]
 
@@ -38,6 +56,8 @@ locals {
       "--stream=${local.stream_name}",
     ],
     var.create_slot ? ["--create-slot"] : [],
+    local.iam == null ? [] : ["--rds-iam-auth"],
+    local.iam == null || try(local.iam.region, null) == null ? [] : ["--rds-region=${local.iam.region}"],
     [for s in local.sinks : "--sink=${s}"],
     var.archive_bucket_arn == null ? [] : [
       "--s3-bucket=${local.bucket_name}",
@@ -57,10 +77,17 @@ locals {
 
   environment = merge(
     {
-      AWS_REGION = local.region
-      PGSSLMODE  = var.pg_sslmode
-      PGAPPNAME  = "eventrelay"
+      AWS_REGION    = local.region
+      PGSSLMODE     = var.pg_sslmode
+      PGSSLROOTCERT = var.pg_sslrootcert
+      PGAPPNAME     = "eventrelay"
     },
+    var.database_secret_arn != null ? {} : {
+      PGHOST     = var.database_host
+      PGPORT     = tostring(var.database_port)
+      PGDATABASE = var.database_name
+    },
+    local.iam == null ? {} : { PGUSER = local.iam.db_user },
     var.environment,
   )
 
@@ -127,10 +154,13 @@ resource "aws_iam_role" "execution" {
 }
 
 data "aws_iam_policy_document" "execution" {
-  statement {
-    sid       = "ReadTheDatabaseSecret"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.database_secret_arn]
+  dynamic "statement" {
+    for_each = var.database_secret_arn == null ? [] : [var.database_secret_arn]
+    content {
+      sid       = "ReadTheDatabaseSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
   }
 
   statement {
@@ -202,6 +232,15 @@ data "aws_iam_policy_document" "task" {
       "kinesis:DescribeStreamSummary",
     ]
     resources = [var.kinesis_stream_arn]
+  }
+
+  dynamic "statement" {
+    for_each = local.iam == null ? [] : [local.iam_db_user_arn]
+    content {
+      sid       = "ConnectToTheDatabaseWithIAM"
+      actions   = ["rds-db:connect"]
+      resources = [statement.value]
+    }
   }
 
   dynamic "statement" {
@@ -332,6 +371,17 @@ resource "aws_ecs_task_definition" "this" {
   runtime_platform {
     operating_system_family = "LINUX"
     cpu_architecture        = var.cpu_architecture
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.database_secret_arn != null || (local.iam != null && var.database_host != null)
+      error_message = "Give database_secret_arn, or iam_database_auth with database_host."
+    }
+    precondition {
+      condition     = local.iam == null || (var.pg_sslmode == "verify-full" && var.pg_sslrootcert != null)
+      error_message = "iam_database_auth sends a token as the password: set pg_sslmode = \"verify-full\" and pg_sslrootcert (the relay refuses anything weaker)."
+    }
   }
 
   container_definitions = jsonencode([

@@ -37,3 +37,8 @@ output "relay_command" {
   description = "The relay's command line in the task definition."
   value       = local.command
 }
+
+output "iam_db_user_arn" {
+  description = "The rds-db:connect resource the task role may connect as (null without iam_database_auth)."
+  value       = local.iam_db_user_arn
+}

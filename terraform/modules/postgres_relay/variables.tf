@@ -96,11 +96,12 @@ variable "database_port" {
 }
 
 variable "database_secret_arn" {
-  description = "Full ARN of the Secrets Manager secret holding the connection (see database_secret_format). The login must have REPLICATION and be a member of eventstore_relay."
+  description = "Full ARN of the Secrets Manager secret holding the connection (see database_secret_format). The login must have REPLICATION and be a member of eventstore_relay. May be null with iam_database_auth (then database_host and database_name say where to connect)."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:[^*]+$", var.database_secret_arn))
+    condition     = var.database_secret_arn == null ? true : can(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:[^*]+$", var.database_secret_arn))
     error_message = "database_secret_arn must be the full ARN of one secret."
   }
 }
@@ -134,9 +135,47 @@ variable "database_secret_kms_key_arn" {
 }
 
 variable "pg_sslmode" {
-  description = "libpq sslmode. verify-full needs the database CA in the image (PGSSLROOTCERT)."
+  description = "libpq sslmode. verify-full needs the database CA in the image (pg_sslrootcert); iam_database_auth needs verify-full."
   type        = string
   default     = "require"
+}
+
+variable "pg_sslrootcert" {
+  description = "Path inside the image of the CA bundle that verifies the database (PGSSLROOTCERT), e.g. the RDS global-bundle.pem added to the image. null = libpq's default."
+  type        = string
+  default     = null
+}
+
+variable "iam_database_auth" {
+  description = "RDS/Aurora IAM database authentication instead of a password: the relay (--rds-iam-auth) signs a fresh rds-db:connect token for every connection with its task role, which may connect as exactly arn:PARTITION:rds-db:REGION:ACCOUNT:dbuser:RESOURCE_ID/DB_USER. resource_id: the instance's DbiResourceId (db-...) or the Aurora cluster's resource ID (cluster-...); db_user: the role (GRANT rds_iam, rds_replication); region: the database's, default the provider's. Needs pg_sslmode = verify-full and pg_sslrootcert. null = the password from the secret."
+  type = object({
+    resource_id = string
+    db_user     = string
+    region      = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.iam_database_auth == null ? true : can(regex("^(db|cluster)-[A-Za-z0-9]+$", var.iam_database_auth.resource_id))
+    error_message = "iam_database_auth.resource_id must be one DbiResourceId (db-...) or cluster resource ID (cluster-...), not an identifier or a wildcard."
+  }
+
+  validation {
+    condition     = var.iam_database_auth == null ? true : can(regex("^[^*/:]+$", var.iam_database_auth.db_user))
+    error_message = "iam_database_auth.db_user must be one database role name (no '*', '/' or ':')."
+  }
+}
+
+variable "database_host" {
+  description = "Host name of the database (PGHOST) when there is no database_secret_arn (with iam_database_auth): the endpoint its certificate names."
+  type        = string
+  default     = null
+}
+
+variable "database_name" {
+  description = "Database to connect to (PGDATABASE) when there is no database_secret_arn."
+  type        = string
+  default     = "postgres"
 }
 
 variable "slot_name" {

@@ -37,6 +37,11 @@ override_data {
   values = { name = "eu-west-1" }
 }
 
+override_data {
+  target = data.aws_partition.current
+  values = { partition = "aws" }
+}
+
 override_resource {
   target = aws_ecs_cluster.this
   values = { arn = "arn:aws:ecs:eu-west-1:123456789012:cluster/pg-relay" }
@@ -195,4 +200,119 @@ run "rejects_a_wildcard_bucket" {
   }
 
   expect_failures = [var.archive_bucket_arn]
+}
+
+run "iam_database_auth_without_a_secret" {
+  command = apply
+
+  variables {
+    database_secret_arn = null
+    database_host       = "orders.abcdefghijkl.eu-west-1.rds.amazonaws.com"
+    database_name       = "app"
+    pg_sslmode          = "verify-full"
+    pg_sslrootcert      = "/etc/ssl/rds/global-bundle.pem"
+    iam_database_auth = {
+      resource_id = "db-ABCDEFGHIJKLMNOPQRSTUVWXY1"
+      db_user     = "relay"
+    }
+  }
+
+  # rds-db:connect on exactly the one user of the one instance, nothing broader.
+  assert {
+    condition     = one([for s in jsondecode(data.aws_iam_policy_document.task.json).Statement : s.Resource if s.Sid == "ConnectToTheDatabaseWithIAM"]) == "arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXY1/relay"
+    error_message = "the task role must name exactly the dbuser resource of the relay's role"
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(data.aws_iam_policy_document.task.json).Statement : s.Action if s.Sid == "ConnectToTheDatabaseWithIAM"]) == "rds-db:connect"
+    error_message = "IAM database authentication needs rds-db:connect and nothing else"
+  }
+
+  assert {
+    condition     = output.iam_db_user_arn == "arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXY1/relay"
+    error_message = "iam_db_user_arn output"
+  }
+
+  # No secret to read: the execution role names only the logs and the repository.
+  assert {
+    condition     = length([for s in jsondecode(data.aws_iam_policy_document.execution.json).Statement : s if s.Sid == "ReadTheDatabaseSecret"]) == 0
+    error_message = "without a secret the execution role must not read one"
+  }
+
+  assert {
+    condition     = contains(jsondecode(aws_ecs_task_definition.this.container_definitions)[0].command, "--rds-iam-auth")
+    error_message = "the relay must be started with --rds-iam-auth"
+  }
+
+  assert {
+    condition = toset([for e in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment : "${e.name}=${e.value}"]) == toset([
+      "AWS_REGION=eu-west-1", "PGAPPNAME=eventrelay", "PGSSLMODE=verify-full",
+      "PGSSLROOTCERT=/etc/ssl/rds/global-bundle.pem", "PGHOST=orders.abcdefghijkl.eu-west-1.rds.amazonaws.com",
+      "PGPORT=5432", "PGDATABASE=app", "PGUSER=relay",
+    ])
+    error_message = "the connection settings of an IAM login are not as documented"
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_ecs_task_definition.this.container_definitions)[0].secrets) == 0
+    error_message = "no secret, no password"
+  }
+}
+
+run "iam_database_auth_with_the_secret_for_the_endpoint" {
+  command = apply
+
+  variables {
+    pg_sslmode     = "verify-full"
+    pg_sslrootcert = "/etc/ssl/rds/global-bundle.pem"
+    iam_database_auth = {
+      resource_id = "cluster-ABCDEFGHIJKLMNOPQRSTUVWXY2"
+      db_user     = "relay"
+      region      = "eu-central-1"
+    }
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(data.aws_iam_policy_document.task.json).Statement : s.Resource if s.Sid == "ConnectToTheDatabaseWithIAM"]) == "arn:aws:rds-db:eu-central-1:123456789012:dbuser:cluster-ABCDEFGHIJKLMNOPQRSTUVWXY2/relay"
+    error_message = "the dbuser resource must be in the database's region"
+  }
+
+  # Host, port and database from the secret; the user is the policy's, and no password.
+  assert {
+    condition     = [for s in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].secrets : s.name] == ["PGHOST", "PGPORT", "PGDATABASE"]
+    error_message = "with IAM auth the secret gives the endpoint only"
+  }
+
+  assert {
+    condition     = contains(jsondecode(aws_ecs_task_definition.this.container_definitions)[0].command, "--rds-region=eu-central-1")
+    error_message = "the token must be signed for the database's region"
+  }
+}
+
+run "iam_database_auth_refuses_unverified_tls" {
+  command = plan
+
+  variables {
+    iam_database_auth = {
+      resource_id = "db-ABCDEFGHIJKLMNOPQRSTUVWXY1"
+      db_user     = "relay"
+    }
+  }
+
+  expect_failures = [aws_ecs_task_definition.this]
+}
+
+run "iam_database_auth_rejects_a_wildcard_user" {
+  command = plan
+
+  variables {
+    pg_sslmode     = "verify-full"
+    pg_sslrootcert = "/etc/ssl/rds/global-bundle.pem"
+    iam_database_auth = {
+      resource_id = "db-ABCDEFGHIJKLMNOPQRSTUVWXY1"
+      db_user     = "*"
+    }
+  }
+
+  expect_failures = [var.iam_database_auth]
 }
