@@ -8,7 +8,7 @@
 #     file is left in the work tree
 #   - every module has variables.tf, outputs.tf, versions.tf (with a pinned
 #     provider version) and a README.md
-#   - terraform test for the modules that have tests/ (dynamodb_relay,
+#   - terraform test for the modules that have tests/ (dynamodb_relay, rds_postgres,
 #     postgres_relay): the rendered IAM policies name exactly the resources
 #     they should, and the function / task are configured as documented
 #   - no IAM policy names a wildcard ("*") resource (and the check itself
@@ -58,7 +58,7 @@ else
 fi
 
 # --- layout ---------------------------------------------------------------------
-modules=(event_source_table kinesis_stream archive_bucket dynamodb_relay postgres_relay)
+modules=(event_source_table kinesis_stream archive_bucket dynamodb_relay postgres_relay rds_postgres)
 for m in "${modules[@]}"; do
 	d=terraform/modules/$m
 	missing=()
