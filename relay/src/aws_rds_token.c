@@ -87,7 +87,7 @@ rds_token_generate(const rds_token_target *t, const aws_credentials *c, time_t n
 		goto on_error;
 
 	buf_printf(&out, "%s:%d/?%s", t->host, t->port, res.query);
-	/* the string to sign and the query hold the signature: wipe before freeing */
+	/* the query holds the signature (a password for 15 minutes): wipe it before freeing */
 	explicit_bzero(res.query, strlen(res.query));
 	explicit_bzero(res.signature, sizeof(res.signature));
 	sigv4_result_free(&res);

@@ -10,9 +10,10 @@
  * The same bytes as botocore's generate_db_auth_token (`aws rds
  * generate-db-auth-token`), and the same parameters and signature as
  * @aws-sdk/rds-signer (which sorts them all, X-Amz-Signature included):
- * tests/t_rds_iam_token.sh checks both.  Signing is aws_sigv4.c's; this
- * file only shapes the request.
- * The token is a secret for 15 minutes: never log it, wipe it when done.
+ * tests/t_rds_iam_token.sh checks both.  (For an upper-case host name or
+ * port 443 the two SDKs sign different Host headers; this follows botocore.)  Signing is
+ *aws_sigv4.c's; this file only shapes the request. The token is a secret for 15 minutes: never log
+ *it, wipe it when done.
  */
 #ifndef RELAY_AWS_RDS_TOKEN_H
 #define RELAY_AWS_RDS_TOKEN_H
