@@ -243,17 +243,13 @@ s_relation(pg_pgoutput *d, rd *r, bool *config, char *err, size_t errlen)
 	const char *nsp = s_get_str(r);
 	const char *rel = s_get_str(r);
 	int natts, pos[PGE_NCOLUMNS];
+	bool is_events;
 
 	s_get(r, 1); /* replica identity */
 	natts = (int) s_get(r, 2);
 	if (r->bad)
 		return s_truncated(err, errlen, 'R', r->len);
-	if (strcmp(nsp, "eventstore") != 0 || strcmp(rel, "events") != 0)
-	{
-		if (relid == d->events_relid)
-			d->events_relid = 0; /* renamed away */
-		return s_other_add(d, relid) < 0 ? (snprintf(err, errlen, "out of memory"), -1) : 0;
-	}
+	is_events = strcmp(nsp, "eventstore") == 0 && strcmp(rel, "events") == 0;
 	for (int c = 0; c < PGE_NCOLUMNS; c++)
 		pos[c] = -1;
 	for (int a = 0; a < natts; a++)
@@ -267,7 +263,7 @@ s_relation(pg_pgoutput *d, rd *r, bool *config, char *err, size_t errlen)
 		s_get(r, 4); /* type modifier */
 		if (r->bad)
 			return s_truncated(err, errlen, 'R', r->len);
-		for (int c = 0; c < PGE_NCOLUMNS; c++)
+		for (int c = 0; is_events && c < PGE_NCOLUMNS; c++)
 			if (strcmp(name, pg_envelope_column_names[c]) == 0)
 			{
 				if (type != s_column_types[c])
@@ -285,6 +281,12 @@ s_relation(pg_pgoutput *d, rd *r, bool *config, char *err, size_t errlen)
 	}
 	if (r->off != r->len)
 		return s_truncated(err, errlen, 'R', r->len);
+	if (!is_events)
+	{
+		if (relid == d->events_relid)
+			d->events_relid = 0; /* renamed away */
+		return s_other_add(d, relid) < 0 ? (snprintf(err, errlen, "out of memory"), -1) : 0;
+	}
 	for (int c = 0; c < PGE_NCOLUMNS; c++)
 		if (pos[c] < 0)
 		{
@@ -547,9 +549,12 @@ pg_pgoutput_decode(pg_pgoutput *d, const char *data, size_t len, pg_pgoutput_out
 			}
 			return 0;
 		}
-		case 'U': /* Update, Delete, Truncate: never events */
+		case 'U': /* Update, Delete, Truncate: never events (skipped after the relation id) */
 		case 'D':
 		case 'T':
+			s_get(&r, 4);
+			if (r.bad)
+				return s_truncated(err, errlen, type, len);
 			return s_need_txn(d, type, err, errlen);
 		case 'M': /* logical decoding message (only sent with the option messages) */
 			return 0;
