@@ -152,6 +152,37 @@ es_check "filters and include-* options: both decoders write the same bytes (--o
 es_check "include-xids=off, include-database=off: source is lsn and commit_time" \
 	grep -qE ',"source":\{"lsn":"[0-9A-F]+/[0-9A-F]+","commit_time":"[0-9-]+T[0-9:.]+Z"\}\}$' "$TMP/pgo_opts.ndjson"
 
+# --- configuration errors: exit 2, one line, before any slot is made -----------------------
+cfg_error() { # description, expected text, SQL to run first
+	local rc=0
+	es_psql -c "$3" >/dev/null
+	timeout 30 "$RELAY" --dbname "$DSN" --slot cfg_err --create-slot --decoder pgoutput --sink stdout \
+		>/dev/null 2>"$TMP/cfg.log" || rc=$?
+	if [[ $rc == 2 && $(wc -l <"$TMP/cfg.log") == 1 ]] && grep -q "$2" "$TMP/cfg.log"; then
+		es_ok "$1: exit 2, one line"
+	else
+		es_not_ok "$1: exit 2, one line (exit $rc)"
+		cat "$TMP/cfg.log"
+	fi
+}
+cfg_error "a missing publication" 'publication "eventstore_events" does not exist.*CREATE PUBLICATION' \
+	"ALTER PUBLICATION eventstore_events RENAME TO was_events"
+cfg_error "a publication without eventstore.events" "does not contain table eventstore.events" \
+	"CREATE PUBLICATION eventstore_events FOR TABLE public.other"
+cfg_error "a publication of updates and deletes only" "does not publish inserts" \
+	"DROP PUBLICATION eventstore_events; CREATE PUBLICATION eventstore_events FOR TABLE eventstore.events WITH (publish = 'update, delete')"
+es_eq "no slot was created by the failed starts" 0 \
+	"$(es_psql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'cfg_err'")"
+es_psql -c "DROP PUBLICATION eventstore_events" -c "ALTER PUBLICATION was_events RENAME TO eventstore_events" >/dev/null
+rc=0
+timeout 30 "$RELAY" --dbname "$DSN" --slot plug --decoder pgoutput --sink stdout >/dev/null 2>"$TMP/cfg.log" || rc=$?
+es_eq "a slot of the eventstore plugin read with --decoder pgoutput: exit 3" 3 "$rc"
+# --create-slot makes a pgoutput slot
+"$RELAY" --dbname "$DSN" --slot created --create-slot --decoder pgoutput --sink stdout \
+	--end-lsn "$(es_psql -c "SELECT pg_current_wal_lsn()")" >/dev/null 2>"$TMP/create.log" || true
+es_eq "--create-slot with --decoder pgoutput creates a pgoutput slot" pgoutput \
+	"$(es_psql -c "SELECT plugin FROM pg_replication_slots WHERE slot_name = 'created'")"
+
 # --- the slots advanced to the end ----------------------------------------------------------
 es_eq "the pgoutput slot confirmed the end" t \
 	"$(es_psql -c "SELECT confirmed_flush_lsn >= '$END' FROM pg_replication_slots WHERE slot_name = 'pgo'")"
