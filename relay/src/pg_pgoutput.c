@@ -476,7 +476,10 @@ pg_pgoutput_decode(pg_pgoutput *d, const char *data, size_t len, pg_pgoutput_out
 			d->txn.lsn = lsn;
 			d->txn.end_lsn = 0;
 			d->txn.xid = xid;
-			d->txn.commit_time = ts + PG_EPOCH_OFFSET_US;
+			/* PostgreSQL's infinities and anything out of its range: no time (null) */
+			d->txn.commit_time = ts == INT64_MIN || ts > INT64_MAX - PG_EPOCH_OFFSET_US
+									 ? PG_ENVELOPE_NO_TIME
+									 : ts + PG_EPOCH_OFFSET_US;
 			return 0;
 		}
 		case 'C': /* Commit: flags, commit LSN, end LSN, commit time */

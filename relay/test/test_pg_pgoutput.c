@@ -448,6 +448,35 @@ test_malformed(void **state)
 	pg_pgoutput_free(d);
 }
 
+/* A commit time out of range (PostgreSQL's infinity): null, as the plugin writes it; no overflow.
+ */
+static void
+test_commit_time_infinity(void **state)
+{
+	pg_pgoutput *d = s_new(NULL, NULL, false);
+	pg_pgoutput_out out[2];
+	buf b = BUF_INIT;
+	const char *vals[8];
+	char err[256];
+
+	(void) state;
+	s_relation(&b, 5, 8, table_names, table_types);
+	assert_int_equal(s_feed(d, b.data, b.len, out, err, sizeof(err)), 0);
+	buf_reset(&b);
+	buf_putc(&b, 'B');
+	s_u64(&b, 0x600);
+	s_u64(&b, (uint64_t) INT64_MAX);
+	s_u32(&b, 1);
+	assert_int_equal(s_feed(d, b.data, b.len, out, err, sizeof(err)), 0);
+	s_event_vals(vals, "cart", "A");
+	s_insert(&b, 5, "tttttttt", vals);
+	assert_int_equal(s_feed(d, b.data, b.len, out, err, sizeof(err)), 2);
+	assert_non_null(strstr(out[1].data, "\"commit_time\":null}}"));
+	assert_int_equal(out[0].pm.commit_time_us, PG_ENVELOPE_NO_TIME);
+	buf_free(&b);
+	pg_pgoutput_free(d);
+}
+
 static void
 test_options(void **state)
 {
