@@ -507,6 +507,7 @@ main(void)
 		cmocka_unit_test(test_filters_and_lazy_begin),
 		cmocka_unit_test(test_origin),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_commit_time_infinity),
 		cmocka_unit_test(test_options),
 	};
 
