@@ -194,7 +194,10 @@ pg_envelope_timestamptz(buf *out, const char *s, size_t len, char *err, size_t e
 		memcpy(t, "\"YYYY-MM-DDTHH:MM:SS.", 21);
 		memcpy(t + 1, s, 10);
 		memcpy(t + 12, s + 11, 8);
-		snprintf(t + 21, sizeof(t) - 21, "%06dZ\"", (int) usec);
+		for (int k = 26; k >= 21; k--, usec /= 10)
+			t[k] = (char) ('0' + usec % 10);
+		t[27] = 'Z';
+		t[28] = '"';
 		buf_append(out, t, 29);
 		return 0;
 	}
@@ -508,9 +511,32 @@ s_source(buf *out, const pg_envelope_txn *txn, const pg_envelope_fields *f)
 	buf_putc(out, '}');
 }
 
+void
+pg_envelope_source(buf *out, const pg_envelope_txn *txn, const pg_envelope_fields *fields)
+{
+	if (fields->source)
+		s_source(out, txn, fields);
+}
+
 int
 pg_envelope_event(buf *out, const pg_envelope_row *row, const pg_envelope_txn *txn,
 				  const pg_envelope_fields *fields, char *err, size_t errlen)
+{
+	int rc = pg_envelope_event_src(out, row, "", 0, err, errlen);
+
+	if (rc == 0 && fields->source)
+	{
+		/* the closing brace moves after the source object */
+		out->len--;
+		s_source(out, txn, fields);
+		buf_putc(out, '}');
+	}
+	return rc;
+}
+
+int
+pg_envelope_event_src(buf *out, const pg_envelope_row *row, const char *source, size_t source_len,
+					  char *err, size_t errlen)
 {
 	char jerr[96], what[160];
 
@@ -552,8 +578,7 @@ pg_envelope_event(buf *out, const pg_envelope_row *row, const pg_envelope_txn *t
 	if (pg_envelope_timestamptz(out, COL(PGE_RECORDED_AT), err, errlen) < 0)
 		return -1;
 #undef COL
-	if (fields->source)
-		s_source(out, txn, fields);
+	buf_append(out, source, source_len);
 	buf_putc(out, '}');
 	return 0;
 }

@@ -65,7 +65,8 @@ struct pg_pgoutput
 	const char **vals; /* column texts of an Insert, natts entries */
 	size_t *lens;
 	int cap_atts;
-	buf env; /* the envelope handed out */
+	buf env;	/* the envelope handed out */
+	buf source; /* the transaction's source object, written once per Begin */
 };
 
 /* --- reading ------------------------------------------------------------------ */
@@ -397,7 +398,7 @@ s_insert_event(pg_pgoutput *d, rd *r, pg_pgoutput_out out[2], char *err, size_t 
 		 !s_names_match(&d->event_types, row.val[PGE_TYPE], row.len[PGE_TYPE])))
 		return 0;
 	buf_reset(&d->env);
-	if (pg_envelope_event(&d->env, &row, &d->txn, &d->opt.fields, rerr, sizeof(rerr)) < 0)
+	if (pg_envelope_event_src(&d->env, &row, d->source.data, d->source.len, rerr, sizeof(rerr)) < 0)
 	{
 		snprintf(err, errlen, "pgoutput Insert into eventstore.events: %s", rerr);
 		return -1;
@@ -480,6 +481,13 @@ pg_pgoutput_decode(pg_pgoutput *d, const char *data, size_t len, pg_pgoutput_out
 			d->txn.commit_time = ts == INT64_MIN || ts > INT64_MAX - PG_EPOCH_OFFSET_US
 									 ? PG_ENVELOPE_NO_TIME
 									 : ts + PG_EPOCH_OFFSET_US;
+			buf_reset(&d->source);
+			pg_envelope_source(&d->source, &d->txn, &d->opt.fields);
+			if (buf_failed(&d->source))
+			{
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
 			return 0;
 		}
 		case 'C': /* Commit: flags, commit LSN, end LSN, commit time */
@@ -677,5 +685,6 @@ pg_pgoutput_free(pg_pgoutput *d)
 	free(d->vals);
 	free(d->lens);
 	buf_free(&d->env);
+	buf_free(&d->source);
 	free(d);
 }
