@@ -76,6 +76,17 @@ metrics_render(size_t *len)
 	s_metric(&b, "eventrelay_lag_seconds", "gauge",
 			 "Age of the oldest transaction not yet acknowledged by every sink.");
 	buf_printf(&b, "eventrelay_lag_seconds %.3f\n", metrics.lag_seconds);
+	s_metric(&b, "eventrelay_backfill_running", "gauge",
+			 "1 while a backfill, 2 while a slot repair publishes from the events table (the "
+			 "stream waits), else 0.");
+	buf_printf(&b, "eventrelay_backfill_running %d\n", metrics.table_task);
+	s_metric(&b, "eventrelay_backfill_events", "gauge",
+			 "Events of the backfill or repair acknowledged by every sink so far.");
+	buf_printf(&b, "eventrelay_backfill_events %llu\n", (unsigned long long) metrics.table_events);
+	s_metric(&b, "eventrelay_backfill_expected_events", "gauge",
+			 "Rows the backfill or repair counted when it started.");
+	buf_printf(&b, "eventrelay_backfill_expected_events %llu\n",
+			   (unsigned long long) metrics.table_expected);
 
 	s_metric(&b, "eventrelay_sink_records_total", "counter", "Records delivered by a sink.");
 	for (i = 0; i < metrics.n_sinks; i++)

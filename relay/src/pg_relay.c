@@ -23,6 +23,8 @@
  */
 #include "pg_relay.h"
 #include "config.h"
+#include "pg_backfill.h"
+#include "pg_repair.h"
 #include "sink_deadletter.h"
 #include "pg_message.h"
 #include "log.h"
@@ -83,7 +85,9 @@ typedef struct relay_state
 	uint64_t end_lsn; /* --end-lsn, 0 if none */
 
 	/* --state-file */
-	pg_state state; /* what --state-file recorded */
+	pg_state state;	 /* what --state-file recorded */
+	pg_backfill *bf; /* --backfill, --repair-slot (run inside pg_source_start) */
+	pg_horizon *hz;	 /* xmin horizon samples for a later --repair-slot */
 
 	/* reconnect */
 	int64_t reconnect_at;
@@ -157,9 +161,15 @@ s_send_feedback(relay_state *st, int64_t now)
 		flush = st->confirmed;
 	if (st->cfg->state_file && flush > st->state.lsn)
 	{
-		if (pg_state_write(st->cfg->state_file, pg_source_identity(st->src), st->cfg->slot, flush,
-						   err, sizeof(err)) == 0)
-			st->state.lsn = flush;
+		pg_state next = st->state;
+		uint64_t h = pg_horizon_at(st->hz, flush);
+
+		snprintf(next.identity, sizeof(next.identity), "%s", pg_source_identity(st->src));
+		next.lsn = flush;
+		if (h > next.horizon)
+			next.horizon = h;
+		if (pg_state_save(st->cfg->state_file, st->cfg->slot, &next, err, sizeof(err)) == 0)
+			st->state = next;
 		else
 		{
 			/* never confirm more than the state file records */
@@ -263,6 +273,36 @@ s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, s
 	return 0;
 }
 
+/* pg_source_hooks: the table readers run inside pg_source_start. */
+static int
+s_hook_create(void *ctx, bool recreate, pg_fail *fail, char *err, size_t errlen)
+{
+	relay_state *st = ctx;
+
+	pg_backfill_set_identity(st->bf, pg_source_identity(st->src));
+	return pg_backfill_before_create(st->bf, recreate, fail, err, errlen);
+}
+
+static int
+s_hook_start(void *ctx, const char *snapshot, uint64_t slot_lsn, bool recreated, pg_fail *fail,
+			 char *err, size_t errlen)
+{
+	relay_state *st = ctx;
+	char e2[256];
+	bool fatal;
+
+	if (recreated && st->open_lsn)
+	{
+		/* the old slot's partly received transaction: what the sinks have of it goes out */
+		if (sink_set_commit(&st->sinks, st->open_lsn, e2, sizeof(e2), &fatal) == 0)
+			st->last_end_lsn = st->open_lsn;
+		st->open_lsn = 0;
+		st->open_put = 0;
+	}
+	pg_backfill_set_identity(st->bf, pg_source_identity(st->src));
+	return pg_backfill_before_start(st->bf, snapshot, slot_lsn, recreated, fail, err, errlen);
+}
+
 static int
 s_exit_for(pg_fail f)
 {
@@ -286,6 +326,13 @@ s_connect(relay_state *st, int *exit_code)
 						st->state.loaded && st->state.identity[0] ? st->state.identity : NULL,
 						&slot_lsn, &f, err, sizeof(err)) < 0)
 	{
+		if (st->bf && pg_backfill_exit_code(st->bf) > 0)
+		{
+			/* a sink failed during a backfill or repair */
+			fprintf(stderr, "eventrelay: %s\n", err);
+			*exit_code = pg_backfill_exit_code(st->bf);
+			return -1;
+		}
 		if (f != PGF_RETRY)
 		{
 			/* what no retry fixes ends the relay with one line naming it */
@@ -293,6 +340,8 @@ s_connect(relay_state *st, int *exit_code)
 			*exit_code = s_exit_for(f);
 			return -1;
 		}
+		if (relay_stop_requested)
+			return 1;
 		st->reconnect_delay = st->reconnect_delay ? st->reconnect_delay * 2 : 500;
 		if (st->reconnect_delay > st->cfg->reconnect_max_ms)
 			st->reconnect_delay = st->cfg->reconnect_max_ms;
@@ -401,6 +450,19 @@ relay_run(const relay_config *cfg)
 		rc = EXIT_CONFIG;
 		goto done;
 	}
+	if (cfg->state_file)
+	{
+		pg_source_hooks h = {cfg->backfill, cfg->repair_slot, s_hook_create, s_hook_start, st};
+
+		st->bf = pg_backfill_new(cfg, &st->sinks, &st->state);
+		st->hz = pg_horizon_new(cfg);
+		if (st->bf == NULL || st->hz == NULL)
+		{
+			rc = 1;
+			goto done;
+		}
+		pg_source_set_hooks(st->src, &h);
+	}
 	if (s_connect(st, &rc) < 0)
 		goto done;
 
@@ -434,6 +496,13 @@ relay_run(const relay_config *cfg)
 				break;
 			if (r < 0)
 			{
+				if (f == PGF_SLOT && cfg->repair_slot)
+				{
+					/* reconnect: pg_source_start recreates the slot and repairs */
+					log_kv(LOG_WARN, err, NULL);
+					s_lost(st, err);
+					break;
+				}
 				if (f != PGF_RETRY)
 				{
 					log_kv(LOG_ERROR, err, NULL);
@@ -474,6 +543,8 @@ relay_run(const relay_config *cfg)
 			goto stop;
 		}
 		s_lag_update(st, sink_set_acked(&st->sinks));
+		if (pg_source_connected(st->src))
+			pg_horizon_tick(st->hz, now);
 		if (st->end_lsn && s_flush_lsn(st) >= st->end_lsn)
 		{
 			log_kv(LOG_INFO, "reached --end-lsn", NULL);
@@ -529,6 +600,8 @@ done:
 	sink_set_free(&st->sinks);
 	deadletter_free(st->dl);
 	pg_source_free(st->src);
+	pg_backfill_free(st->bf);
+	pg_horizon_free(st->hz);
 	metrics_serve_close();
 	free(st);
 	return rc;
