@@ -657,8 +657,9 @@ s_validate(relay_config *cfg, const char *also_used, char *err, size_t errlen)
 		!cfg->backfill)
 		return s_fail(err, errlen, "--backfill-since, -aggregate-types and -rate need --backfill");
 	if (cfg->repair_slot && !cfg->state_file)
-		return s_fail(err, errlen,
-					  "--repair-slot needs --state-file (the position to repair from is kept there)");
+		return s_fail(
+			err, errlen,
+			"--repair-slot needs --state-file (the position to repair from is kept there)");
 	if (cfg->retry_max_ms < cfg->retry_base_ms)
 		return s_fail(err, errlen, "--retry-max-ms is smaller than --retry-base-ms");
 	for (i = 0; i < cfg->n_sink_opts; i++)

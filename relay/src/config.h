@@ -40,11 +40,11 @@ typedef struct relay_config
 	int n_plugin_opts;
 	int status_interval_ms;
 	int reconnect_max_ms;
-	char *end_lsn;			   /* stop once everything up to here is confirmed */
-	char *state_file;		   /* remembers the confirmed position across restarts */
-	bool accept_slot_position; /* take the slot's position even if it moved */
-	bool backfill;			   /* publish the existing events when creating the slot */
-	char *backfill_since;	   /* only from an aggregate's first event recorded at or after */
+	char *end_lsn;					/* stop once everything up to here is confirmed */
+	char *state_file;				/* remembers the confirmed position across restarts */
+	bool accept_slot_position;		/* take the slot's position even if it moved */
+	bool backfill;					/* publish the existing events when creating the slot */
+	char *backfill_since;			/* only from an aggregate's first event recorded at or after */
 	char *backfill_aggregate_types; /* only these aggregate types (besides --aggregate-types) */
 	int backfill_rate;				/* events per second, 0 = as fast as the sinks take them */
 	bool repair_slot;				/* recreate a lost slot and re-publish from the table */

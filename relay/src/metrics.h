@@ -36,9 +36,9 @@ typedef struct relay_metrics
 	uint64_t received_lsn; /* latest WAL position the server reported */
 	double lag_seconds;	   /* age of the oldest unacknowledged transaction */
 	/* a backfill or repair reading eventstore.events (pg_backfill.c) */
-	int table_task;				 /* 0 none, 1 backfill, 2 repair */
-	uint64_t table_events;		 /* events of it acknowledged by every sink */
-	uint64_t table_expected;	 /* rows counted when it started */
+	int table_task;			 /* 0 none, 1 backfill, 2 repair */
+	uint64_t table_events;	 /* events of it acknowledged by every sink */
+	uint64_t table_expected; /* rows counted when it started */
 	metrics_sink_counters sinks[METRICS_MAX_SINKS];
 	int n_sinks;
 } relay_metrics;

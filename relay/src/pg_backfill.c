@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#define PAGE_ROWS		   1000	  /* rows per FETCH and per sink position */
+#define PAGE_ROWS		   1000 /* rows per FETCH and per sink position */
 #define PAGE_ROWS_TEXT	   "1000"
 #define GAP_SPARE		   100000 /* positions reserved beyond 4 per counted page */
 #define PROGRESS_MS		   5000
@@ -125,8 +125,8 @@ s_connect(pg_backfill *b, char *err, size_t errlen)
 
 /* One value of a one-row query; -1 with err.  out gets the text ("" for NULL). */
 static int
-s_value(pg_backfill *b, const char *sql, int n, const char *const *params, char *out,
-		size_t outlen, char *err, size_t errlen)
+s_value(pg_backfill *b, const char *sql, int n, const char *const *params, char *out, size_t outlen,
+		char *err, size_t errlen)
 {
 	pg_sql_result *r = pg_sql_query(b->sql, sql, n, params, err, errlen);
 	const char *v;
@@ -166,8 +166,8 @@ pg_backfill_before_create(void *ctx, bool recreate, pg_fail *fail, char *err, si
 		return 0;
 	if (s_connect(b, err, errlen) < 0)
 		return -1;
-	if (s_value(b, "SELECT count(*) FROM eventstore.events", 0, NULL, v, sizeof(v), err,
-				errlen) < 0)
+	if (s_value(b, "SELECT count(*) FROM eventstore.events", 0, NULL, v, sizeof(v), err, errlen) <
+		0)
 	{
 		if (strstr(err, "does not exist"))
 			*fail = PGF_CONFIG;
@@ -295,10 +295,11 @@ static void
 s_cursor_sql(buf *q, bool repair, bool since, bool commit_ts)
 {
 	buf_printf(
-		q, "DECLARE eventrelay_rows NO SCROLL CURSOR FOR SELECT aggregate_id::text, aggregate_type, "
-		   "version::text, event_id::text, type, data::text, metadata::text, recorded_at::text, "
-		   "x::text, CASE WHEN pg_catalog.isfinite(t) THEN (EXTRACT(epoch FROM t) * "
-		   "1000000)::int8::text END FROM (SELECT e.*, e.xmin AS x, ");
+		q,
+		"DECLARE eventrelay_rows NO SCROLL CURSOR FOR SELECT aggregate_id::text, aggregate_type, "
+		"version::text, event_id::text, type, data::text, metadata::text, recorded_at::text, "
+		"x::text, CASE WHEN pg_catalog.isfinite(t) THEN (EXTRACT(epoch FROM t) * "
+		"1000000)::int8::text END FROM (SELECT e.*, e.xmin AS x, ");
 	if (commit_ts)
 		buf_printf(q, "COALESCE(pg_catalog.pg_xact_commit_timestamp(e.xmin), e.recorded_at) AS t");
 	else
@@ -325,8 +326,9 @@ s_cursor_sql(buf *q, bool repair, bool since, bool commit_ts)
 		buf_printf(q, " AND $7::text IS NULL AND $8::text IS NULL");
 	buf_printf(q, " ORDER BY e.aggregate_id, e.version) r");
 	if (since)
-		buf_printf(q, " WHERE started OR aggregate_id = $1::uuid");
-	buf_printf(q, " ORDER BY aggregate_id, version");
+		buf_printf(q, " WHERE r.started OR r.aggregate_id = $1::uuid");
+	/* r.: the bare names would be the text columns of the select list */
+	buf_printf(q, " ORDER BY r.aggregate_id, r.version");
 }
 
 /*
@@ -348,8 +350,8 @@ s_begin(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
 		int rc;
 
 		buf_printf(&q, "SET TRANSACTION SNAPSHOT '%s'", snapshot);
-		rc = pg_sql_exec(b->sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err,
-						 errlen) < 0 ||
+		rc = pg_sql_exec(b->sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen) <
+						 0 ||
 					 pg_sql_exec(b->sql, q.data, err, errlen) < 0
 				 ? -1
 				 : 0;
@@ -511,8 +513,8 @@ s_run(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
 	metrics.table_expected = t->expected;
 	metrics.table_events = t->events;
 	if (s_begin(b, snapshot, err, errlen) < 0 ||
-		s_value(b, "SELECT pg_catalog.current_database()", 0, NULL, database, sizeof(database),
-				err, errlen) < 0 ||
+		s_value(b, "SELECT pg_catalog.current_database()", 0, NULL, database, sizeof(database), err,
+				errlen) < 0 ||
 		s_value(b, "SELECT pg_catalog.current_setting('track_commit_timestamp')", 0, NULL,
 				commit_ts, sizeof(commit_ts), err, errlen) < 0 ||
 		s_value(b, "SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text", 0,
@@ -571,7 +573,8 @@ s_run(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
 
 		if (s_wait_room(b, err, errlen) < 0)
 			goto done;
-		r = pg_sql_query(b->sql, "FETCH FORWARD " PAGE_ROWS_TEXT " FROM eventrelay_rows", 0, NULL, err, errlen);
+		r = pg_sql_query(b->sql, "FETCH FORWARD " PAGE_ROWS_TEXT " FROM eventrelay_rows", 0, NULL,
+						 err, errlen);
 		if (r == NULL)
 			goto done;
 		n = pg_sql_rows(r);

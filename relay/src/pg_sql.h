@@ -26,7 +26,7 @@ void pg_sql_close(pg_sql *c);
 /*
  * Run one statement with text parameters (NULL entries are SQL NULL).
  * Returns its result (rows or none), or NULL with err (one line, the
- * server's message). 
+ * server's message).
  */
 pg_sql_result *pg_sql_query(pg_sql *c, const char *sql, int nparams, const char *const *params,
 							char *err, size_t errlen);

@@ -141,9 +141,9 @@ pg_state_save(const char *path, const char *slot, const pg_state *st, char *err,
 				   "task_next_pos=%llu\ntask_end_pos=%llu\ntask_key=%s/%lld\ntask_time=%lld\n"
 				   "task_events=%llu\ntask_expected=%llu\n",
 				   t->kind, l, (unsigned long long) t->snap_xmax, (unsigned long long) t->snap_xmin,
-				   (unsigned long long) t->horizon,
-				   (unsigned long long) t->next_pos, (unsigned long long) t->end_pos, t->key_agg,
-				   t->key_version, t->time, t->events, t->expected);
+				   (unsigned long long) t->horizon, (unsigned long long) t->next_pos,
+				   (unsigned long long) t->end_pos, t->key_agg, t->key_version, t->time, t->events,
+				   t->expected);
 	}
 	if (buf_failed(&b))
 	{

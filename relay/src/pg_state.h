@@ -33,8 +33,8 @@ typedef struct pg_state_task
 	uint64_t end_pos;	/* positions stop before this one (the consistent point) */
 	char key_agg[40];	/* last acknowledged row: aggregate_id ("" = none yet) */
 	long long key_version;
-	long long time;				/* partition time of its events (Unix seconds) */
-	unsigned long long events;	/* events acknowledged so far */
+	long long time;				 /* partition time of its events (Unix seconds) */
+	unsigned long long events;	 /* events acknowledged so far */
 	unsigned long long expected; /* rows counted when it started */
 } pg_state_task;
 
@@ -51,8 +51,7 @@ typedef struct pg_state
 int pg_state_load(const char *path, const char *slot, pg_state *st, char *err, size_t errlen);
 
 /* Record everything in st for slot durably; 0, or -1 with err. */
-int pg_state_save(const char *path, const char *slot, const pg_state *st, char *err,
-				  size_t errlen);
+int pg_state_save(const char *path, const char *slot, const pg_state *st, char *err, size_t errlen);
 
 /* Record lsn for slot on the server identity (nothing else); 0, or -1 with err. */
 int pg_state_write(const char *path, const char *identity, const char *slot, uint64_t lsn,
