@@ -194,7 +194,10 @@ pg_envelope_timestamptz(buf *out, const char *s, size_t len, char *err, size_t e
 		memcpy(t, "\"YYYY-MM-DDTHH:MM:SS.", 21);
 		memcpy(t + 1, s, 10);
 		memcpy(t + 12, s + 11, 8);
-		snprintf(t + 21, sizeof(t) - 21, "%06dZ\"", (int) usec);
+		for (int k = 26; k >= 21; k--, usec /= 10)
+			t[k] = (char) ('0' + usec % 10);
+		t[27] = 'Z';
+		t[28] = '"';
 		buf_append(out, t, 29);
 		return 0;
 	}
@@ -212,9 +215,15 @@ bad:
 
 /* --- jsonb text to compact JSON ------------------------------------------------ */
 
-/* Copy the string literal at s[*i] (at its opening quote) verbatim; -1 if it is not one. */
+/*
+ * The compact text is never longer than the input (only blanks go), so it is
+ * written straight into room reserved for the whole input: no per-token
+ * append.
+ */
+
+/* Copy the string literal at s[*i] (at its opening quote) to *w; -1 if it is not one. */
 static int
-s_json_string(buf *out, const char *s, size_t len, size_t *i)
+s_json_string(char **w, const char *s, size_t len, size_t *i)
 {
 	size_t start = *i, p = *i + 1;
 
@@ -222,6 +231,9 @@ s_json_string(buf *out, const char *s, size_t len, size_t *i)
 	{
 		unsigned char c;
 
+		/* the run of plain characters, the common case */
+		while (p < len && (unsigned char) s[p] >= 0x20 && s[p] != '"' && s[p] != '\\')
+			p++;
 		if (p >= len)
 			return -1;
 		c = (unsigned char) s[p];
@@ -229,36 +241,33 @@ s_json_string(buf *out, const char *s, size_t len, size_t *i)
 			break;
 		if (c < 0x20)
 			return -1; /* jsonb_out escapes control characters */
-		if (c == '\\')
+		/* a backslash */
+		if (p + 1 >= len)
+			return -1;
+		c = (unsigned char) s[p + 1];
+		if (c == 'u')
 		{
-			if (p + 1 >= len)
+			if (p + 6 > len)
 				return -1;
-			c = (unsigned char) s[p + 1];
-			if (c == 'u')
-			{
-				if (p + 6 > len)
+			for (int k = 2; k < 6; k++)
+				if (codec_hex_digit(s[p + k]) < 0)
 					return -1;
-				for (int k = 2; k < 6; k++)
-					if (codec_hex_digit(s[p + k]) < 0)
-						return -1;
-				p += 6;
-				continue;
-			}
-			if (strchr("\"\\/bfnrt", c) == NULL || c == '\0')
-				return -1;
-			p += 2;
+			p += 6;
 			continue;
 		}
-		p++;
+		if (c == '\0' || strchr("\"\\/bfnrt", c) == NULL)
+			return -1;
+		p += 2;
 	}
-	buf_append(out, s + start, p + 1 - start);
+	memcpy(*w, s + start, p + 1 - start);
+	*w += p + 1 - start;
 	*i = p + 1;
 	return 0;
 }
 
-/* A JSON number at s[*i], copied; -1 if it is not one. */
+/* A JSON number at s[*i], copied to *w; -1 if it is not one. */
 static int
-s_json_number(buf *out, const char *s, size_t len, size_t *i)
+s_json_number(char **w, const char *s, size_t len, size_t *i)
 {
 	size_t p = *i, d;
 
@@ -285,7 +294,8 @@ s_json_number(buf *out, const char *s, size_t len, size_t *i)
 		if (p == d)
 			return -1;
 	}
-	buf_append(out, s + *i, p - *i);
+	memcpy(*w, s + *i, p - *i);
+	*w += p - *i;
 	*i = p;
 	return 0;
 }
@@ -295,7 +305,7 @@ pg_envelope_json_compact(buf *out, const char *s, size_t len, char *err, size_t 
 {
 	/* open containers: '{' or '[' per level; deeper documents use the heap */
 	char small[128];
-	char *stack = small;
+	char *stack = small, *w;
 	size_t cap = sizeof(small), depth = 0, i = 0;
 	enum
 	{
@@ -308,6 +318,12 @@ pg_envelope_json_compact(buf *out, const char *s, size_t len, char *err, size_t 
 	} want = WANT_VALUE;
 	int rc = -1;
 
+	if (buf_reserve(out, len) < 0)
+	{
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	w = out->data + out->len;
 	for (;;)
 	{
 		char c;
@@ -327,14 +343,14 @@ pg_envelope_json_compact(buf *out, const char *s, size_t len, char *err, size_t 
 				break; /* text after the value */
 			if (c == ',')
 			{
-				buf_putc(out, ',');
+				*w++ = ',';
 				i++;
 				want = stack[depth - 1] == '{' ? WANT_KEY : WANT_VALUE;
 				continue;
 			}
 			if (c != (stack[depth - 1] == '{' ? '}' : ']'))
 				break;
-			buf_putc(out, c);
+			*w++ = c;
 			i++;
 			depth--;
 			continue;
@@ -343,14 +359,14 @@ pg_envelope_json_compact(buf *out, const char *s, size_t len, char *err, size_t 
 		{
 			if (c != ':')
 				break;
-			buf_putc(out, ':');
+			*w++ = ':';
 			i++;
 			want = WANT_VALUE;
 			continue;
 		}
 		if ((want == WANT_VALUE_OR_CLOSE && c == ']') || (want == WANT_KEY_OR_CLOSE && c == '}'))
 		{
-			buf_putc(out, c);
+			*w++ = c;
 			i++;
 			depth--;
 			want = WANT_COMMA_OR_CLOSE;
@@ -358,7 +374,7 @@ pg_envelope_json_compact(buf *out, const char *s, size_t len, char *err, size_t 
 		}
 		if (want == WANT_KEY || want == WANT_KEY_OR_CLOSE)
 		{
-			if (c != '"' || s_json_string(out, s, len, &i) < 0)
+			if (c != '"' || s_json_string(&w, s, len, &i) < 0)
 				break;
 			want = WANT_COLON;
 			continue;
@@ -382,27 +398,27 @@ pg_envelope_json_compact(buf *out, const char *s, size_t len, char *err, size_t 
 				cap *= 2;
 			}
 			stack[depth++] = c;
-			buf_putc(out, c);
+			*w++ = c;
 			i++;
 			want = c == '{' ? WANT_KEY_OR_CLOSE : WANT_VALUE_OR_CLOSE;
 			continue;
 		}
 		if (c == '"')
 		{
-			if (s_json_string(out, s, len, &i) < 0)
+			if (s_json_string(&w, s, len, &i) < 0)
 				break;
 		}
 		else if (c == '-' || S_ISDIGIT(c))
 		{
-			if (s_json_number(out, s, len, &i) < 0)
+			if (s_json_number(&w, s, len, &i) < 0)
 				break;
 		}
 		else if (s_lit(s, len, &i, "true"))
-			buf_append(out, "true", 4);
+			w = (char *) memcpy(w, "true", 4) + 4;
 		else if (s_lit(s, len, &i, "false"))
-			buf_append(out, "false", 5);
+			w = (char *) memcpy(w, "false", 5) + 5;
 		else if (s_lit(s, len, &i, "null"))
-			buf_append(out, "null", 4);
+			w = (char *) memcpy(w, "null", 4) + 4;
 		else
 			break;
 		want = WANT_COMMA_OR_CLOSE;
@@ -410,6 +426,9 @@ pg_envelope_json_compact(buf *out, const char *s, size_t len, char *err, size_t 
 	if (rc < 0)
 		snprintf(err, errlen, "not JSON text (at byte %zu of %zu)", i, len);
 done:
+	/* what was written stays (an error's partial output is the caller's to reset) */
+	out->len = (size_t) (w - out->data);
+	out->data[out->len] = '\0';
 	if (stack != small)
 		free(stack);
 	return rc;
@@ -492,9 +511,32 @@ s_source(buf *out, const pg_envelope_txn *txn, const pg_envelope_fields *f)
 	buf_putc(out, '}');
 }
 
+void
+pg_envelope_source(buf *out, const pg_envelope_txn *txn, const pg_envelope_fields *fields)
+{
+	if (fields->source)
+		s_source(out, txn, fields);
+}
+
 int
 pg_envelope_event(buf *out, const pg_envelope_row *row, const pg_envelope_txn *txn,
 				  const pg_envelope_fields *fields, char *err, size_t errlen)
+{
+	int rc = pg_envelope_event_src(out, row, "", 0, err, errlen);
+
+	if (rc == 0 && fields->source)
+	{
+		/* the closing brace moves after the source object */
+		out->len--;
+		s_source(out, txn, fields);
+		buf_putc(out, '}');
+	}
+	return rc;
+}
+
+int
+pg_envelope_event_src(buf *out, const pg_envelope_row *row, const char *source, size_t source_len,
+					  char *err, size_t errlen)
 {
 	char jerr[96], what[160];
 
@@ -536,8 +578,7 @@ pg_envelope_event(buf *out, const pg_envelope_row *row, const pg_envelope_txn *t
 	if (pg_envelope_timestamptz(out, COL(PGE_RECORDED_AT), err, errlen) < 0)
 		return -1;
 #undef COL
-	if (fields->source)
-		s_source(out, txn, fields);
+	buf_append(out, source, source_len);
 	buf_putc(out, '}');
 	return 0;
 }

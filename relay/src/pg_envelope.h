@@ -105,6 +105,16 @@ typedef struct pg_envelope_fields
 int pg_envelope_event(buf *out, const pg_envelope_row *row, const pg_envelope_txn *txn,
 					  const pg_envelope_fields *fields, char *err, size_t errlen);
 
+/*
+ * The same in two steps, for a caller that writes many rows of one
+ * transaction: its source object (",\"source\":{...}", or nothing without
+ * fields->source) once with pg_envelope_source, then each row with it.
+ * Identical bytes to pg_envelope_event.
+ */
+void pg_envelope_source(buf *out, const pg_envelope_txn *txn, const pg_envelope_fields *fields);
+int pg_envelope_event_src(buf *out, const pg_envelope_row *row, const char *source,
+						  size_t source_len, char *err, size_t errlen);
+
 /* The begin marker {"kind":"begin",...} and commit marker of docs/envelope.md. */
 void pg_envelope_begin(buf *out, const pg_envelope_txn *txn, const pg_envelope_fields *fields);
 void pg_envelope_commit(buf *out, const pg_envelope_txn *txn, const pg_envelope_fields *fields,

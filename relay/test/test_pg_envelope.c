@@ -62,6 +62,22 @@ test_golden_event(void **state)
 								   "\"database\":\"postgres\",\"lsn\":\"0/16B3748\",\"xid\":750,"
 								   "\"commit_time\":\"2026-11-23T09:14:03.124001Z\"}}"));
 	assert_int_equal(b.data[b.len - 1], '}');
+	/* in two steps: the same bytes */
+	{
+		buf src = BUF_INIT, two = BUF_INIT;
+
+		pg_envelope_source(&src, &t, &all_fields);
+		assert_int_equal(pg_envelope_event_src(&two, &r, src.data, src.len, err, sizeof(err)), 0);
+		assert_string_equal(two.data, b.data);
+		buf_reset(&two);
+		buf_reset(&src);
+		pg_envelope_source(&src, &t, &nosrc);
+		assert_int_equal(src.len, 0);
+		assert_int_equal(pg_envelope_event_src(&two, &r, "", 0, err, sizeof(err)), 0);
+		assert_string_equal(two.data + two.len - 30, "\"2026-11-23T09:14:03.123000Z\"}");
+		buf_free(&src);
+		buf_free(&two);
+	}
 	buf_free(&b);
 }
 
