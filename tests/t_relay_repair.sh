@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 #
 # t_relay_repair.sh - --repair-slot: the slot is lost while writers append
-# events, twice: dropped, then recreated by someone else (ahead of the
-# relay's state file).  Without the option the relay stops with exit 3;
+# events, three times: dropped, then recreated by someone else (ahead of the
+# relay's state file), then dropped under the running relay.  Without the option the relay stops with exit 3;
 # with it, it recreates the slot and re-publishes from eventstore.events
 # every aggregate from its first row whose xmin is at or above the xmin
 # horizon the state file recorded with the confirmed position, then
@@ -57,7 +57,7 @@ start_relay
 for ((i = 0; i < 100; i++)); do slot_exists && break; sleep 0.1; done
 es_psql -c "SELECT eventstore.append(('00000000-0000-4000-8000-' || lpad(a::text, 12, '0'))::uuid, 'cart', 0,
               '[{\"type\":\"Opened\"}]') FROM generate_series(1, 300) a" >/dev/null
-"$PGBIN/pgbench" -n -c 6 -j 2 -T 22 -R 100 -f "$TMP/append.sql@9" -f "$TMP/long.sql@1" >"$TMP/pgbench.log" 2>&1 &
+"$PGBIN/pgbench" -n -c 6 -j 2 -T 26 -R 100 -f "$TMP/append.sql@9" -f "$TMP/long.sql@1" >"$TMP/pgbench.log" 2>&1 &
 W=$!
 sleep 7
 es_check "the state file records an xmin horizon" grep -q '^xmin_horizon=[1-9]' "$TMP/state"
@@ -88,6 +88,19 @@ es_eq "without --repair-slot a recreated slot is exit 3" 3 "$rc"
 start_relay --repair-slot
 for ((i = 0; i < 100; i++)); do (($(grep -c '"msg":"repair done' "$TMP/relay.log") >= 2)) && break; sleep 0.1; done
 es_eq "recreated slot: dropped, recreated and repaired" 2 "$(grep -c '"msg":"repair done' "$TMP/relay.log")"
+sleep 2
+
+# --- 3: the slot is dropped under the running relay ---------------------------------------
+dropped=0
+for ((i = 0; i < 100; i++)); do
+	es_psql -c "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots
+	            WHERE slot_name = 'repair' AND active_pid IS NOT NULL" >/dev/null
+	es_psql -c "SELECT pg_drop_replication_slot('repair')" >/dev/null 2>&1 && { dropped=1; break; }
+done
+es_eq "slot dropped between the relay's reconnects" 1 "$dropped"
+for ((i = 0; i < 100; i++)); do (($(grep -c '"msg":"repair done' "$TMP/relay.log") >= 3)) && break; sleep 0.1; done
+es_eq "the running relay recreated the slot and repaired" 3 "$(grep -c '"msg":"repair done' "$TMP/relay.log")"
+es_check "the same relay process did it" kill -0 "$RELAY_PID"
 
 wait "$W" || es_die "writers failed: $(tail -n 5 "$TMP/pgbench.log")"
 es_check "the relay caught up" es_wait_caught_up repair 90
@@ -99,7 +112,7 @@ es_eq "SIGTERM: clean exit" 0 "$rc"
 es_kinesis_read "$ES_KINESALITE_URL" events >"$TMP/read.ndjson"
 result=$(es_check_events "$TMP/read.ndjson") && ok=1 || ok=0
 repaired=$(grep '"msg":"repair done' "$TMP/relay.log" | sed -E 's/.*"events":"([0-9]+)".*/\1/' | paste -sd+)
-echo "# slot lost twice while writing; events re-published by the repairs: $repaired; $result"
+echo "# slot lost three times while writing; events re-published by the repairs: $repaired; $result"
 es_eq "0 missing after dedupe, first deliveries in version order per aggregate" 1 "$ok"
 es_check "no dead letters" test ! -s "$TMP/dl.ndjson"
 es_done
