@@ -31,6 +31,7 @@
 #include "sink.h"
 #include "stop.h"
 #include "pg_source.h"
+#include "pg_wal_safety.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -42,7 +43,8 @@
 
 #define READ_BUDGET		2000 /* messages per turn before sinks get polled */
 #define LAG_RING		4096
-#define FEEDBACK_MIN_MS 200 /* least interval between confirmations */
+#define FEEDBACK_MIN_MS 200	 /* least interval between confirmations */
+#define BUSY_RETRY_MS	1000 /* a slot in use is looked at again this often */
 
 typedef struct lag_entry
 {
@@ -83,7 +85,12 @@ typedef struct relay_state
 	uint64_t end_lsn; /* --end-lsn, 0 if none */
 
 	/* --state-file */
-	pg_state state; /* what --state-file recorded */
+	pg_state state;		  /* what --state-file recorded */
+	uint64_t durable_lsn; /* its position at start: what was confirmed is not sent again */
+	uint64_t skipped;	  /* transactions the server resent below durable_lsn */
+
+	pg_wal_safety *wal;
+	bool standing_by; /* the slot was in use by another relay at the last try */
 
 	/* reconnect */
 	int64_t reconnect_at;
@@ -207,8 +214,25 @@ s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, s
 			st->txn_lsn = pm.lsn;
 			st->txn_seq = 0;
 			st->txn_commit_us = pm.commit_time_us;
-			/* resent after a reconnect? */
-			st->skip_txn = st->last_commit_lsn != 0 && pm.lsn <= st->last_commit_lsn;
+			/*
+			 * Resent after a reconnect?  Or confirmed before (the state file
+			 * says so) and resent because the server restarted from an older
+			 * slot position: a crash loses the in-memory confirmed_flush, and
+			 * a promoted standby's synchronised slot may lag a little.  Below
+			 * the confirmed position means its commit record starts before it,
+			 * the rule the server's own decoding skips by.
+			 */
+			st->skip_txn = (st->last_commit_lsn != 0 && pm.lsn <= st->last_commit_lsn) ||
+						   pm.lsn < st->durable_lsn;
+			if (pm.lsn < st->durable_lsn && st->skipped++ == 0)
+			{
+				char l[32];
+
+				lsn_format(st->durable_lsn, l);
+				log_kv(LOG_INFO,
+					   "the server resends transactions this relay confirmed before; skipping them",
+					   "confirmed_lsn", l, NULL);
+			}
 			st->txn_skip_events = st->open_lsn == pm.lsn ? st->open_put : 0;
 			return 0;
 		case PM_EVENT:
@@ -282,10 +306,23 @@ s_connect(relay_state *st, int *exit_code)
 	/* first start: what the state file says this relay confirmed before */
 	if (last == 0 && st->state.loaded && !st->cfg->accept_slot_position)
 		last = st->state.lsn;
+	/* a standby's peer moves the slot: ahead of this relay is expected */
+	if (st->cfg->standby)
+		last = 0;
 	if (pg_source_start(st->src, last,
 						st->state.loaded && st->state.identity[0] ? st->state.identity : NULL,
 						&slot_lsn, &f, err, sizeof(err)) < 0)
 	{
+		if (f == PGF_BUSY)
+		{
+			/* the slot is the lock: wait for it, looking every second */
+			if (!st->standing_by)
+				log_kv(LOG_INFO, "the slot is in use by another process; standing by", "slot",
+					   st->cfg->slot, "detail", err, NULL);
+			st->standing_by = true;
+			st->reconnect_at = relay_now_ms() + BUSY_RETRY_MS;
+			return 1;
+		}
 		if (f != PGF_RETRY)
 		{
 			/* what no retry fixes ends the relay with one line naming it */
@@ -301,6 +338,9 @@ s_connect(relay_state *st, int *exit_code)
 		return 1;
 	}
 	st->reconnect_delay = 0;
+	if (st->standing_by)
+		log_kv(LOG_INFO, "took over the slot", "slot", st->cfg->slot, NULL);
+	st->standing_by = false;
 	if (slot_lsn > st->slot_lsn)
 		st->slot_lsn = slot_lsn;
 	if (st->confirmed < st->slot_lsn)
@@ -401,6 +441,10 @@ relay_run(const relay_config *cfg)
 		rc = EXIT_CONFIG;
 		goto done;
 	}
+	/* positions the state file shows confirmed are skipped if the server resends them */
+	if (st->state.loaded && !cfg->accept_slot_position)
+		st->durable_lsn = st->state.lsn;
+	st->wal = pg_wal_safety_new(cfg);
 	if (s_connect(st, &rc) < 0)
 		goto done;
 
@@ -474,6 +518,8 @@ relay_run(const relay_config *cfg)
 			goto stop;
 		}
 		s_lag_update(st, sink_set_acked(&st->sinks));
+		if (pg_source_connected(st->src))
+			pg_wal_safety_poll(st->wal, now);
 		if (st->end_lsn && s_flush_lsn(st) >= st->end_lsn)
 		{
 			log_kv(LOG_INFO, "reached --end-lsn", NULL);
@@ -529,6 +575,7 @@ done:
 	sink_set_free(&st->sinks);
 	deadletter_free(st->dl);
 	pg_source_free(st->src);
+	pg_wal_safety_free(st->wal);
 	metrics_serve_close();
 	free(st);
 	return rc;
