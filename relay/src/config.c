@@ -42,6 +42,9 @@ enum
 	OPT_BACKFILL_AGG_TYPES,
 	OPT_BACKFILL_RATE,
 	OPT_REPAIR_SLOT,
+	OPT_STANDBY,
+	OPT_SLOT_FAILOVER,
+	OPT_WAL_CHECK,
 	OPT_SINK,
 	OPT_DEAD_LETTER,
 	OPT_MAX_BUFFER,
@@ -118,6 +121,20 @@ static const opt_doc opts[] = {
 	 "when the slot is gone, invalidated or moved, recreate it and re-publish from "
 	 "eventstore.events everything that may be missing since the position the state file "
 	 "confirmed (instead of exit 3); needs --state-file (docs/backfill.md)",
+	 NULL},
+	{OPT_STANDBY, "standby", 0, NULL, NULL,
+	 "another relay streams the same slot (a hot standby pair): while the slot is in use, wait "
+	 "and take over when it is freed; a slot ahead of the state file is then expected (the other "
+	 "relay moved it), not an error (docs/failover.md)",
+	 NULL},
+	{OPT_SLOT_FAILOVER, "slot-failover", 1, "MODE", NULL,
+	 "PostgreSQL 17+: create (default: a slot it creates is a failover slot, synchronised to "
+	 "standbys; an existing one that is not gets a warning), alter (also make an existing slot "
+	 "one) or off (docs/failover.md)",
+	 NULL},
+	{OPT_WAL_CHECK, "wal-check-interval", 1, "SECS", NULL,
+	 "look at the slot's wal_status, retained WAL and safe_wal_size this often, over a second "
+	 "(normal) connection: metrics, and warnings as safe_wal_size shrinks (default 30, 0 = off)",
 	 NULL},
 	{OPT_END_LSN, "end-lsn", 1, "LSN", NULL,
 	 "stop (exit 0) once everything up to this WAL position is delivered and confirmed, like "
@@ -372,6 +389,7 @@ s_defaults(relay_config *cfg)
 	cfg->plugin = strdup("eventstore");
 	cfg->status_interval_ms = 10000;
 	cfg->reconnect_max_ms = 30000;
+	cfg->wal_check_interval_ms = 30000;
 	cfg->dead_letter = strdup("eventrelay-dead-letter.ndjson");
 	cfg->max_buffer_bytes = 64 * 1024 * 1024;
 	cfg->max_batch_records = 500;
@@ -461,6 +479,25 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 			break;
 		case OPT_REPAIR_SLOT:
 			cfg->repair_slot = true;
+			break;
+		case OPT_STANDBY:
+			cfg->standby = true;
+			break;
+		case OPT_SLOT_FAILOVER:
+			if (strcmp(v, "create") == 0)
+				cfg->slot_failover = CONFIG_FAILOVER_CREATE;
+			else if (strcmp(v, "alter") == 0)
+				cfg->slot_failover = CONFIG_FAILOVER_ALTER;
+			else if (strcmp(v, "off") == 0)
+				cfg->slot_failover = CONFIG_FAILOVER_OFF;
+			else
+				return s_fail(err, errlen,
+							  "invalid --slot-failover \"%s\": expected create, alter or off", v);
+			break;
+		case OPT_WAL_CHECK:
+			if (config_number(d->name, v, 0, 3600, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->wal_check_interval_ms = (int) n * 1000;
 			break;
 		case OPT_END_LSN:
 		{

@@ -33,6 +33,7 @@
 #include "sink.h"
 #include "stop.h"
 #include "pg_source.h"
+#include "pg_wal_safety.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -44,7 +45,8 @@
 
 #define READ_BUDGET		2000 /* messages per turn before sinks get polled */
 #define LAG_RING		4096
-#define FEEDBACK_MIN_MS 200 /* least interval between confirmations */
+#define FEEDBACK_MIN_MS 200	 /* least interval between confirmations */
+#define BUSY_RETRY_MS	1000 /* a slot in use is looked at again this often */
 
 typedef struct lag_entry
 {
@@ -85,9 +87,14 @@ typedef struct relay_state
 	uint64_t end_lsn; /* --end-lsn, 0 if none */
 
 	/* --state-file */
-	pg_state state;	 /* what --state-file recorded */
-	pg_backfill *bf; /* --backfill, --repair-slot (run inside pg_source_start) */
-	pg_horizon *hz;	 /* xmin horizon samples for a later --repair-slot */
+	pg_state state;		  /* what --state-file recorded */
+	pg_backfill *bf;	  /* --backfill, --repair-slot (run inside pg_source_start) */
+	pg_horizon *hz;		  /* xmin horizon samples for a later --repair-slot */
+	uint64_t durable_lsn; /* its position at start: what was confirmed is not sent again */
+	uint64_t skipped;	  /* transactions the server resent below durable_lsn */
+
+	pg_wal_safety *wal;
+	bool standing_by; /* the slot was in use by another relay at the last try */
 
 	/* reconnect */
 	int64_t reconnect_at;
@@ -217,8 +224,25 @@ s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, s
 			st->txn_lsn = pm.lsn;
 			st->txn_seq = 0;
 			st->txn_commit_us = pm.commit_time_us;
-			/* resent after a reconnect? */
-			st->skip_txn = st->last_commit_lsn != 0 && pm.lsn <= st->last_commit_lsn;
+			/*
+			 * Resent after a reconnect?  Or confirmed before (the state file
+			 * says so) and resent because the server restarted from an older
+			 * slot position: a crash loses the in-memory confirmed_flush, and
+			 * a promoted standby's synchronised slot may lag a little.  Below
+			 * the confirmed position means its commit record starts before it,
+			 * the rule the server's own decoding skips by.
+			 */
+			st->skip_txn = (st->last_commit_lsn != 0 && pm.lsn <= st->last_commit_lsn) ||
+						   pm.lsn < st->durable_lsn;
+			if (pm.lsn < st->durable_lsn && st->skipped++ == 0)
+			{
+				char l[32];
+
+				lsn_format(st->durable_lsn, l);
+				log_kv(LOG_INFO,
+					   "the server resends transactions this relay confirmed before; skipping them",
+					   "confirmed_lsn", l, NULL);
+			}
 			st->txn_skip_events = st->open_lsn == pm.lsn ? st->open_put : 0;
 			return 0;
 		case PM_EVENT:
@@ -322,10 +346,23 @@ s_connect(relay_state *st, int *exit_code)
 	/* first start: what the state file says this relay confirmed before */
 	if (last == 0 && st->state.loaded && !st->cfg->accept_slot_position)
 		last = st->state.lsn;
+	/* a standby's peer moves the slot: ahead of this relay is expected */
+	if (st->cfg->standby)
+		last = 0;
 	if (pg_source_start(st->src, last,
 						st->state.loaded && st->state.identity[0] ? st->state.identity : NULL,
 						&slot_lsn, &f, err, sizeof(err)) < 0)
 	{
+		if (f == PGF_BUSY)
+		{
+			/* the slot is the lock: wait for it, looking every second */
+			if (!st->standing_by)
+				log_kv(LOG_INFO, "the slot is in use by another process; standing by", "slot",
+					   st->cfg->slot, "detail", err, NULL);
+			st->standing_by = true;
+			st->reconnect_at = relay_now_ms() + BUSY_RETRY_MS;
+			return 1;
+		}
 		if (st->bf && pg_backfill_exit_code(st->bf) > 0)
 		{
 			/* a sink failed during a backfill or repair */
@@ -350,6 +387,9 @@ s_connect(relay_state *st, int *exit_code)
 		return 1;
 	}
 	st->reconnect_delay = 0;
+	if (st->standing_by)
+		log_kv(LOG_INFO, "took over the slot", "slot", st->cfg->slot, NULL);
+	st->standing_by = false;
 	if (slot_lsn > st->slot_lsn)
 		st->slot_lsn = slot_lsn;
 	if (st->confirmed < st->slot_lsn)
@@ -450,6 +490,10 @@ relay_run(const relay_config *cfg)
 		rc = EXIT_CONFIG;
 		goto done;
 	}
+	/* positions the state file shows confirmed are skipped if the server resends them */
+	if (st->state.loaded && !cfg->accept_slot_position)
+		st->durable_lsn = st->state.lsn;
+	st->wal = pg_wal_safety_new(cfg);
 	if (cfg->state_file)
 	{
 		pg_source_hooks h = {cfg->backfill, cfg->repair_slot, s_hook_create, s_hook_start, st};
@@ -544,7 +588,10 @@ relay_run(const relay_config *cfg)
 		}
 		s_lag_update(st, sink_set_acked(&st->sinks));
 		if (pg_source_connected(st->src))
+		{
 			pg_horizon_tick(st->hz, now);
+			pg_wal_safety_poll(st->wal, now);
+		}
 		if (st->end_lsn && s_flush_lsn(st) >= st->end_lsn)
 		{
 			log_kv(LOG_INFO, "reached --end-lsn", NULL);
@@ -602,6 +649,7 @@ done:
 	pg_source_free(st->src);
 	pg_backfill_free(st->bf);
 	pg_horizon_free(st->hz);
+	pg_wal_safety_free(st->wal);
 	metrics_serve_close();
 	free(st);
 	return rc;

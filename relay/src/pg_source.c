@@ -6,6 +6,7 @@
 #include "pg_source.h"
 #include "buf.h"
 #include "pg_message.h"
+#include "pg_slot.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -91,6 +92,8 @@ s_classify(const char *sqlstate, const char *msg)
 {
 	if (sqlstate == NULL)
 		return PGF_RETRY;
+	if (strcmp(sqlstate, PG_SQLSTATE_OBJECT_IN_USE) == 0)
+		return PGF_BUSY; /* another relay streams it: a standby waits for it */
 	if (strcmp(sqlstate, ERRCODE_UNDEFINED_OBJECT) == 0 && strstr(msg, "replication slot"))
 		return PGF_SLOT;
 	if (strcmp(sqlstate, ERRCODE_OBJECT_NOT_IN_PREREQ_STATE) == 0 &&
@@ -232,8 +235,7 @@ s_create_slot(pg_source *s, bool recreate, uint64_t *slot_lsn, pg_fail *fail, ch
 	if (s->hooks.before_create &&
 		s->hooks.before_create(s->hooks.ctx, recreate, fail, err, errlen) < 0)
 		return -1;
-	buf_printf(&q, "CREATE_REPLICATION_SLOT \"%s\" LOGICAL \"%s\" %s", cfg->slot, cfg->plugin,
-			   export ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+	pg_slot_create_command(&q, cfg, PQserverVersion(s->conn), export);
 	res = PQexec(s->conn, q.data);
 	buf_free(&q);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -373,7 +375,7 @@ s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail 
 		}
 	}
 	PQclear(res);
-	return 0;
+	return pg_slot_check_failover(s->conn, cfg, fail, err, errlen);
 }
 
 static void

@@ -32,8 +32,12 @@ typedef enum pg_fail
 {
 	PGF_RETRY = 0, /* connection trouble: reconnect with backoff */
 	PGF_SLOT,	   /* slot missing / invalidated / moved: stop (EXIT_SLOT) */
-	PGF_CONFIG	   /* authentication, unknown database, bad option: stop (EXIT_CONFIG) */
+	PGF_CONFIG,	   /* authentication, unknown database, bad option: stop (EXIT_CONFIG) */
+	PGF_BUSY	   /* the slot is in use by another process (a relay): wait, try again */
 } pg_fail;
+
+/* "replication slot ... is active for PID ..." */
+#define PG_SQLSTATE_OBJECT_IN_USE "55006"
 
 /*
  * Hooks of the table readers (pg_backfill.h).  before_create runs before the
