@@ -162,6 +162,18 @@ es_relay_bin() {
 	echo "$ES_ROOT/relay/eventrelay"
 }
 
+# The relay's decoder: EVENTRELAY_DECODER=pgoutput (the tests t_*_pgoutput.sh
+# set it) runs a test through pgoutput and a publication instead of the
+# plugin; ES_RELAY_PLUGIN is the plugin of the slots a test makes itself.
+ES_RELAY_PLUGIN=eventstore
+[[ ${EVENTRELAY_DECODER:-} == pgoutput ]] && ES_RELAY_PLUGIN=pgoutput
+# es_relay_prepare: after CREATE EXTENSION, what the decoder needs (pgoutput: the publication).
+es_relay_prepare() {
+	[[ $ES_RELAY_PLUGIN == pgoutput ]] || return 0
+	es_psql -c "CREATE PUBLICATION eventstore_events FOR TABLE eventstore.events WITH (publish = 'insert')" >/dev/null
+	es_log "relay decoder: pgoutput (publication eventstore_events)"
+}
+
 # es_relay_dsn: connection string of the test cluster for the relay.
 es_relay_dsn() { echo "host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=$PGUSER"; }
 

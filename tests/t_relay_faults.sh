@@ -23,6 +23,7 @@ es_need aws jq python3 node
 RELAY=$(es_relay_bin)
 es_cluster_start
 es_psql -c 'CREATE EXTENSION eventstore'
+es_relay_prepare
 es_kinesalite_start
 es_kinesis_create "$ES_KINESALITE_URL" events 2
 # answers held 100 ms: a SIGKILL at a random moment often lands mid-request

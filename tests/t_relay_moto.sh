@@ -16,6 +16,7 @@ es_need moto_server aws jq python3
 RELAY=$(es_relay_bin)
 es_cluster_start
 es_psql -c 'CREATE EXTENSION eventstore'
+es_relay_prepare
 es_moto_start
 es_kinesis_create "$ES_MOTO_URL" events 2
 TMP=$ES_TMP

@@ -19,6 +19,7 @@ es_need aws jq python3 node
 RELAY=$(es_relay_bin)
 es_cluster_start "max_slot_wal_keep_size = 64MB" "checkpoint_timeout = 30s"
 es_psql -c 'CREATE EXTENSION eventstore'
+es_relay_prepare
 es_kinesalite_start
 es_kinesis_create "$ES_KINESALITE_URL" events 1
 TMP=$ES_TMP
@@ -98,7 +99,7 @@ es_check "state file: a normal restart resumes" run_state
 es_check "the state file records the confirmed position" grep -q '^confirmed_lsn=' "$TMP/state"
 append_some # events the recreated slot will never see
 es_psql -c "SELECT pg_drop_replication_slot('relay_state')" >/dev/null
-es_psql -c "SELECT pg_create_logical_replication_slot('relay_state', 'eventstore')" >/dev/null
+es_psql -c "SELECT pg_create_logical_replication_slot('relay_state', '$ES_RELAY_PLUGIN')" >/dev/null
 rc=0
 timeout 30 "$RELAY" --dbname "$(es_relay_dsn)" --slot relay_state --state-file "$TMP/state" \
 	--sink stdout >/dev/null 2>"$TMP/recreated.log" || rc=$?
@@ -113,7 +114,7 @@ es_check "--accept-slot-position starts anew" run_state --create-slot --accept-s
 es_check "and the next restart is normal again" run_state
 
 # --- plugin filters pass through -------------------------------------------------
-es_psql -c "SELECT pg_create_logical_replication_slot('relay_filter', 'eventstore')" >/dev/null
+es_psql -c "SELECT pg_create_logical_replication_slot('relay_filter', '$ES_RELAY_PLUGIN')" >/dev/null
 es_psql -c "SELECT eventstore.append(gen_random_uuid(), t, 0, '[{\"type\":\"Opened\"},{\"type\":\"Closed\"}]')
               FROM unnest(ARRAY['cart', 'order', 'cart']) t" >/dev/null
 end_lsn=$(es_psql -c "SELECT pg_current_wal_insert_lsn()")
@@ -123,7 +124,7 @@ es_eq "--aggregate-types/--event-types reach the plugin" "order Closed" \
 	"$(jq -r '.aggregate_type + " " + .type' "$TMP/filtered.ndjson" | sort -u | tr '\n' ' ' | sed 's/ $//')"
 
 # --- an invalidated slot ---------------------------------------------------------
-es_psql -c "SELECT pg_create_logical_replication_slot('relay_lost', 'eventstore')" >/dev/null
+es_psql -c "SELECT pg_create_logical_replication_slot('relay_lost', '$ES_RELAY_PLUGIN')" >/dev/null
 for ((i = 0; i < 12; i++)); do
 	es_psql -c "INSERT INTO churn (pad) SELECT repeat('y', 1000) FROM generate_series(1, 20000); SELECT pg_switch_wal()" >/dev/null
 	es_psql -c "CHECKPOINT" >/dev/null

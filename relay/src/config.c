@@ -29,6 +29,9 @@ enum
 	OPT_VERSION = 'V',
 	OPT_CREATE_SLOT = 256,
 	OPT_PLUGIN,
+	OPT_DECODER,
+	OPT_PUBLICATION,
+	OPT_ORIGIN,
 	OPT_AGG_TYPES,
 	OPT_EVENT_TYPES,
 	OPT_PLUGIN_OPTION,
@@ -87,11 +90,26 @@ static const opt_doc opts[] = {
 	 "create the slot if it does not exist (without this flag a missing slot stops the relay)",
 	 NULL},
 	{OPT_PLUGIN, "plugin", 1, "NAME", NULL,
-	 "output plugin of a slot it creates (default eventstore)", NULL},
+	 "output plugin of a slot it creates (default eventstore; pgoutput with --decoder pgoutput)",
+	 NULL},
+	{OPT_DECODER, "decoder", 1, "NAME", "EVENTRELAY_DECODER",
+	 "eventstore (default: the extension's output plugin) or pgoutput (PostgreSQL's built-in "
+	 "plugin and a publication, for managed servers such as RDS and Aurora; same envelopes)",
+	 NULL},
+	{OPT_PUBLICATION, "publication", 1, "NAME", "EVENTRELAY_PUBLICATION",
+	 "publication of eventstore.events that pgoutput streams (default eventstore_events)", NULL},
+	{OPT_ORIGIN, "origin", 1, "none|any", "EVENTRELAY_ORIGIN",
+	 "pgoutput: none (default) skips transactions replicated in from another server by logical "
+	 "replication, any relays them too",
+	 NULL},
 	{OPT_AGG_TYPES, "aggregate-types", 1, "LIST", NULL,
-	 "only events of these aggregate types (comma-separated; plugin option aggregate-types)", NULL},
+	 "only events of these aggregate types (comma-separated; plugin option aggregate-types, or "
+	 "applied by the relay with pgoutput)",
+	 NULL},
 	{OPT_EVENT_TYPES, "event-types", 1, "LIST", NULL,
-	 "only events of these types (comma-separated; plugin option event-types)", NULL},
+	 "only events of these types (comma-separated; plugin option event-types, or applied by the "
+	 "relay with pgoutput)",
+	 NULL},
 	{OPT_PLUGIN_OPTION, "plugin-option", 1, "NAME=VALUE", NULL,
 	 "pass another option to the plugin (repeatable)", NULL},
 	{OPT_STATUS_INTERVAL, "status-interval", 1, "SECS", NULL,
@@ -429,6 +447,21 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 		case OPT_PLUGIN:
 			s_set(&cfg->plugin, v);
 			break;
+		case OPT_DECODER:
+			if (strcmp(v, "eventstore") != 0 && strcmp(v, "pgoutput") != 0)
+				return s_fail(err, errlen, "invalid --decoder \"%s\" (eventstore or pgoutput)", v);
+			cfg->pgoutput = strcmp(v, "pgoutput") == 0;
+			break;
+		case OPT_PUBLICATION:
+			if (!*v || strlen(v) > 63)
+				return s_fail(err, errlen, "invalid --publication \"%s\"", v);
+			s_set(&cfg->publication, v);
+			break;
+		case OPT_ORIGIN:
+			if (strcmp(v, "none") != 0 && strcmp(v, "any") != 0)
+				return s_fail(err, errlen, "invalid --origin \"%s\" (none or any)", v);
+			cfg->any_origin = strcmp(v, "any") == 0;
+			break;
 		case OPT_AGG_TYPES:
 			s_set(&cfg->aggregate_types, v);
 			break;
@@ -634,6 +667,9 @@ s_apply_env(relay_config *cfg, char *err, size_t errlen)
 	} env[] = {
 		{OPT_DBNAME, "EVENTRELAY_DBNAME"},
 		{OPT_SLOT, "EVENTRELAY_SLOT"},
+		{OPT_DECODER, "EVENTRELAY_DECODER"},
+		{OPT_PUBLICATION, "EVENTRELAY_PUBLICATION"},
+		{OPT_ORIGIN, "EVENTRELAY_ORIGIN"},
 		{OPT_STATE_FILE, "EVENTRELAY_STATE_FILE"},
 		{OPT_SINK, "EVENTRELAY_SINK"},
 		{OPT_DEAD_LETTER, "EVENTRELAY_DEAD_LETTER"},
@@ -682,6 +718,18 @@ s_validate(relay_config *cfg, const char *also_used, char *err, size_t errlen)
 		if (cfg->region == NULL)
 			return s_fail(err, errlen, "no AWS region: set --region or AWS_REGION");
 	}
+	if (cfg->pgoutput)
+	{
+		/* the slot's plugin is pgoutput; another --plugin would be a slot of another kind */
+		if (strcmp(cfg->plugin, "eventstore") != 0 && strcmp(cfg->plugin, "pgoutput") != 0)
+			return s_fail(err, errlen, "--decoder pgoutput reads slots of plugin pgoutput, not %s",
+						  cfg->plugin);
+		s_set(&cfg->plugin, "pgoutput");
+		if (cfg->publication == NULL)
+			s_set(&cfg->publication, "eventstore_events");
+	}
+	else if (cfg->publication)
+		return s_fail(err, errlen, "--publication is for --decoder pgoutput");
 	if (cfg->max_record_bytes > cfg->max_batch_bytes)
 		return s_fail(err, errlen,
 					  "--max-record-bytes (%zu) is larger than --max-batch-bytes (%zu)",
@@ -944,6 +992,7 @@ config_free(relay_config *cfg)
 	free(cfg->dbname);
 	free(cfg->slot);
 	free(cfg->plugin);
+	free(cfg->publication);
 	free(cfg->end_lsn);
 	free(cfg->state_file);
 	free(cfg->backfill_since);

@@ -40,6 +40,9 @@ typedef struct relay_config
 	char *slot;
 	bool create_slot;
 	char *plugin;
+	bool pgoutput;	   /* --decoder pgoutput: read a publication through pgoutput */
+	char *publication; /* --publication (pgoutput) */
+	bool any_origin;   /* --origin any (pgoutput): also changes replicated in from elsewhere */
 	char *aggregate_types;
 	char *event_types;
 	config_kv plugin_opts[CONFIG_MAX_OPTS];

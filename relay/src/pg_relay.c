@@ -27,6 +27,7 @@
 #include "pg_repair.h"
 #include "sink_deadletter.h"
 #include "pg_message.h"
+#include "pg_pgoutput.h"
 #include "log.h"
 #include "metrics.h"
 #include "pg_state.h"
@@ -60,6 +61,7 @@ typedef struct relay_state
 	pg_source *src;
 	sink_set sinks;
 	deadletter *dl;
+	pg_pgoutput *pgoutput; /* --decoder pgoutput, else NULL: the plugin's messages */
 
 	/* transaction being received */
 	bool in_txn;
@@ -206,17 +208,17 @@ s_send_feedback(relay_state *st, int64_t now)
 	return 0;
 }
 
-/* Handle one XLogData message. Returns 0, or -1 with a fatal error. */
+/*
+ * Handle one plugin message: an event (its envelope in data[0..len)) or a
+ * marker; m is the XLogData message it came from.  0, or -1 with a fatal
+ * error.
+ */
 static int
-s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, size_t errlen)
+s_handle_msg(relay_state *st, const plugin_msg *pmp, const char *data, size_t len, const pg_msg *m,
+			 bool *fatal_config, char *err, size_t errlen)
 {
-	plugin_msg pm;
+	plugin_msg pm = *pmp;
 
-	if (pg_message_parse(m->data, m->len, &pm, err, errlen) < 0)
-	{
-		*fatal_config = false;
-		return -1;
-	}
 	switch (pm.kind)
 	{
 		case PM_BEGIN:
@@ -260,8 +262,8 @@ s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, s
 				st->txn_seq++;
 				return 0;
 			}
-			ev.data = m->data;
-			ev.len = m->len;
+			ev.data = data;
+			ev.len = len;
 			ev.key = pm.key;
 			ev.key_len = pm.key_len;
 			ev.pos = st->txn_lsn;
@@ -325,6 +327,28 @@ s_hook_start(void *ctx, const char *snapshot, uint64_t slot_lsn, bool recreated,
 	}
 	pg_backfill_set_identity(st->bf, pg_source_identity(st->src));
 	return pg_backfill_before_start(st->bf, snapshot, slot_lsn, recreated, fail, err, errlen);
+}
+
+/* Handle one XLogData message through the decoder. Returns 0, or -1 with a fatal error. */
+static int
+s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, size_t errlen)
+{
+	plugin_msg pm;
+	pg_pgoutput_out out[2];
+	int n;
+
+	*fatal_config = false;
+	if (st->pgoutput == NULL)
+	{
+		if (pg_message_parse(m->data, m->len, &pm, err, errlen) < 0)
+			return -1;
+		return s_handle_msg(st, &pm, m->data, m->len, m, fatal_config, err, errlen);
+	}
+	n = pg_pgoutput_decode(st->pgoutput, m->data, m->len, out, fatal_config, err, errlen);
+	for (int i = 0; i < n; i++)
+		if (s_handle_msg(st, &out[i].pm, out[i].data, out[i].len, m, fatal_config, err, errlen) < 0)
+			return -1;
+	return n < 0 ? -1 : 0;
 }
 
 static int
@@ -395,6 +419,16 @@ s_connect(relay_state *st, int *exit_code)
 	if (st->confirmed < st->slot_lsn)
 		st->confirmed = st->slot_lsn;
 	st->in_txn = false;
+	if (st->pgoutput)
+	{
+		pg_pgoutput_reset(st->pgoutput);
+		if (pg_pgoutput_set_database(st->pgoutput, pg_source_database(st->src)) < 0)
+		{
+			fprintf(stderr, "eventrelay: out of memory\n");
+			*exit_code = 1;
+			return -1;
+		}
+	}
 	st->keepalive_end = 0;
 	st->next_feedback = relay_now_ms() + st->cfg->status_interval_ms;
 	lsn_format(slot_lsn, l);
@@ -434,6 +468,22 @@ s_open_sinks(relay_state *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* The pgoutput decoder, with the filters and the plugin's include-* options. */
+static int
+s_open_pgoutput(relay_state *st, char *err, size_t errlen)
+{
+	const relay_config *cfg = st->cfg;
+	pg_pgoutput_options o = {PG_ENVELOPE_FIELDS_ALL, cfg->aggregate_types, cfg->event_types,
+							 cfg->any_origin};
+
+	for (int i = 0; i < cfg->n_plugin_opts; i++)
+		if (pg_pgoutput_envelope_option(&o.fields, cfg->plugin_opts[i].key,
+										cfg->plugin_opts[i].value, err, errlen) < 0)
+			return -1;
+	st->pgoutput = pg_pgoutput_new(&o, err, errlen);
+	return st->pgoutput ? 0 : -1;
+}
+
 static int
 s_shutdown(relay_state *st, int rc)
 {
@@ -468,6 +518,12 @@ relay_run(const relay_config *cfg)
 		return 1;
 	st->cfg = cfg;
 	st->src = pg_source_new(cfg);
+	if (cfg->pgoutput && s_open_pgoutput(st, err, sizeof(err)) < 0)
+	{
+		fprintf(stderr, "eventrelay: %s\n", err);
+		rc = EXIT_CONFIG;
+		goto done;
+	}
 	if (s_open_sinks(st, err, sizeof(err)) < 0)
 	{
 		fprintf(stderr, "eventrelay: %s\n", err);
@@ -650,6 +706,7 @@ done:
 	pg_backfill_free(st->bf);
 	pg_horizon_free(st->hz);
 	pg_wal_safety_free(st->wal);
+	pg_pgoutput_free(st->pgoutput);
 	metrics_serve_close();
 	free(st);
 	return rc;

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "pg_message.h"
 #include "pg_slot.h"
+#include "pg_pgoutput.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -36,6 +37,7 @@ struct pg_source
 	pg_source_hooks hooks;
 	char snapshot[128]; /* exported by the slot this start created ("" if none) */
 	bool recreated;		/* this start replaced a slot (--repair-slot) */
+	char dbname[256];	/* current_database() */
 };
 
 void
@@ -378,6 +380,90 @@ s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail 
 	return pg_slot_check_failover(s->conn, cfg, fail, err, errlen);
 }
 
+/*
+ * pgoutput: the column texts the envelope writer reads must not depend on
+ * the server's or the role's settings (pg_envelope.h): timestamps in ISO
+ * form and UTC, and text unconverted, in the server encoding, as the plugin
+ * writes it (SQL_ASCII as client encoding means no conversion).
+ */
+static int
+s_pgoutput_session(pg_source *s, pg_fail *fail, char *err, size_t errlen)
+{
+	PGresult *res = PQexec(s->conn, "SELECT pg_catalog.set_config('datestyle', 'ISO', false), "
+									"pg_catalog.set_config('timezone', 'UTC', false), "
+									"pg_catalog.set_config('client_encoding', 'SQL_ASCII', false)");
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return s_result_fail(s, res, "could not set the session's DateStyle and TimeZone", fail,
+							 err, errlen);
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * pgoutput: the publication must exist, publish inserts, and hold
+ * eventstore.events itself (a partitioned events table only through
+ * publish_via_partition_root, else the changes arrive under the partitions'
+ * names); anything else would be a silently empty stream.
+ */
+static int
+s_check_publication(pg_source *s, pg_fail *fail, char *err, size_t errlen)
+{
+	const char *pub = s->cfg->publication;
+	char *lit = PQescapeLiteral(s->conn, pub, strlen(pub));
+	buf q = BUF_INIT;
+	PGresult *res;
+	const char *how =
+		"; as a database owner run once: CREATE PUBLICATION %s FOR TABLE eventstore.events "
+		"WITH (publish = 'insert') (docs/managed-postgres.md)";
+	char hint[256];
+
+	if (lit == NULL)
+		return s_result_fail(s, NULL, "could not look up the publication", fail, err, errlen);
+	snprintf(hint, sizeof(hint), how, pub);
+	buf_printf(&q,
+			   "SELECT p.pubinsert, "
+			   "EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables t WHERE t.pubname = "
+			   "p.pubname AND t.schemaname = 'eventstore' AND t.tablename = 'events'), "
+			   "COALESCE((SELECT c.relkind = 'p' FROM pg_catalog.pg_class c JOIN "
+			   "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
+			   "'eventstore' AND c.relname = 'events'), false), p.pubviaroot "
+			   "FROM pg_catalog.pg_publication p WHERE p.pubname = %s",
+			   lit);
+	PQfreemem(lit);
+	res = PQexec(s->conn, q.data);
+	buf_free(&q);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return s_result_fail(s, res, "could not look up the publication", fail, err, errlen);
+	*fail = PGF_CONFIG;
+	if (PQntuples(res) == 0)
+		snprintf(err, errlen, "publication \"%s\" does not exist in database \"%s\"%s", pub,
+				 s->dbname, hint);
+	else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		snprintf(err, errlen,
+				 "publication \"%s\" does not publish inserts (publish = 'insert' is what the "
+				 "relay needs; updates and deletes are ignored)",
+				 pub);
+	else if (strcmp(PQgetvalue(res, 0, 2), "t") == 0 && strcmp(PQgetvalue(res, 0, 3), "t") != 0)
+		snprintf(err, errlen,
+				 "publication \"%s\" must have publish_via_partition_root = true: "
+				 "eventstore.events is partitioned",
+				 pub);
+	else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+		snprintf(err, errlen,
+				 "publication \"%s\" does not contain table eventstore.events (ALTER PUBLICATION "
+				 "%s ADD TABLE eventstore.events)",
+				 pub, pub);
+	else
+	{
+		PQclear(res);
+		*fail = PGF_RETRY;
+		return 0;
+	}
+	PQclear(res);
+	return -1;
+}
+
 static void
 s_add_option(buf *q, bool *first, const char *name, const char *value)
 {
@@ -415,6 +501,7 @@ pg_source_start(pg_source *s, uint64_t last_confirmed, const char *expect_identi
 	}
 	snprintf(s->identity, sizeof(s->identity), "%s/%s", PQgetvalue(res, 0, 0),
 			 PQgetvalue(res, 0, 3));
+	snprintf(s->dbname, sizeof(s->dbname), "%s", PQgetvalue(res, 0, 3));
 	PQclear(res);
 	if (expect_identity && strcmp(expect_identity, s->identity) != 0)
 	{
@@ -422,6 +509,12 @@ pg_source_start(pg_source *s, uint64_t last_confirmed, const char *expect_identi
 		snprintf(err, errlen,
 				 "the state file was written for database system/database %s, but this is %s",
 				 expect_identity, s->identity);
+		s_disconnect(s);
+		return -1;
+	}
+	if (cfg->pgoutput && (s_check_publication(s, fail, err, errlen) < 0 ||
+						  s_pgoutput_session(s, fail, err, errlen) < 0))
+	{
 		s_disconnect(s);
 		return -1;
 	}
@@ -438,13 +531,44 @@ pg_source_start(pg_source *s, uint64_t last_confirmed, const char *expect_identi
 	}
 	/* from the slot's confirmed position: the server skips what was confirmed */
 	buf_printf(&q, "START_REPLICATION SLOT \"%s\" LOGICAL 0/0", cfg->slot);
-	s_add_option(&q, &first, "include-transaction", "on");
-	if (cfg->aggregate_types)
-		s_add_option(&q, &first, "aggregate-types", cfg->aggregate_types);
-	if (cfg->event_types)
-		s_add_option(&q, &first, "event-types", cfg->event_types);
+	if (cfg->pgoutput)
+	{
+		buf names = BUF_INIT;
+
+		/*
+		 * Protocol version 1: later versions add only streaming of
+		 * in-progress transactions and two-phase commit, neither enabled
+		 * here (a streamed transaction would arrive before it is known to
+		 * commit).  The filters are applied by the decoder.
+		 */
+		s_add_option(&q, &first, "proto_version", "1");
+		buf_putc(&names, '"');
+		for (const char *p = cfg->publication; *p; p++)
+		{
+			if (*p == '"')
+				buf_putc(&names, '"');
+			buf_putc(&names, *p);
+		}
+		buf_putc(&names, '"');
+		s_add_option(&q, &first, "publication_names", names.data);
+		buf_free(&names);
+		/* 16+: changes replicated in from elsewhere are left out by the server (older: by the
+		 * decoder) */
+		if (PQserverVersion(s->conn) >= 160000)
+			s_add_option(&q, &first, "origin", cfg->any_origin ? "any" : "none");
+	}
+	else
+	{
+		s_add_option(&q, &first, "include-transaction", "on");
+		if (cfg->aggregate_types)
+			s_add_option(&q, &first, "aggregate-types", cfg->aggregate_types);
+		if (cfg->event_types)
+			s_add_option(&q, &first, "event-types", cfg->event_types);
+	}
 	for (i = 0; i < cfg->n_plugin_opts; i++)
-		s_add_option(&q, &first, cfg->plugin_opts[i].key, cfg->plugin_opts[i].value);
+		if (!cfg->pgoutput ||
+			pg_pgoutput_envelope_option(NULL, cfg->plugin_opts[i].key, NULL, NULL, 0) == 0)
+			s_add_option(&q, &first, cfg->plugin_opts[i].key, cfg->plugin_opts[i].value);
 	if (!first)
 		buf_putc(&q, ')');
 	res = PQexec(s->conn, q.data);
@@ -583,6 +707,12 @@ pg_source_feedback(pg_source *s, uint64_t write_lsn, uint64_t flush_lsn, char *e
 		return -1;
 	}
 	return 0;
+}
+
+const char *
+pg_source_database(const pg_source *s)
+{
+	return s->dbname;
 }
 
 const char *

@@ -75,6 +75,8 @@ int pg_source_start(pg_source *s, uint64_t last_confirmed, const char *expect_id
 					uint64_t *slot_lsn, pg_fail *fail, char *err, size_t errlen);
 /* "<system identifier>/<database>" of the connected server (after a start). */
 const char *pg_source_identity(const pg_source *s);
+/* The connected database's name (after a start). */
+const char *pg_source_database(const pg_source *s);
 bool pg_source_connected(const pg_source *s);
 int pg_source_socket(const pg_source *s);
 

@@ -43,6 +43,9 @@ setup(void **state)
 	unsetenv("EVENTRELAY_STREAM");
 	unsetenv("EVENTRELAY_SINK");
 	unsetenv("EVENTRELAY_SLOT");
+	unsetenv("EVENTRELAY_DECODER");
+	unsetenv("EVENTRELAY_PUBLICATION");
+	unsetenv("EVENTRELAY_ORIGIN");
 	return 0;
 }
 
@@ -166,6 +169,50 @@ test_plugin_options(void **state)
 	config_free(&c);
 }
 
+/* --decoder pgoutput: the slot's plugin, the publication's default, --origin; errors. */
+static void
+test_decoder(void **state)
+{
+	relay_config c;
+	char err[256];
+
+	(void) state;
+	assert_int_equal(parse(&c, err, "--sink=stdout", NULL), 0);
+	assert_false(c.pgoutput);
+	assert_string_equal(c.plugin, "eventstore");
+	assert_null(c.publication);
+	config_free(&c);
+	assert_int_equal(parse(&c, err, "--sink=stdout", "--decoder", "pgoutput", NULL), 0);
+	assert_true(c.pgoutput);
+	assert_string_equal(c.plugin, "pgoutput");
+	assert_string_equal(c.publication, "eventstore_events");
+	assert_false(c.any_origin);
+	config_free(&c);
+	setenv("EVENTRELAY_DECODER", "pgoutput", 1);
+	setenv("EVENTRELAY_PUBLICATION", "carts", 1);
+	assert_int_equal(parse(&c, err, "--sink=stdout", "--origin=any", NULL), 0);
+	assert_true(c.pgoutput);
+	assert_string_equal(c.publication, "carts");
+	assert_true(c.any_origin);
+	config_free(&c);
+	/* the flag wins over the environment */
+	assert_int_equal(parse(&c, err, "--sink=stdout", "--decoder=eventstore", NULL), -1);
+	assert_non_null(strstr(err, "--publication is for --decoder pgoutput"));
+	unsetenv("EVENTRELAY_PUBLICATION");
+	assert_int_equal(parse(&c, err, "--sink=stdout", "--decoder=eventstore", NULL), 0);
+	assert_false(c.pgoutput);
+	config_free(&c);
+	unsetenv("EVENTRELAY_DECODER");
+	assert_int_equal(parse(&c, err, "--sink=stdout", "--decoder=wal2json", NULL), -1);
+	assert_non_null(strstr(err, "invalid --decoder \"wal2json\""));
+	assert_int_equal(parse(&c, err, "--sink=stdout", "--decoder=pgoutput", "--origin=local", NULL),
+					 -1);
+	assert_non_null(strstr(err, "--origin"));
+	assert_int_equal(
+		parse(&c, err, "--sink=stdout", "--decoder=pgoutput", "--plugin=wal2json", NULL), -1);
+	assert_non_null(strstr(err, "not wal2json"));
+}
+
 int
 main(void)
 {
@@ -175,6 +222,7 @@ main(void)
 		cmocka_unit_test_setup(test_sizes_and_limits, setup),
 		cmocka_unit_test_setup(test_errors, setup),
 		cmocka_unit_test_setup(test_plugin_options, setup),
+		cmocka_unit_test_setup(test_decoder, setup),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
