@@ -18,6 +18,7 @@ es_need aws jq python3 node moto_server curl
 RELAY=$(es_relay_bin)
 es_cluster_start
 es_psql -c 'CREATE EXTENSION eventstore'
+es_relay_prepare
 es_kinesalite_start
 es_kinesis_create "$ES_KINESALITE_URL" events 2
 TMP=$ES_TMP

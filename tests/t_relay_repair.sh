@@ -17,6 +17,7 @@ es_need aws jq python3 node
 RELAY=$(es_relay_bin)
 es_cluster_start
 es_psql -c 'CREATE EXTENSION eventstore'
+es_relay_prepare
 es_kinesalite_start
 es_kinesis_create "$ES_KINESALITE_URL" events 2
 TMP=$ES_TMP
@@ -79,7 +80,7 @@ sleep 3
 stop_relay
 es_psql -c "SELECT pg_drop_replication_slot('repair')" >/dev/null
 sleep 1.5
-es_psql -c "SELECT pg_create_logical_replication_slot('repair', 'eventstore')" >/dev/null
+es_psql -c "SELECT pg_create_logical_replication_slot('repair', '$ES_RELAY_PLUGIN')" >/dev/null
 sleep 1
 start_relay
 rc=0
