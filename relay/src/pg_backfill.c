@@ -152,6 +152,26 @@ s_task_wanted(const pg_backfill *b, bool recreate)
 	return recreate ? b->cfg->repair_slot : b->cfg->backfill;
 }
 
+/* What no retry fixes: a role that may not read the table, a missing table. */
+static int
+s_fail_kind(pg_fail *fail, char *err, size_t errlen)
+{
+	if (*fail == PGF_RETRY && strstr(err, "does not exist"))
+		*fail = PGF_CONFIG;
+	else if (*fail == PGF_RETRY && strstr(err, "permission denied"))
+	{
+		char tmp[512];
+
+		*fail = PGF_CONFIG;
+		snprintf(tmp, sizeof(tmp), "%s", err);
+		snprintf(err, errlen,
+				 "the backfill/repair cannot read eventstore.events (grant the role "
+				 "eventstore_relay): %s",
+				 tmp);
+	}
+	return -1;
+}
+
 int
 pg_backfill_before_create(void *ctx, bool recreate, pg_fail *fail, char *err, size_t errlen)
 {
@@ -165,14 +185,10 @@ pg_backfill_before_create(void *ctx, bool recreate, pg_fail *fail, char *err, si
 	if (!s_task_wanted(b, recreate))
 		return 0;
 	if (s_connect(b, err, errlen) < 0)
-		return -1;
+		return s_fail_kind(fail, err, errlen);
 	if (s_value(b, "SELECT count(*) FROM eventstore.events", 0, NULL, v, sizeof(v), err, errlen) <
 		0)
-	{
-		if (strstr(err, "does not exist"))
-			*fail = PGF_CONFIG;
-		return -1;
-	}
+		return s_fail_kind(fail, err, errlen);
 	rows = strtoull(v, NULL, 10);
 	/*
 	 * Reserve sink positions: a message of gap bytes is written to WAL
@@ -198,7 +214,7 @@ pg_backfill_before_create(void *ctx, bool recreate, pg_fail *fail, char *err, si
 				"SELECT pg_catalog.pg_logical_emit_message(false, 'eventrelay', "
 				"pg_catalog.repeat(' ', $1::int))::text",
 				1, params, v, sizeof(v), err, errlen) < 0)
-		return -1;
+		return s_fail_kind(fail, err, errlen);
 	return 0;
 }
 
@@ -723,7 +739,7 @@ pg_backfill_before_start(void *ctx, const char *snapshot, uint64_t slot_lsn, boo
 	{
 		if (s_connect(b, err, errlen) < 0 ||
 			s_start_task(b, snapshot, slot_lsn, recreated, err, errlen) < 0)
-			return -1;
+			return s_fail_kind(fail, err, errlen);
 	}
 	else if (t->kind[0] == '\0')
 		return 0;
@@ -760,7 +776,7 @@ pg_backfill_before_start(void *ctx, const char *snapshot, uint64_t slot_lsn, boo
 	{
 		if (b->exit_code == EXIT_SLOT)
 			*fail = PGF_SLOT;
-		return -1;
+		return s_fail_kind(fail, err, errlen);
 	}
 	return 0;
 }
