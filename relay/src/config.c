@@ -5,6 +5,7 @@
  *		where it is defined.
  */
 #include "config.h"
+#include "codec.h"
 #include "log.h"
 #include "sink.h"
 
@@ -43,6 +44,14 @@ enum
 	OPT_RDS_IAM_AUTH,
 	OPT_RDS_REGION,
 	OPT_RDS_WEAK_TLS,
+	OPT_BACKFILL,
+	OPT_BACKFILL_SINCE,
+	OPT_BACKFILL_AGG_TYPES,
+	OPT_BACKFILL_RATE,
+	OPT_REPAIR_SLOT,
+	OPT_STANDBY,
+	OPT_SLOT_FAILOVER,
+	OPT_WAL_CHECK,
 	OPT_SINK,
 	OPT_DEAD_LETTER,
 	OPT_MAX_BUFFER,
@@ -118,6 +127,36 @@ static const opt_doc opts[] = {
 	{OPT_ACCEPT_SLOT, "accept-slot-position", 0, NULL, NULL,
 	 "start from the slot's position even if it is ahead of the state file or the slot is new "
 	 "(events in between are not relayed)",
+	 NULL},
+	{OPT_BACKFILL, "backfill", 0, NULL, NULL,
+	 "when --create-slot creates the slot, first publish every event that already exists "
+	 "(from the snapshot exported with the slot, in (aggregate_id, version) order), then "
+	 "stream; needs --state-file, resumes after a crash (docs/backfill.md)",
+	 NULL},
+	{OPT_BACKFILL_SINCE, "backfill-since", 1, "TIME", NULL,
+	 "backfill each aggregate from its first event recorded at or after TIME (ISO 8601)", NULL},
+	{OPT_BACKFILL_AGG_TYPES, "backfill-aggregate-types", 1, "LIST", NULL,
+	 "backfill only these aggregate types (comma-separated)", NULL},
+	{OPT_BACKFILL_RATE, "backfill-rate", 1, "N", NULL,
+	 "backfill at most N events per second (default 0 = as fast as the sinks take them)", NULL},
+	{OPT_REPAIR_SLOT, "repair-slot", 0, NULL, NULL,
+	 "when the slot is gone, invalidated or moved, recreate it and re-publish from "
+	 "eventstore.events everything that may be missing since the position the state file "
+	 "confirmed (instead of exit 3); needs --state-file (docs/backfill.md)",
+	 NULL},
+	{OPT_STANDBY, "standby", 0, NULL, NULL,
+	 "another relay streams the same slot (a hot standby pair): while the slot is in use, wait "
+	 "and take over when it is freed; a slot ahead of the state file is then expected (the other "
+	 "relay moved it), not an error (docs/failover.md)",
+	 NULL},
+	{OPT_SLOT_FAILOVER, "slot-failover", 1, "MODE", NULL,
+	 "PostgreSQL 17+: create (default: a slot it creates is a failover slot, synchronised to "
+	 "standbys; an existing one that is not gets a warning), alter (also make an existing slot "
+	 "one) or off (docs/failover.md)",
+	 NULL},
+	{OPT_WAL_CHECK, "wal-check-interval", 1, "SECS", NULL,
+	 "look at the slot's wal_status, retained WAL and safe_wal_size this often, over a second "
+	 "(normal) connection: metrics, and warnings as safe_wal_size shrinks (default 30, 0 = off)",
 	 NULL},
 	{OPT_END_LSN, "end-lsn", 1, "LSN", NULL,
 	 "stop (exit 0) once everything up to this WAL position is delivered and confirmed, like "
@@ -383,6 +422,7 @@ s_defaults(relay_config *cfg)
 	cfg->plugin = strdup("eventstore");
 	cfg->status_interval_ms = 10000;
 	cfg->reconnect_max_ms = 30000;
+	cfg->wal_check_interval_ms = 30000;
 	cfg->dead_letter = strdup("eventrelay-dead-letter.ndjson");
 	cfg->max_buffer_bytes = 64 * 1024 * 1024;
 	cfg->max_batch_records = 500;
@@ -481,6 +521,49 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 			break;
 		case OPT_RDS_WEAK_TLS:
 			cfg->rds_iam_weak_tls = true;
+			break;
+		case OPT_BACKFILL:
+			cfg->backfill = true;
+			break;
+		case OPT_BACKFILL_SINCE:
+			if (codec_iso8601(v, strlen(v), NULL) == (time_t) -1)
+				return s_fail(err, errlen,
+							  "invalid --backfill-since \"%s\": expected an ISO 8601 time such as "
+							  "2026-01-31T00:00:00Z",
+							  v);
+			s_set(&cfg->backfill_since, v);
+			break;
+		case OPT_BACKFILL_AGG_TYPES:
+			if (!*v)
+				return s_fail(err, errlen, "--backfill-aggregate-types is empty");
+			s_set(&cfg->backfill_aggregate_types, v);
+			break;
+		case OPT_BACKFILL_RATE:
+			if (config_number(d->name, v, 0, 100000000, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->backfill_rate = (int) n;
+			break;
+		case OPT_REPAIR_SLOT:
+			cfg->repair_slot = true;
+			break;
+		case OPT_STANDBY:
+			cfg->standby = true;
+			break;
+		case OPT_SLOT_FAILOVER:
+			if (strcmp(v, "create") == 0)
+				cfg->slot_failover = CONFIG_FAILOVER_CREATE;
+			else if (strcmp(v, "alter") == 0)
+				cfg->slot_failover = CONFIG_FAILOVER_ALTER;
+			else if (strcmp(v, "off") == 0)
+				cfg->slot_failover = CONFIG_FAILOVER_OFF;
+			else
+				return s_fail(err, errlen,
+							  "invalid --slot-failover \"%s\": expected create, alter or off", v);
+			break;
+		case OPT_WAL_CHECK:
+			if (config_number(d->name, v, 0, 3600, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->wal_check_interval_ms = (int) n * 1000;
 			break;
 		case OPT_END_LSN:
 		{
@@ -691,6 +774,17 @@ s_validate(relay_config *cfg, const char *also_used, char *err, size_t errlen)
 		return s_fail(err, errlen,
 					  "--max-record-bytes (%zu) is larger than --max-batch-bytes (%zu)",
 					  cfg->max_record_bytes, cfg->max_batch_bytes);
+	if (cfg->backfill && (!cfg->create_slot || !cfg->state_file))
+		return s_fail(err, errlen,
+					  "--backfill needs --create-slot and --state-file (the backfill's progress "
+					  "is kept there so that it resumes after a crash)");
+	if ((cfg->backfill_since || cfg->backfill_aggregate_types || cfg->backfill_rate) &&
+		!cfg->backfill)
+		return s_fail(err, errlen, "--backfill-since, -aggregate-types and -rate need --backfill");
+	if (cfg->repair_slot && !cfg->state_file)
+		return s_fail(
+			err, errlen,
+			"--repair-slot needs --state-file (the position to repair from is kept there)");
 	if (cfg->retry_max_ms < cfg->retry_base_ms)
 		return s_fail(err, errlen, "--retry-max-ms is smaller than --retry-base-ms");
 	for (i = 0; i < cfg->n_sink_opts; i++)
@@ -941,6 +1035,8 @@ config_free(relay_config *cfg)
 	free(cfg->publication);
 	free(cfg->end_lsn);
 	free(cfg->state_file);
+	free(cfg->backfill_since);
+	free(cfg->backfill_aggregate_types);
 	free(cfg->aggregate_types);
 	free(cfg->event_types);
 	for (i = 0; i < cfg->n_plugin_opts; i++)

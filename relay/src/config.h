@@ -19,7 +19,13 @@
 #define EXIT_CONFIG		 2 /* bad flags/variables, unknown stream, bad credentials */
 #define EXIT_SLOT		 3 /* replication slot missing, recreated or invalidated */
 #define CONFIG_MAX_SINKS 4
-#define CONFIG_MAX_OPTS	 32
+
+/* --slot-failover */
+#define CONFIG_FAILOVER_CREATE 0 /* new slots are failover slots; warn about an old one */
+#define CONFIG_FAILOVER_ALTER  1 /* also make an existing slot a failover slot */
+#define CONFIG_FAILOVER_OFF	   2 /* plain slots */
+
+#define CONFIG_MAX_OPTS 32
 
 typedef struct config_kv
 {
@@ -43,12 +49,20 @@ typedef struct relay_config
 	int n_plugin_opts;
 	int status_interval_ms;
 	int reconnect_max_ms;
-	char *end_lsn;			   /* stop once everything up to here is confirmed */
-	char *state_file;		   /* remembers the confirmed position across restarts */
-	bool accept_slot_position; /* take the slot's position even if it moved */
-	bool rds_iam_auth;		   /* password: a fresh RDS IAM token per connection */
-	char *rds_region;		   /* region of the token (default: region) */
-	bool rds_iam_weak_tls;	   /* allow IAM tokens over sslmode below verify-full */
+	char *end_lsn;					/* stop once everything up to here is confirmed */
+	char *state_file;				/* remembers the confirmed position across restarts */
+	bool accept_slot_position;		/* take the slot's position even if it moved */
+	bool rds_iam_auth;				/* password: a fresh RDS IAM token per connection */
+	char *rds_region;				/* region of the token (default: region) */
+	bool rds_iam_weak_tls;			/* allow IAM tokens over sslmode below verify-full */
+	bool backfill;					/* publish the existing events when creating the slot */
+	char *backfill_since;			/* only from an aggregate's first event recorded at or after */
+	char *backfill_aggregate_types; /* only these aggregate types (besides --aggregate-types) */
+	int backfill_rate;				/* events per second, 0 = as fast as the sinks take them */
+	bool repair_slot;				/* recreate a lost slot and re-publish from the table */
+	bool standby;					/* another relay may stream the slot and move it */
+	int slot_failover;				/* CONFIG_FAILOVER_*: failover slots on PostgreSQL 17+ */
+	int wal_check_interval_ms;		/* WAL safety poll of the slot (0 = off) */
 
 	/* sinks */
 	char *sinks[CONFIG_MAX_SINKS];

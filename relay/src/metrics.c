@@ -76,6 +76,40 @@ metrics_render(size_t *len)
 	s_metric(&b, "eventrelay_lag_seconds", "gauge",
 			 "Age of the oldest transaction not yet acknowledged by every sink.");
 	buf_printf(&b, "eventrelay_lag_seconds %.3f\n", metrics.lag_seconds);
+	s_metric(&b, "eventrelay_backfill_running", "gauge",
+			 "1 while a backfill, 2 while a slot repair publishes from the events table (the "
+			 "stream waits), else 0.");
+	buf_printf(&b, "eventrelay_backfill_running %d\n", metrics.table_task);
+	s_metric(&b, "eventrelay_backfill_events", "gauge",
+			 "Events of the backfill or repair acknowledged by every sink so far.");
+	buf_printf(&b, "eventrelay_backfill_events %llu\n", (unsigned long long) metrics.table_events);
+	s_metric(&b, "eventrelay_backfill_expected_events", "gauge",
+			 "Rows the backfill or repair counted when it started.");
+	buf_printf(&b, "eventrelay_backfill_expected_events %llu\n",
+			   (unsigned long long) metrics.table_expected);
+	if (metrics.slot_wal_checked)
+	{
+		static const char *const states[] = {"reserved", "extended", "unreserved", "lost"};
+
+		s_metric(&b, "eventrelay_slot_wal_status", "gauge",
+				 "The slot's wal_status (pg_replication_slots): 1 for the current one.");
+		for (i = 0; i < 4; i++)
+			buf_printf(&b, "eventrelay_slot_wal_status{status=\"%s\"} %d\n", states[i],
+					   strcmp(metrics.slot_wal_status, states[i]) == 0);
+		s_metric(&b, "eventrelay_slot_retained_wal_bytes", "gauge",
+				 "WAL the slot keeps on the server: pg_current_wal_lsn() - restart_lsn.");
+		buf_printf(&b, "eventrelay_slot_retained_wal_bytes %lld\n",
+				   (long long) metrics.slot_retained_wal_bytes);
+		s_metric(&b, "eventrelay_slot_safe_wal_bytes", "gauge",
+				 "safe_wal_size: WAL that can be written before the slot is in danger of losing "
+				 "what it needs; -1 without max_slot_wal_keep_size.");
+		buf_printf(&b, "eventrelay_slot_safe_wal_bytes %lld\n",
+				   (long long) metrics.slot_safe_wal_bytes);
+		s_metric(&b, "eventrelay_slot_wal_keep_bytes", "gauge",
+				 "max_slot_wal_keep_size of the server in bytes; -1 = no limit.");
+		buf_printf(&b, "eventrelay_slot_wal_keep_bytes %lld\n",
+				   (long long) metrics.slot_wal_keep_bytes);
+	}
 
 	s_metric(&b, "eventrelay_sink_records_total", "counter", "Records delivered by a sink.");
 	for (i = 0; i < metrics.n_sinks; i++)

@@ -35,6 +35,16 @@ typedef struct relay_metrics
 	uint64_t acked_lsn;	   /* flush LSN confirmed to PostgreSQL */
 	uint64_t received_lsn; /* latest WAL position the server reported */
 	double lag_seconds;	   /* age of the oldest unacknowledged transaction */
+	/* a backfill or repair reading eventstore.events (pg_backfill.c) */
+	int table_task;			 /* 0 none, 1 backfill, 2 repair */
+	uint64_t table_events;	 /* events of it acknowledged by every sink */
+	uint64_t table_expected; /* rows counted when it started */
+	/* the slot's WAL retention (pg_wal_safety.c); until the first look slot_wal_checked = 0 */
+	int slot_wal_checked;
+	char slot_wal_status[16];		 /* reserved, extended, unreserved, lost */
+	int64_t slot_retained_wal_bytes; /* pg_current_wal_lsn() - restart_lsn */
+	int64_t slot_safe_wal_bytes;	 /* safe_wal_size; -1 = no limit */
+	int64_t slot_wal_keep_bytes;	 /* max_slot_wal_keep_size; -1 = no limit */
 	metrics_sink_counters sinks[METRICS_MAX_SINKS];
 	int n_sinks;
 } relay_metrics;

@@ -23,6 +23,8 @@
  */
 #include "pg_relay.h"
 #include "config.h"
+#include "pg_backfill.h"
+#include "pg_repair.h"
 #include "sink_deadletter.h"
 #include "pg_message.h"
 #include "pg_pgoutput.h"
@@ -32,6 +34,7 @@
 #include "sink.h"
 #include "stop.h"
 #include "pg_source.h"
+#include "pg_wal_safety.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -43,7 +46,8 @@
 
 #define READ_BUDGET		2000 /* messages per turn before sinks get polled */
 #define LAG_RING		4096
-#define FEEDBACK_MIN_MS 200 /* least interval between confirmations */
+#define FEEDBACK_MIN_MS 200	 /* least interval between confirmations */
+#define BUSY_RETRY_MS	1000 /* a slot in use is looked at again this often */
 
 typedef struct lag_entry
 {
@@ -85,7 +89,14 @@ typedef struct relay_state
 	uint64_t end_lsn; /* --end-lsn, 0 if none */
 
 	/* --state-file */
-	pg_state state; /* what --state-file recorded */
+	pg_state state;		  /* what --state-file recorded */
+	pg_backfill *bf;	  /* --backfill, --repair-slot (run inside pg_source_start) */
+	pg_horizon *hz;		  /* xmin horizon samples for a later --repair-slot */
+	uint64_t durable_lsn; /* its position at start: what was confirmed is not sent again */
+	uint64_t skipped;	  /* transactions the server resent below durable_lsn */
+
+	pg_wal_safety *wal;
+	bool standing_by; /* the slot was in use by another relay at the last try */
 
 	/* reconnect */
 	int64_t reconnect_at;
@@ -159,9 +170,15 @@ s_send_feedback(relay_state *st, int64_t now)
 		flush = st->confirmed;
 	if (st->cfg->state_file && flush > st->state.lsn)
 	{
-		if (pg_state_write(st->cfg->state_file, pg_source_identity(st->src), st->cfg->slot, flush,
-						   err, sizeof(err)) == 0)
-			st->state.lsn = flush;
+		pg_state next = st->state;
+		uint64_t h = pg_horizon_at(st->hz, flush);
+
+		snprintf(next.identity, sizeof(next.identity), "%s", pg_source_identity(st->src));
+		next.lsn = flush;
+		if (h > next.horizon)
+			next.horizon = h;
+		if (pg_state_save(st->cfg->state_file, st->cfg->slot, &next, err, sizeof(err)) == 0)
+			st->state = next;
 		else
 		{
 			/* never confirm more than the state file records */
@@ -209,8 +226,25 @@ s_handle_msg(relay_state *st, const plugin_msg *pmp, const char *data, size_t le
 			st->txn_lsn = pm.lsn;
 			st->txn_seq = 0;
 			st->txn_commit_us = pm.commit_time_us;
-			/* resent after a reconnect? */
-			st->skip_txn = st->last_commit_lsn != 0 && pm.lsn <= st->last_commit_lsn;
+			/*
+			 * Resent after a reconnect?  Or confirmed before (the state file
+			 * says so) and resent because the server restarted from an older
+			 * slot position: a crash loses the in-memory confirmed_flush, and
+			 * a promoted standby's synchronised slot may lag a little.  Below
+			 * the confirmed position means its commit record starts before it,
+			 * the rule the server's own decoding skips by.
+			 */
+			st->skip_txn = (st->last_commit_lsn != 0 && pm.lsn <= st->last_commit_lsn) ||
+						   pm.lsn < st->durable_lsn;
+			if (pm.lsn < st->durable_lsn && st->skipped++ == 0)
+			{
+				char l[32];
+
+				lsn_format(st->durable_lsn, l);
+				log_kv(LOG_INFO,
+					   "the server resends transactions this relay confirmed before; skipping them",
+					   "confirmed_lsn", l, NULL);
+			}
 			st->txn_skip_events = st->open_lsn == pm.lsn ? st->open_put : 0;
 			return 0;
 		case PM_EVENT:
@@ -265,6 +299,36 @@ s_handle_msg(relay_state *st, const plugin_msg *pmp, const char *data, size_t le
 	return 0;
 }
 
+/* pg_source_hooks: the table readers run inside pg_source_start. */
+static int
+s_hook_create(void *ctx, bool recreate, pg_fail *fail, char *err, size_t errlen)
+{
+	relay_state *st = ctx;
+
+	pg_backfill_set_identity(st->bf, pg_source_identity(st->src));
+	return pg_backfill_before_create(st->bf, recreate, fail, err, errlen);
+}
+
+static int
+s_hook_start(void *ctx, const char *snapshot, uint64_t slot_lsn, bool recreated, pg_fail *fail,
+			 char *err, size_t errlen)
+{
+	relay_state *st = ctx;
+	char e2[256];
+	bool fatal;
+
+	if (recreated && st->open_lsn)
+	{
+		/* the old slot's partly received transaction: what the sinks have of it goes out */
+		if (sink_set_commit(&st->sinks, st->open_lsn, e2, sizeof(e2), &fatal) == 0)
+			st->last_end_lsn = st->open_lsn;
+		st->open_lsn = 0;
+		st->open_put = 0;
+	}
+	pg_backfill_set_identity(st->bf, pg_source_identity(st->src));
+	return pg_backfill_before_start(st->bf, snapshot, slot_lsn, recreated, fail, err, errlen);
+}
+
 /* Handle one XLogData message through the decoder. Returns 0, or -1 with a fatal error. */
 static int
 s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, size_t errlen)
@@ -306,10 +370,30 @@ s_connect(relay_state *st, int *exit_code)
 	/* first start: what the state file says this relay confirmed before */
 	if (last == 0 && st->state.loaded && !st->cfg->accept_slot_position)
 		last = st->state.lsn;
+	/* a standby's peer moves the slot: ahead of this relay is expected */
+	if (st->cfg->standby)
+		last = 0;
 	if (pg_source_start(st->src, last,
 						st->state.loaded && st->state.identity[0] ? st->state.identity : NULL,
 						&slot_lsn, &f, err, sizeof(err)) < 0)
 	{
+		if (f == PGF_BUSY)
+		{
+			/* the slot is the lock: wait for it, looking every second */
+			if (!st->standing_by)
+				log_kv(LOG_INFO, "the slot is in use by another process; standing by", "slot",
+					   st->cfg->slot, "detail", err, NULL);
+			st->standing_by = true;
+			st->reconnect_at = relay_now_ms() + BUSY_RETRY_MS;
+			return 1;
+		}
+		if (st->bf && pg_backfill_exit_code(st->bf) > 0)
+		{
+			/* a sink failed during a backfill or repair */
+			fprintf(stderr, "eventrelay: %s\n", err);
+			*exit_code = pg_backfill_exit_code(st->bf);
+			return -1;
+		}
 		if (f != PGF_RETRY)
 		{
 			/* what no retry fixes ends the relay with one line naming it */
@@ -317,6 +401,8 @@ s_connect(relay_state *st, int *exit_code)
 			*exit_code = s_exit_for(f);
 			return -1;
 		}
+		if (relay_stop_requested)
+			return 1;
 		st->reconnect_delay = st->reconnect_delay ? st->reconnect_delay * 2 : 500;
 		if (st->reconnect_delay > st->cfg->reconnect_max_ms)
 			st->reconnect_delay = st->cfg->reconnect_max_ms;
@@ -325,6 +411,9 @@ s_connect(relay_state *st, int *exit_code)
 		return 1;
 	}
 	st->reconnect_delay = 0;
+	if (st->standing_by)
+		log_kv(LOG_INFO, "took over the slot", "slot", st->cfg->slot, NULL);
+	st->standing_by = false;
 	if (slot_lsn > st->slot_lsn)
 		st->slot_lsn = slot_lsn;
 	if (st->confirmed < st->slot_lsn)
@@ -457,6 +546,23 @@ relay_run(const relay_config *cfg)
 		rc = EXIT_CONFIG;
 		goto done;
 	}
+	/* positions the state file shows confirmed are skipped if the server resends them */
+	if (st->state.loaded && !cfg->accept_slot_position)
+		st->durable_lsn = st->state.lsn;
+	st->wal = pg_wal_safety_new(cfg);
+	if (cfg->state_file)
+	{
+		pg_source_hooks h = {cfg->backfill, cfg->repair_slot, s_hook_create, s_hook_start, st};
+
+		st->bf = pg_backfill_new(cfg, &st->sinks, &st->state);
+		st->hz = pg_horizon_new(cfg);
+		if (st->bf == NULL || st->hz == NULL)
+		{
+			rc = 1;
+			goto done;
+		}
+		pg_source_set_hooks(st->src, &h);
+	}
 	if (s_connect(st, &rc) < 0)
 		goto done;
 
@@ -490,6 +596,13 @@ relay_run(const relay_config *cfg)
 				break;
 			if (r < 0)
 			{
+				if (f == PGF_SLOT && cfg->repair_slot)
+				{
+					/* reconnect: pg_source_start recreates the slot and repairs */
+					log_kv(LOG_WARN, err, NULL);
+					s_lost(st, err);
+					break;
+				}
 				if (f != PGF_RETRY)
 				{
 					log_kv(LOG_ERROR, err, NULL);
@@ -530,6 +643,11 @@ relay_run(const relay_config *cfg)
 			goto stop;
 		}
 		s_lag_update(st, sink_set_acked(&st->sinks));
+		if (pg_source_connected(st->src))
+		{
+			pg_horizon_tick(st->hz, now);
+			pg_wal_safety_poll(st->wal, now);
+		}
 		if (st->end_lsn && s_flush_lsn(st) >= st->end_lsn)
 		{
 			log_kv(LOG_INFO, "reached --end-lsn", NULL);
@@ -585,6 +703,9 @@ done:
 	sink_set_free(&st->sinks);
 	deadletter_free(st->dl);
 	pg_source_free(st->src);
+	pg_backfill_free(st->bf);
+	pg_horizon_free(st->hz);
+	pg_wal_safety_free(st->wal);
 	pg_pgoutput_free(st->pgoutput);
 	metrics_serve_close();
 	free(st);

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "pg_auth.h"
 #include "pg_message.h"
+#include "pg_slot.h"
 #include "pg_pgoutput.h"
 #include "log.h"
 
@@ -35,8 +36,17 @@ struct pg_source
 	char *copybuf;		/* last PQgetCopyData buffer */
 	pg_auth *auth;		/* passwords of --rds-iam-auth, or NULL */
 	char identity[160]; /* system identifier / database */
+	pg_source_hooks hooks;
+	char snapshot[128]; /* exported by the slot this start created ("" if none) */
+	bool recreated;		/* this start replaced a slot (--repair-slot) */
 	char dbname[256];	/* current_database() */
 };
+
+void
+pg_source_set_hooks(pg_source *s, const pg_source_hooks *h)
+{
+	s->hooks = *h;
+}
 
 pg_source *
 pg_source_new(const relay_config *cfg)
@@ -87,6 +97,8 @@ s_classify(const char *sqlstate, const char *msg)
 {
 	if (sqlstate == NULL)
 		return PGF_RETRY;
+	if (strcmp(sqlstate, PG_SQLSTATE_OBJECT_IN_USE) == 0)
+		return PGF_BUSY; /* another relay streams it: a standby waits for it */
 	if (strcmp(sqlstate, ERRCODE_UNDEFINED_OBJECT) == 0 && strstr(msg, "replication slot"))
 		return PGF_SLOT;
 	if (strcmp(sqlstate, ERRCODE_OBJECT_NOT_IN_PREREQ_STATE) == 0 &&
@@ -183,6 +195,90 @@ s_connect(pg_source *s, pg_fail *fail, char *err, size_t errlen)
 	return 0;
 }
 
+/* Drop the slot (PGF_RETRY if it is in use: its user may let go). */
+static int
+s_drop_slot(pg_source *s, pg_fail *fail, char *err, size_t errlen)
+{
+	buf q = BUF_INIT;
+	PGresult *res;
+
+	buf_printf(&q, "DROP_REPLICATION_SLOT \"%s\"", s->cfg->slot);
+	res = PQexec(s->conn, q.data);
+	buf_free(&q);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		s_result_fail(s, res, "could not drop the replication slot to recreate it", fail, err,
+					  errlen);
+		if (*fail == PGF_SLOT)
+			*fail = PGF_RETRY; /* gone meanwhile: look again */
+		return -1;
+	}
+	PQclear(res);
+	log_kv(LOG_WARN, "replication slot dropped to be recreated (--repair-slot)", "slot",
+		   s->cfg->slot, NULL);
+	return 0;
+}
+
+/*
+ * Is the slot (a pg_replication_slots row) one --repair-slot replaces:
+ * invalidated, or ahead of what this relay confirmed?
+ */
+static bool
+s_replace_wanted(PGresult *res, uint64_t last_confirmed)
+{
+	uint64_t at = 0;
+	const char *v = PQgetvalue(res, 0, 4);
+
+	if (strcmp(PQgetvalue(res, 0, 3), "lost") == 0)
+		return true;
+	return !PQgetisnull(res, 0, 4) && lsn_parse(v, strlen(v), &at) == 0 && at > last_confirmed;
+}
+
+/*
+ * Create the slot; with an exported snapshot when the hooks want one
+ * (always for a recreation), kept in s->snapshot for before_start.
+ */
+static int
+s_create_slot(pg_source *s, bool recreate, uint64_t *slot_lsn, pg_fail *fail, char *err,
+			  size_t errlen)
+{
+	const relay_config *cfg = s->cfg;
+	bool export = s->hooks.export_snapshot || recreate;
+	buf q = BUF_INIT;
+	PGresult *res;
+
+	if (s->hooks.before_create &&
+		s->hooks.before_create(s->hooks.ctx, recreate, fail, err, errlen) < 0)
+		return -1;
+	pg_slot_create_command(&q, cfg, PQserverVersion(s->conn), export);
+	res = PQexec(s->conn, q.data);
+	buf_free(&q);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		s_result_fail(s, res, "could not create the replication slot", fail, err, errlen);
+		if (*fail == PGF_RETRY && strstr(err, "already exists"))
+			*fail = PGF_RETRY; /* raced with another creator: look again */
+		return -1;
+	}
+	log_kv(LOG_INFO, "replication slot created", "slot", cfg->slot, "plugin", cfg->plugin,
+		   "consistent_point", PQgetvalue(res, 0, 1), NULL);
+	lsn_parse(PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1)), slot_lsn);
+	if (export && !PQgetisnull(res, 0, 2))
+		snprintf(s->snapshot, sizeof(s->snapshot), "%s", PQgetvalue(res, 0, 2));
+	s->recreated = recreate;
+	PQclear(res);
+	return 0;
+}
+
+/* --repair-slot: replace an invalidated or moved slot. */
+static int
+s_drop_and_create(pg_source *s, uint64_t *slot_lsn, pg_fail *fail, char *err, size_t errlen)
+{
+	if (s_drop_slot(s, fail, err, errlen) < 0)
+		return -1;
+	return s_create_slot(s, true, slot_lsn, fail, err, errlen);
+}
+
 /* Look at the slot; create it if allowed.  Fills *confirmed with its position. */
 static int
 s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail *fail, char *err,
@@ -215,6 +311,8 @@ s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail 
 	if (PQntuples(res) == 0)
 	{
 		PQclear(res);
+		if (last_confirmed != 0 && s->hooks.repair)
+			return s_create_slot(s, true, slot_lsn, fail, err, errlen);
 		if (!cfg->create_slot)
 		{
 			*fail = PGF_SLOT;
@@ -234,22 +332,7 @@ s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail 
 					 cfg->slot);
 			return -1;
 		}
-		buf_printf(&q, "CREATE_REPLICATION_SLOT \"%s\" LOGICAL \"%s\" NOEXPORT_SNAPSHOT", cfg->slot,
-				   cfg->plugin);
-		res = PQexec(s->conn, q.data);
-		buf_free(&q);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		{
-			s_result_fail(s, res, "could not create the replication slot", fail, err, errlen);
-			if (*fail == PGF_RETRY && strstr(err, "already exists"))
-				*fail = PGF_RETRY; /* raced with another creator: look again */
-			return -1;
-		}
-		log_kv(LOG_INFO, "replication slot created", "slot", cfg->slot, "plugin", cfg->plugin,
-			   "consistent_point", PQgetvalue(res, 0, 1), NULL);
-		lsn_parse(PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1)), slot_lsn);
-		PQclear(res);
-		return 0;
+		return s_create_slot(s, false, slot_lsn, fail, err, errlen);
 	}
 	if (strcmp(PQgetvalue(res, 0, 0), "logical") != 0 ||
 		strcmp(PQgetvalue(res, 0, 1), cfg->plugin) != 0)
@@ -269,6 +352,11 @@ s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail 
 				 cfg->slot, PQgetvalue(res, 0, 2), dbname);
 		PQclear(res);
 		return -1;
+	}
+	if (s->hooks.repair && last_confirmed != 0 && s_replace_wanted(res, last_confirmed))
+	{
+		PQclear(res);
+		return s_drop_and_create(s, slot_lsn, fail, err, errlen);
 	}
 	if (strcmp(PQgetvalue(res, 0, 3), "lost") == 0)
 	{
@@ -302,7 +390,7 @@ s_check_slot(pg_source *s, uint64_t last_confirmed, uint64_t *slot_lsn, pg_fail 
 		}
 	}
 	PQclear(res);
-	return 0;
+	return pg_slot_check_failover(s->conn, cfg, fail, err, errlen);
 }
 
 /*
@@ -444,7 +532,12 @@ pg_source_start(pg_source *s, uint64_t last_confirmed, const char *expect_identi
 		return -1;
 	}
 	*slot_lsn = 0;
-	if (s_check_slot(s, last_confirmed, slot_lsn, fail, err, errlen) < 0)
+	s->snapshot[0] = '\0';
+	s->recreated = false;
+	if (s_check_slot(s, last_confirmed, slot_lsn, fail, err, errlen) < 0 ||
+		(s->hooks.before_start &&
+		 s->hooks.before_start(s->hooks.ctx, s->snapshot[0] ? s->snapshot : NULL, *slot_lsn,
+							   s->recreated, fail, err, errlen) < 0))
 	{
 		s_disconnect(s);
 		return -1;

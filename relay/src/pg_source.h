@@ -32,10 +32,35 @@ typedef enum pg_fail
 {
 	PGF_RETRY = 0, /* connection trouble: reconnect with backoff */
 	PGF_SLOT,	   /* slot missing / invalidated / moved: stop (EXIT_SLOT) */
-	PGF_CONFIG	   /* authentication, unknown database, bad option: stop (EXIT_CONFIG) */
+	PGF_CONFIG,	   /* authentication, unknown database, bad option: stop (EXIT_CONFIG) */
+	PGF_BUSY	   /* the slot is in use by another process (a relay): wait, try again */
 } pg_fail;
 
+/* "replication slot ... is active for PID ..." */
+#define PG_SQLSTATE_OBJECT_IN_USE "55006"
+
+/*
+ * Hooks of the table readers (pg_backfill.h).  before_create runs before the
+ * slot is created (recreate: one this relay confirmed from is replaced,
+ * --repair-slot); before_start after the slot was checked or created and
+ * before START_REPLICATION, with the name of the snapshot exported when
+ * this start created the slot (else NULL), which the replication
+ * connection holds until START_REPLICATION.  Each returns 0, or -1 with
+ * *fail and err.
+ */
+typedef struct pg_source_hooks
+{
+	bool export_snapshot; /* create the slot with an exported snapshot */
+	bool repair;		  /* drop and recreate a gone, invalidated or moved slot */
+	int (*before_create)(void *ctx, bool recreate, pg_fail *fail, char *err, size_t errlen);
+	int (*before_start)(void *ctx, const char *snapshot, uint64_t slot_lsn, bool recreated,
+						pg_fail *fail, char *err, size_t errlen);
+	void *ctx;
+} pg_source_hooks;
+
 pg_source *pg_source_new(const relay_config *cfg);
+/* Install hooks (copied); before the first pg_source_start. */
+void pg_source_set_hooks(pg_source *s, const pg_source_hooks *h);
 void pg_source_free(pg_source *s);
 
 /*

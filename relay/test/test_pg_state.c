@@ -105,6 +105,44 @@ test_state_file_durable(void **state)
 	assert_non_null(strstr(err, "missing/relay.state"));
 }
 
+/* The horizon and a task in progress survive a save and a load (pg_backfill.c resumes from them).
+ */
+static void
+test_state_task_round_trip(void **state)
+{
+	char path[300], err[256];
+	pg_state st, back;
+
+	(void) state;
+	snprintf(path, sizeof(path), "%s/task.state", dir);
+	memset(&st, 0, sizeof(st));
+	snprintf(st.identity, sizeof(st.identity), "7300000000000000001/app");
+	st.lsn = 0x1E55E50;
+	st.horizon = 4294967301ULL; /* past the first xid epoch */
+	snprintf(st.task.kind, sizeof(st.task.kind), "backfill");
+	st.task.slot_lsn = 0x1E55E50;
+	st.task.snap_xmax = 4294967310ULL;
+	st.task.snap_xmin = 4294967300ULL;
+	st.task.next_pos = 0x1E55E50 - 1000;
+	st.task.end_pos = 0x1E55E50;
+	snprintf(st.task.key_agg, sizeof(st.task.key_agg), "00000000-0000-4000-8000-000000000400");
+	st.task.key_version = 12;
+	st.task.time = 1796100000;
+	st.task.events = 4000;
+	st.task.expected = 20000;
+	assert_int_equal(pg_state_save(path, "s1", &st, err, sizeof(err)), 0);
+	assert_int_equal(pg_state_load(path, "s1", &back, err, sizeof(err)), 0);
+	st.loaded = true;
+	assert_memory_equal(&st, &back, sizeof(st));
+
+	/* done: no task lines, the horizon stays */
+	memset(&st.task, 0, sizeof(st.task));
+	assert_int_equal(pg_state_save(path, "s1", &st, err, sizeof(err)), 0);
+	assert_int_equal(pg_state_load(path, "s1", &back, err, sizeof(err)), 0);
+	assert_string_equal(back.task.kind, "");
+	assert_int_equal(back.horizon, 4294967301ULL);
+}
+
 static void
 test_checkpoint_same_path(void **state)
 {
@@ -127,6 +165,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_state_file_durable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_task_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_same_path, setup, teardown),
 	};
 

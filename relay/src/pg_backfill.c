@@ -1,0 +1,782 @@
+/*
+ * pg_backfill.c
+ *		The backfill and the slot-loss repair: rows of eventstore.events
+ *		through the sinks, resumable (see pg_backfill.h, docs/backfill.md).
+ */
+#include "pg_backfill.h"
+#include "buf.h"
+#include "clock.h"
+#include "log.h"
+#include "metrics.h"
+#include "pg_envelope.h"
+#include "pg_message.h"
+#include "pg_repair.h"
+#include "pg_sql.h"
+#include "stop.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE_ROWS		   1000 /* rows per FETCH and per sink position */
+#define PAGE_ROWS_TEXT	   "1000"
+#define GAP_SPARE		   100000 /* positions reserved beyond 4 per counted page */
+#define PROGRESS_MS		   5000
+#define INFLIGHT		   4096 /* pages handed out, not yet acknowledged */
+#define XID_WIDEN_LIMIT	   (1ULL << 31)
+#define RESUME_WAIT_LOG_MS 10000
+
+typedef struct page_mark
+{
+	uint64_t pos;
+	char agg[40];
+	long long version;
+	unsigned long long events; /* task events once this page is acknowledged */
+} page_mark;
+
+struct pg_backfill
+{
+	const relay_config *cfg;
+	sink_set *sinks;
+	pg_state *state;
+	pg_sql *sql;
+	uint64_t gap; /* positions reserved by before_create */
+	int exit_code;
+	pg_envelope_fields fields;
+
+	page_mark marks[INFLIGHT];
+	int head, count;
+	unsigned long long handed; /* events handed to the sinks (task total) */
+	int64_t started_ms, last_progress_ms;
+	unsigned long long started_events;
+};
+
+static bool
+s_opt_off(const relay_config *cfg, const char *name)
+{
+	int i;
+	bool off = false;
+
+	for (i = 0; i < cfg->n_plugin_opts; i++)
+		if (strcmp(cfg->plugin_opts[i].key, name) == 0)
+		{
+			const char *v = cfg->plugin_opts[i].value;
+
+			off = strcmp(v, "off") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0 ||
+				  strcmp(v, "no") == 0;
+		}
+	return off;
+}
+
+pg_backfill *
+pg_backfill_new(const relay_config *cfg, sink_set *sinks, pg_state *state)
+{
+	pg_backfill *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->cfg = cfg;
+	b->sinks = sinks;
+	b->state = state;
+	/* the plugin's include-* options shape the envelope: the same here */
+	b->fields.source = !s_opt_off(cfg, "include-source");
+	b->fields.database = !s_opt_off(cfg, "include-database");
+	b->fields.lsn = !s_opt_off(cfg, "include-lsn");
+	b->fields.xid = !s_opt_off(cfg, "include-xids");
+	b->fields.commit_time = !s_opt_off(cfg, "include-timestamp");
+	return b;
+}
+
+void
+pg_backfill_free(pg_backfill *b)
+{
+	if (b == NULL)
+		return;
+	pg_sql_close(b->sql);
+	free(b);
+}
+
+void
+pg_backfill_set_identity(pg_backfill *b, const char *identity)
+{
+	snprintf(b->state->identity, sizeof(b->state->identity), "%s", identity);
+}
+
+int
+pg_backfill_exit_code(const pg_backfill *b)
+{
+	return b->exit_code;
+}
+
+static int
+s_connect(pg_backfill *b, char *err, size_t errlen)
+{
+	if (b->sql && !pg_sql_ok(b->sql))
+	{
+		pg_sql_close(b->sql);
+		b->sql = NULL;
+	}
+	if (b->sql == NULL)
+		b->sql = pg_sql_connect(b->cfg->dbname, err, errlen);
+	return b->sql ? 0 : -1;
+}
+
+/* One value of a one-row query; -1 with err.  out gets the text ("" for NULL). */
+static int
+s_value(pg_backfill *b, const char *sql, int n, const char *const *params, char *out, size_t outlen,
+		char *err, size_t errlen)
+{
+	pg_sql_result *r = pg_sql_query(b->sql, sql, n, params, err, errlen);
+	const char *v;
+
+	if (r == NULL)
+		return -1;
+	v = pg_sql_rows(r) > 0 ? pg_sql_value(r, 0, 0, NULL) : NULL;
+	snprintf(out, outlen, "%s", v ? v : "");
+	pg_sql_free(r);
+	return 0;
+}
+
+static int
+s_save(pg_backfill *b, char *err, size_t errlen)
+{
+	return pg_state_save(b->cfg->state_file, b->cfg->slot, b->state, err, errlen);
+}
+
+/* Does a task start now: a backfill of a new slot, or a repair of a replaced one? */
+static bool
+s_task_wanted(const pg_backfill *b, bool recreate)
+{
+	return recreate ? b->cfg->repair_slot : b->cfg->backfill;
+}
+
+/* What no retry fixes: a role that may not read the table, a missing table. */
+static int
+s_fail_kind(pg_fail *fail, char *err, size_t errlen)
+{
+	if (*fail == PGF_RETRY && strstr(err, "does not exist"))
+		*fail = PGF_CONFIG;
+	else if (*fail == PGF_RETRY && strstr(err, "permission denied"))
+	{
+		char tmp[512];
+
+		*fail = PGF_CONFIG;
+		snprintf(tmp, sizeof(tmp), "%s", err);
+		snprintf(err, errlen,
+				 "the backfill/repair cannot read eventstore.events (grant the role "
+				 "eventstore_relay): %s",
+				 tmp);
+	}
+	return -1;
+}
+
+int
+pg_backfill_before_create(void *ctx, bool recreate, pg_fail *fail, char *err, size_t errlen)
+{
+	pg_backfill *b = ctx;
+	char v[64], gap[32];
+	const char *params[1];
+	unsigned long long rows;
+
+	*fail = PGF_RETRY;
+	b->gap = 0;
+	if (!s_task_wanted(b, recreate))
+		return 0;
+	if (s_connect(b, err, errlen) < 0)
+		return s_fail_kind(fail, err, errlen);
+	if (s_value(b, "SELECT count(*) FROM eventstore.events", 0, NULL, v, sizeof(v), err, errlen) <
+		0)
+		return s_fail_kind(fail, err, errlen);
+	rows = strtoull(v, NULL, 10);
+	/*
+	 * Reserve sink positions: a message of gap bytes is written to WAL
+	 * before the slot is created, so [consistent point - gap, consistent
+	 * point) holds no position any sink ever had (every commit before it
+	 * ends before the message) and none the slot will stream (all after).
+	 */
+	b->gap = 4 * (rows / PAGE_ROWS + 1) + GAP_SPARE;
+	if (!recreate)
+	{
+		/* a crash before the task is recorded must not stream the new slot without it */
+		memset(&b->state->task, 0, sizeof(b->state->task));
+		snprintf(b->state->task.kind, sizeof(b->state->task.kind), "backfill");
+		if (s_save(b, err, errlen) < 0)
+		{
+			b->exit_code = 1;
+			return -1;
+		}
+	}
+	snprintf(gap, sizeof(gap), "%llu", (unsigned long long) b->gap);
+	params[0] = gap;
+	if (s_value(b,
+				"SELECT pg_catalog.pg_logical_emit_message(false, 'eventrelay', "
+				"pg_catalog.repeat(' ', $1::int))::text",
+				1, params, v, sizeof(v), err, errlen) < 0)
+		return s_fail_kind(fail, err, errlen);
+	return 0;
+}
+
+/* ---- the sinks --------------------------------------------------------- */
+
+static void
+s_mark_acked(pg_backfill *b)
+{
+	uint64_t acked = sink_set_acked(b->sinks);
+	pg_state_task *t = &b->state->task;
+
+	while (b->count > 0 && b->marks[b->head].pos <= acked)
+	{
+		page_mark *m = &b->marks[b->head];
+
+		snprintf(t->key_agg, sizeof(t->key_agg), "%s", m->agg);
+		t->key_version = m->version;
+		t->events = m->events;
+		b->head = (b->head + 1) % INFLIGHT;
+		b->count--;
+	}
+	metrics.table_events = t->events;
+}
+
+static void
+s_progress(pg_backfill *b, bool force)
+{
+	int64_t now = relay_now_ms();
+	pg_state_task *t = &b->state->task;
+	char done[32], total[32], rate[32], pct[16];
+	double secs;
+
+	if (!force && now < b->last_progress_ms + PROGRESS_MS)
+		return;
+	b->last_progress_ms = now;
+	secs = (double) (now - b->started_ms) / 1000.0;
+	snprintf(done, sizeof(done), "%llu", t->events);
+	snprintf(total, sizeof(total), "%llu", t->expected);
+	snprintf(rate, sizeof(rate), "%.0f",
+			 secs > 0 ? (double) (t->events - b->started_events) / secs : 0.0);
+	snprintf(pct, sizeof(pct), "%.1f",
+			 t->expected ? 100.0 * (double) t->events / (double) t->expected : 100.0);
+	log_kv(LOG_INFO, strcmp(t->kind, "repair") == 0 ? "repair progress" : "backfill progress",
+		   "events", done, "expected", total, "percent", pct, "events_per_second", rate, NULL);
+}
+
+/* Let the sinks work for up to wait_ms (and answer metrics scrapes); -1 on a sink failure. */
+static int
+s_pump(pg_backfill *b, int wait_ms, char *err, size_t errlen)
+{
+	bool fatal = false;
+	int64_t now = relay_now_ms(), due;
+	struct pollfd pfd;
+	int timeout = wait_ms;
+
+	if (sink_set_poll(b->sinks, now, true, err, errlen, &fatal) < 0)
+	{
+		b->exit_code = fatal ? EXIT_CONFIG : 1;
+		return -1;
+	}
+	s_mark_acked(b);
+	s_progress(b, false);
+	if (wait_ms <= 0)
+		return 0;
+	due = sink_set_next_due(b->sinks);
+	if (due != INT64_MAX && due - now < timeout)
+		timeout = due <= now ? 0 : (int) (due - now);
+	pfd.fd = metrics_serve_fd();
+	pfd.events = POLLIN;
+	if (poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout) > 0 && (pfd.revents & POLLIN))
+		metrics_serve_handle();
+	return 0;
+}
+
+/* ---- the rows ---------------------------------------------------------- */
+
+/* e.aggregate_type/type in a comma-separated list ($n), as the plugin splits it. */
+static void
+s_list_filter(buf *q, const char *col, int n)
+{
+	buf_printf(q,
+			   " AND ($%d::text IS NULL OR %s = ANY (SELECT pg_catalog.btrim(x, E' \\t') FROM "
+			   "pg_catalog.unnest(pg_catalog.string_to_array($%d::text, ',')) x))",
+			   n, col, n);
+}
+
+/*
+ * The cursor over the task's rows, after the row (key_agg, key_version):
+ * $1/$2 key, $3 --aggregate-types, $4 --backfill-aggregate-types, $5
+ * --event-types, $6 --backfill-since, $7/$8 the repair's horizon and next
+ * xid (pg_repair.h).
+ */
+static void
+s_cursor_sql(buf *q, bool repair, bool since, bool commit_ts)
+{
+	buf_printf(
+		q,
+		"DECLARE eventrelay_rows NO SCROLL CURSOR FOR SELECT aggregate_id::text, aggregate_type, "
+		"version::text, event_id::text, type, data::text, metadata::text, recorded_at::text, "
+		"x::text, CASE WHEN pg_catalog.isfinite(t) THEN (EXTRACT(epoch FROM t) * "
+		"1000000)::int8::text END FROM (SELECT e.*, e.xmin AS x, ");
+	if (commit_ts)
+		buf_printf(q, "COALESCE(pg_catalog.pg_xact_commit_timestamp(e.xmin), e.recorded_at) AS t");
+	else
+		buf_printf(q, "e.recorded_at AS t");
+	if (since)
+		buf_printf(q, ", bool_or(e.recorded_at >= $6::timestamptz) OVER (PARTITION BY "
+					  "e.aggregate_id ORDER BY e.version) AS started");
+	buf_printf(q, " FROM eventstore.events e");
+	if (repair)
+	{
+		buf f = BUF_INIT;
+
+		s_list_filter(&f, "f.aggregate_type", 3);
+		pg_repair_rows_sql(q, f.data ? f.data : "");
+		buf_free(&f);
+	}
+	buf_printf(q, " WHERE (e.aggregate_id, e.version) > ($1::uuid, $2::bigint)");
+	s_list_filter(q, "e.aggregate_type", 3);
+	s_list_filter(q, "e.aggregate_type", 4);
+	s_list_filter(q, "e.type", 5);
+	if (!since)
+		buf_printf(q, " AND $6::text IS NULL");
+	if (!repair)
+		buf_printf(q, " AND $7::text IS NULL AND $8::text IS NULL");
+	buf_printf(q, " ORDER BY e.aggregate_id, e.version) r");
+	if (since)
+		buf_printf(q, " WHERE r.started OR r.aggregate_id = $1::uuid");
+	/* r.: the bare names would be the text columns of the select list */
+	buf_printf(q, " ORDER BY r.aggregate_id, r.version");
+}
+
+/*
+ * Open the transaction the rows are read in: the exported snapshot, or
+ * after a crash a fresh one whose xmin reached the exported snapshot's
+ * xmax (then it sees every transaction the exported one saw as committed).
+ */
+static int
+s_begin(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
+{
+	pg_state_task *t = &b->state->task;
+	char v[64], xmax[32];
+	const char *params[1];
+	int64_t first = relay_now_ms(), logged = 0;
+
+	if (snapshot)
+	{
+		buf q = BUF_INIT;
+		int rc;
+
+		buf_printf(&q, "SET TRANSACTION SNAPSHOT '%s'", snapshot);
+		rc = pg_sql_exec(b->sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen) <
+						 0 ||
+					 pg_sql_exec(b->sql, q.data, err, errlen) < 0
+				 ? -1
+				 : 0;
+		buf_free(&q);
+		return rc;
+	}
+	snprintf(xmax, sizeof(xmax), "%llu", (unsigned long long) t->snap_xmax);
+	params[0] = xmax;
+	for (;;)
+	{
+		if (pg_sql_exec(b->sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen) <
+				0 ||
+			s_value(b,
+					"SELECT pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) >= "
+					"$1::text::xid8",
+					1, params, v, sizeof(v), err, errlen) < 0)
+			return -1;
+		if (strcmp(v, "t") == 0)
+			return 0;
+		if (pg_sql_exec(b->sql, "ROLLBACK", err, errlen) < 0)
+			return -1;
+		if (relay_now_ms() - first > RESUME_WAIT_LOG_MS && logged == 0)
+		{
+			log_kv(LOG_WARN,
+				   "resuming waits for transactions older than the slot to end (xmin horizon)",
+				   "snapshot_xmax", xmax, NULL);
+			logged = 1;
+		}
+		if (relay_stop_requested)
+		{
+			snprintf(err, errlen, "stopped");
+			return -1;
+		}
+		if (s_pump(b, 200, err, errlen) < 0)
+			return -1;
+	}
+}
+
+/* Hand one fetched page to the sinks as position pos. */
+static int
+s_put_page(pg_backfill *b, pg_sql_result *r, uint64_t pos, const char *database, buf *env,
+		   char *err, size_t errlen)
+{
+	pg_state_task *t = &b->state->task;
+	int n = pg_sql_rows(r), i, c;
+	bool fatal = false;
+	page_mark *m;
+
+	for (i = 0; i < n; i++)
+	{
+		pg_envelope_row row;
+		pg_envelope_txn txn;
+		relay_event ev;
+		const char *x = pg_sql_value(r, i, 8, NULL);
+		const char *ct = pg_sql_value(r, i, 9, NULL);
+
+		for (c = 0; c < PGE_NCOLUMNS; c++)
+		{
+			row.val[c] = pg_sql_value(r, i, c, &row.len[c]);
+			if (row.val[c] == NULL)
+			{
+				snprintf(err, errlen, "eventstore.events has a NULL %s",
+						 pg_envelope_column_names[c]);
+				b->exit_code = 1;
+				return -1;
+			}
+		}
+		txn.database = database;
+		txn.lsn = t->slot_lsn;
+		txn.end_lsn = t->slot_lsn;
+		txn.xid = x ? (uint32_t) strtoul(x, NULL, 10) : 0;
+		txn.commit_time = ct ? strtoll(ct, NULL, 10) : PG_ENVELOPE_NO_TIME;
+		buf_reset(env);
+		if (pg_envelope_event(env, &row, &txn, &b->fields, err, errlen) < 0 || buf_failed(env))
+		{
+			if (buf_failed(env))
+				snprintf(err, errlen, "out of memory");
+			b->exit_code = 1;
+			return -1;
+		}
+		ev.data = env->data;
+		ev.len = env->len;
+		ev.key = row.val[PGE_AGGREGATE_ID];
+		ev.key_len = row.len[PGE_AGGREGATE_ID];
+		ev.pos = pos;
+		ev.seq = (uint32_t) i;
+		/* archive partition: the task's start, so backfill objects sort before the stream's */
+		ev.commit_time = (time_t) t->time;
+		if (sink_set_put(b->sinks, &ev, err, errlen, &fatal) < 0)
+		{
+			b->exit_code = fatal ? EXIT_CONFIG : 1;
+			return -1;
+		}
+	}
+	if (sink_set_commit(b->sinks, pos, err, errlen, &fatal) < 0)
+	{
+		b->exit_code = fatal ? EXIT_CONFIG : 1;
+		return -1;
+	}
+	b->handed += (unsigned long long) n;
+	m = &b->marks[(b->head + b->count) % INFLIGHT];
+	m->pos = pos;
+	snprintf(m->agg, sizeof(m->agg), "%s", pg_sql_value(r, n - 1, PGE_AGGREGATE_ID, NULL));
+	m->version = strtoll(pg_sql_value(r, n - 1, PGE_VERSION, NULL), NULL, 10);
+	m->events = b->handed;
+	b->count++;
+	return 0;
+}
+
+/* Throttle (--backfill-rate), back-pressure and the in-flight limit. */
+static int
+s_wait_room(pg_backfill *b, char *err, size_t errlen)
+{
+	for (;;)
+	{
+		int64_t now = relay_now_ms();
+		int wait = 0;
+
+		if (b->cfg->backfill_rate > 0)
+		{
+			int64_t due = b->started_ms + (int64_t) ((double) (b->handed - b->started_events) *
+													 1000.0 / b->cfg->backfill_rate);
+
+			if (due > now)
+				wait = (int) (due - now > 100 ? 100 : due - now);
+		}
+		if (sink_set_pending_bytes(b->sinks) >= b->cfg->max_buffer_bytes || b->count >= INFLIGHT)
+			wait = 20;
+		if (wait == 0)
+			return s_pump(b, 0, err, errlen);
+		if (relay_stop_requested)
+		{
+			snprintf(err, errlen, "stopped");
+			return -1;
+		}
+		if (s_pump(b, wait, err, errlen) < 0)
+			return -1;
+	}
+}
+
+/* Read the task's rows and hand them out, then wait until every sink has them. */
+static int
+s_run(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
+{
+	pg_state_task *t = &b->state->task;
+	bool repair = strcmp(t->kind, "repair") == 0;
+	bool since = !repair && b->cfg->backfill_since;
+	char database[256], commit_ts[16], next[32], horizon[32], ver[32];
+	const char *params[8];
+	buf q = BUF_INIT, env = BUF_INIT;
+	uint64_t last_pos = 0;
+	int rc = -1;
+
+	b->head = b->count = 0;
+	b->handed = t->events;
+	b->started_ms = b->last_progress_ms = relay_now_ms();
+	b->started_events = t->events;
+	metrics.table_task = repair ? 2 : 1;
+	metrics.table_expected = t->expected;
+	metrics.table_events = t->events;
+	if (s_begin(b, snapshot, err, errlen) < 0 ||
+		s_value(b, "SELECT pg_catalog.current_database()", 0, NULL, database, sizeof(database), err,
+				errlen) < 0 ||
+		s_value(b, "SELECT pg_catalog.current_setting('track_commit_timestamp')", 0, NULL,
+				commit_ts, sizeof(commit_ts), err, errlen) < 0 ||
+		s_value(b, "SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text", 0,
+				NULL, next, sizeof(next), err, errlen) < 0)
+		goto done;
+	if (repair && t->horizon && strtoull(next, NULL, 10) - t->horizon >= XID_WIDEN_LIMIT)
+	{
+		snprintf(err, errlen,
+				 "the state file's xmin horizon %llu is more than 2^31 transactions old: the "
+				 "repair cannot tell rows apart by xmin; backfill instead (--backfill with a "
+				 "new slot)",
+				 (unsigned long long) t->horizon);
+		b->exit_code = EXIT_SLOT;
+		goto done;
+	}
+	snprintf(horizon, sizeof(horizon), "%llu", (unsigned long long) t->horizon);
+	snprintf(ver, sizeof(ver), "%lld", t->key_version);
+	params[0] = t->key_agg[0] ? t->key_agg : "00000000-0000-0000-0000-000000000000";
+	params[1] = ver;
+	params[2] = b->cfg->aggregate_types;
+	params[3] = b->cfg->backfill_aggregate_types;
+	params[4] = b->cfg->event_types;
+	params[5] = since ? b->cfg->backfill_since : NULL;
+	params[6] = repair ? horizon : NULL;
+	params[7] = repair ? next : NULL;
+	s_cursor_sql(&q, repair, since, strcmp(commit_ts, "on") == 0);
+	if (t->expected == 0 && t->events == 0)
+	{
+		/* count once, for progress: the same rows through the same cursor query */
+		pg_sql_result *r;
+		buf cq = BUF_INIT;
+		const char *sel = strstr(q.data, " FOR ") + 5;
+
+		buf_printf(&cq, "SELECT count(*) FROM (%s) c", sel);
+		r = pg_sql_query(b->sql, cq.data, 8, params, err, errlen);
+		buf_free(&cq);
+		if (r == NULL)
+			goto done;
+		t->expected = strtoull(pg_sql_value(r, 0, 0, NULL), NULL, 10);
+		pg_sql_free(r);
+		metrics.table_expected = t->expected;
+	}
+	{
+		pg_sql_result *r = pg_sql_query(b->sql, q.data, 8, params, err, errlen);
+
+		if (r == NULL)
+			goto done;
+		pg_sql_free(r);
+	}
+	s_progress(b, true);
+	for (;;)
+	{
+		pg_sql_result *r;
+		int n;
+		uint64_t pos = t->next_pos;
+
+		if (s_wait_room(b, err, errlen) < 0)
+			goto done;
+		r = pg_sql_query(b->sql, "FETCH FORWARD " PAGE_ROWS_TEXT " FROM eventrelay_rows", 0, NULL,
+						 err, errlen);
+		if (r == NULL)
+			goto done;
+		n = pg_sql_rows(r);
+		if (n == 0)
+		{
+			pg_sql_free(r);
+			break;
+		}
+		if (pos >= t->end_pos)
+		{
+			pg_sql_free(r);
+			snprintf(err, errlen,
+					 "the %s used every sink position reserved below the slot's consistent "
+					 "point; drop the slot and start it again",
+					 t->kind);
+			b->exit_code = 1;
+			goto done;
+		}
+		/* durable before use: a restart never hands out a position twice */
+		s_mark_acked(b);
+		t->next_pos = pos + 1;
+		if (s_save(b, err, errlen) < 0)
+		{
+			pg_sql_free(r);
+			b->exit_code = 1;
+			goto done;
+		}
+		rc = s_put_page(b, r, pos, database, &env, err, errlen);
+		pg_sql_free(r);
+		if (rc < 0)
+			goto done;
+		rc = -1;
+		last_pos = pos;
+	}
+	if (pg_sql_exec(b->sql, "COMMIT", err, errlen) < 0)
+		goto done;
+	/* everything delivered before the task counts as done */
+	while (last_pos && sink_set_acked(b->sinks) < last_pos)
+	{
+		if (relay_stop_requested)
+		{
+			snprintf(err, errlen, "stopped");
+			goto done;
+		}
+		if (s_pump(b, 50, err, errlen) < 0)
+			goto done;
+	}
+	s_mark_acked(b);
+	s_progress(b, true);
+	{
+		char n[32];
+
+		snprintf(n, sizeof(n), "%llu", t->events);
+		log_kv(LOG_INFO, repair ? "repair done: streaming" : "backfill done: streaming", "events",
+			   n, NULL);
+	}
+	/* every transaction below the exported snapshot's xmin is now delivered */
+	b->state->horizon = t->snap_xmin;
+	memset(t, 0, sizeof(*t));
+	if (s_save(b, err, errlen) < 0)
+	{
+		b->exit_code = 1;
+		goto done;
+	}
+	rc = 0;
+done:
+	if (rc < 0 && b->sql && pg_sql_ok(b->sql))
+	{
+		char e2[256];
+
+		pg_sql_exec(b->sql, "ROLLBACK", e2, sizeof(e2));
+	}
+	metrics.table_task = 0;
+	buf_free(&q);
+	buf_free(&env);
+	return rc;
+}
+
+/* A new task on the slot just created: recorded durably before any row goes out. */
+static int
+s_start_task(pg_backfill *b, const char *snapshot, uint64_t slot_lsn, bool repair, char *err,
+			 size_t errlen)
+{
+	pg_state_task *t = &b->state->task;
+	pg_sql_result *r;
+	char q[256];
+
+	if (b->gap == 0 || slot_lsn <= b->gap)
+	{
+		snprintf(err, errlen, "no sink positions reserved below the consistent point");
+		return -1;
+	}
+	/* the exported snapshot's own bounds, read in a transaction that imports it */
+	snprintf(q, sizeof(q), "SET TRANSACTION SNAPSHOT '%s'", snapshot);
+	if (pg_sql_exec(b->sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen) < 0 ||
+		pg_sql_exec(b->sql, q, err, errlen) < 0)
+		return -1;
+	r = pg_sql_query(b->sql,
+					 "SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text, "
+					 "pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text, "
+					 "EXTRACT(epoch FROM pg_catalog.now())::int8::text",
+					 0, NULL, err, errlen);
+	if (r == NULL)
+		return -1;
+	memset(t, 0, sizeof(*t));
+	snprintf(t->kind, sizeof(t->kind), "%s", repair ? "repair" : "backfill");
+	t->slot_lsn = slot_lsn;
+	t->snap_xmax = strtoull(pg_sql_value(r, 0, 0, NULL), NULL, 10);
+	t->snap_xmin = strtoull(pg_sql_value(r, 0, 1, NULL), NULL, 10);
+	t->time = strtoll(pg_sql_value(r, 0, 2, NULL), NULL, 10);
+	t->horizon = repair ? b->state->horizon : 0;
+	t->next_pos = slot_lsn - b->gap;
+	t->end_pos = slot_lsn;
+	pg_sql_free(r);
+	/* the snapshot stays importable: it is held by the replication connection */
+	if (pg_sql_exec(b->sql, "ROLLBACK", err, errlen) < 0)
+		return -1;
+	if (repair)
+	{
+		char h[32], l[32];
+
+		snprintf(h, sizeof(h), "%llu", (unsigned long long) t->horizon);
+		lsn_format(b->state->lsn, l);
+		log_kv(LOG_WARN,
+			   t->horizon ? "slot recreated: re-publishing from eventstore.events what may be "
+							"missing since the confirmed position"
+						  : "slot recreated, but the state file has no xmin horizon yet: "
+							"re-publishing every event of eventstore.events",
+			   "confirmed_lsn", l, "xmin_horizon", h, NULL);
+	}
+	/* the new slot is where this relay stands now */
+	b->state->lsn = slot_lsn;
+	return s_save(b, err, errlen);
+}
+
+int
+pg_backfill_before_start(void *ctx, const char *snapshot, uint64_t slot_lsn, bool recreated,
+						 pg_fail *fail, char *err, size_t errlen)
+{
+	pg_backfill *b = ctx;
+	pg_state_task *t = &b->state->task;
+
+	*fail = PGF_RETRY;
+	b->exit_code = 0;
+	if (snapshot && s_task_wanted(b, recreated))
+	{
+		if (s_connect(b, err, errlen) < 0 ||
+			s_start_task(b, snapshot, slot_lsn, recreated, err, errlen) < 0)
+			return s_fail_kind(fail, err, errlen);
+	}
+	else if (t->kind[0] == '\0')
+		return 0;
+	else if (t->slot_lsn == 0)
+	{
+		*fail = PGF_SLOT;
+		snprintf(err, errlen,
+				 "the backfill was interrupted while the slot was being created; drop the slot "
+				 "(SELECT pg_drop_replication_slot('%s')) and start again",
+				 b->cfg->slot);
+		return -1;
+	}
+	else if (t->slot_lsn != slot_lsn)
+	{
+		char a[32], c[32];
+
+		lsn_format(t->slot_lsn, a);
+		lsn_format(slot_lsn, c);
+		*fail = PGF_SLOT;
+		snprintf(err, errlen,
+				 "the state file has a %s in progress for the slot created at %s, but the slot "
+				 "is at %s",
+				 t->kind, a, c);
+		return -1;
+	}
+	else
+	{
+		log_kv(LOG_INFO, "resuming the interrupted task after the last acknowledged row", "task",
+			   t->kind, "after", t->key_agg[0] ? t->key_agg : "(start)", NULL);
+		if (s_connect(b, err, errlen) < 0)
+			return -1;
+	}
+	if (s_run(b, snapshot, err, errlen) < 0)
+	{
+		if (b->exit_code == EXIT_SLOT)
+			*fail = PGF_SLOT;
+		return s_fail_kind(fail, err, errlen);
+	}
+	return 0;
+}

@@ -1,0 +1,43 @@
+/*
+ * pg_sql.h
+ *		A plain SQL connection to the source database (libpq, not the
+ *		replication protocol of pg_source.h), for the readers of
+ *		eventstore.events: the backfill, the slot-loss repair and its xmin
+ *		horizon samples (pg_backfill.h, pg_repair.h).
+ *
+ * The session is fixed so that the server's settings never change the text
+ * the envelope writer reads (pg_envelope.h): DateStyle ISO, TimeZone UTC,
+ * client_encoding SQL_ASCII (no conversion: text arrives as stored).
+ * Values are text; a result is freed by pg_sql_free.
+ */
+#ifndef RELAY_PG_SQL_H
+#define RELAY_PG_SQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct pg_sql pg_sql;
+typedef struct pg_sql_result pg_sql_result;
+
+/* Connect with the relay's connection string (cfg->dbname); NULL with err. */
+pg_sql *pg_sql_connect(const char *dbname, char *err, size_t errlen);
+void pg_sql_close(pg_sql *c);
+
+/*
+ * Run one statement with text parameters (NULL entries are SQL NULL).
+ * Returns its result (rows or none), or NULL with err (one line, the
+ * server's message).
+ */
+pg_sql_result *pg_sql_query(pg_sql *c, const char *sql, int nparams, const char *const *params,
+							char *err, size_t errlen);
+/* pg_sql_query without rows to read: 0, or -1 with err. */
+int pg_sql_exec(pg_sql *c, const char *sql, char *err, size_t errlen);
+/* Is the connection still usable? */
+bool pg_sql_ok(const pg_sql *c);
+
+int pg_sql_rows(const pg_sql_result *r);
+/* Column col of row: its text (NUL-terminated) and length; NULL for SQL NULL. */
+const char *pg_sql_value(const pg_sql_result *r, int row, int col, size_t *len);
+void pg_sql_free(pg_sql_result *r);
+
+#endif

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+#
+# t_relay_backfill_pgoutput.sh - t_relay_backfill.sh with the relay reading pgoutput and
+# a publication (--decoder pgoutput, through EVENTRELAY_DECODER): the managed
+# servers' path (RDS, Aurora) gets the same backfill with the same envelopes.
+set -Eeuo pipefail
+export EVENTRELAY_DECODER=pgoutput
+exec bash "$(dirname "${BASH_SOURCE[0]}")/t_relay_backfill.sh" "$@"
