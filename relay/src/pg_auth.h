@@ -10,7 +10,7 @@
  * The first call also checks the conninfo once: one host, a user, and
  * sslmode=verify-full (the token is a password; it may only go to a server
  * whose certificate was verified), unless --rds-iam-allow-weak-sslmode.
- * This file and pg_source.c are the ones that include libpq (here for
+ * With pg_source.c and pg_sql.c the files that include libpq (here for
  * PQconninfoParse and PQconndefaults only).
  */
 #ifndef RELAY_PG_AUTH_H

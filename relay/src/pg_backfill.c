@@ -119,7 +119,7 @@ s_connect(pg_backfill *b, char *err, size_t errlen)
 		b->sql = NULL;
 	}
 	if (b->sql == NULL)
-		b->sql = pg_sql_connect(b->cfg->dbname, err, errlen);
+		b->sql = pg_sql_connect(b->cfg, "eventrelay", err, errlen);
 	return b->sql ? 0 : -1;
 }
 

@@ -67,7 +67,7 @@ pg_horizon_tick(pg_horizon *h, int64_t now_ms)
 		pg_sql_close(h->sql);
 		h->sql = NULL;
 	}
-	if (h->sql == NULL && (h->sql = pg_sql_connect(h->cfg->dbname, err, sizeof(err))) == NULL)
+	if (h->sql == NULL && (h->sql = pg_sql_connect(h->cfg, "eventrelay", err, sizeof(err))) == NULL)
 		goto fail;
 	/* one statement: its snapshot is taken before the WAL position is read */
 	r = pg_sql_query(h->sql,

@@ -1,10 +1,11 @@
 /*
  * pg_source.h
- *		The PostgreSQL replication protocol, through libpq (with pg_auth.c, the
- *		files that include it): connect with replication=database, check or create the
- *		logical slot, START_REPLICATION with the plugin options, read
- *		XLogData ('w') and keepalive ('k') messages without blocking, and send
- *		standby status updates ('r').  The loop that uses it is in pg_relay.c.
+ *		The PostgreSQL replication protocol, through libpq (pg_slot.c shares
+ *		the connection; pg_sql.c makes the plain ones): connect with
+ *		replication=database, check or create the logical slot,
+ *		START_REPLICATION with the plugin options, read XLogData ('w') and
+ *		keepalive ('k') messages without blocking, and send standby status
+ *		updates ('r').  The loop that uses it is in pg_relay.c.
  */
 #ifndef RELAY_PG_SOURCE_H
 #define RELAY_PG_SOURCE_H

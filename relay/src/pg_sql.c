@@ -1,10 +1,11 @@
 /*
  * pg_sql.c
- *		The plain SQL connection (see pg_sql.h).  With pg_source.c the only
- *		file that includes libpq: that one speaks the replication protocol,
- *		this one runs ordinary queries.
+ *		The plain SQL connection (see pg_sql.h).  With pg_source.c (the
+ *		replication protocol) and pg_auth.c (conninfo parsing) the only file
+ *		that includes libpq.
  */
 #include "pg_sql.h"
+#include "pg_auth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 struct pg_sql
 {
 	PGconn *conn;
+	pg_auth *auth; /* --rds-iam-auth tokens, or NULL */
 };
 
 struct pg_sql_result
@@ -38,25 +40,54 @@ s_message(char *err, size_t errlen, const char *prefix, const char *msg)
 }
 
 pg_sql *
-pg_sql_connect(const char *dbname, char *err, size_t errlen)
+pg_sql_connect(const relay_config *cfg, const char *application_name, char *err, size_t errlen)
 {
-	/* later keywords override what the connection string says */
-	const char *keys[] = {"dbname", "options", "client_encoding", "fallback_application_name",
+	/*
+	 * The connection string comes after connect_timeout (its own wins) and
+	 * before client_encoding (ours wins), then the password of --rds-iam-auth,
+	 * which wins over one in the connection string.  DateStyle and TimeZone
+	 * are set once connected, not with "options", which would replace the
+	 * user's own (PGOPTIONS, a service file).
+	 */
+	const char *keys[] = {"connect_timeout",		   "dbname", "client_encoding",
+						  "fallback_application_name", NULL,	 NULL};
+	const char *vals[] = {PG_SQL_CONNECT_TIMEOUT,
+						  cfg->dbname ? cfg->dbname : "",
+						  "SQL_ASCII",
+						  application_name,
+						  NULL,
 						  NULL};
-	const char *vals[] = {dbname ? dbname : "", "-c DateStyle=ISO -c TimeZone=UTC", "SQL_ASCII",
-						  "eventrelay", NULL};
 	pg_sql *c = calloc(1, sizeof(*c));
+	char *password = NULL;
+	pg_fail fail;
 
 	if (c == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	if (pg_auth_password(cfg, &c->auth, &password, &fail, err, errlen) < 0)
+	{
+		pg_sql_close(c);
+		return NULL;
+	}
+	keys[4] = password ? "password" : NULL;
+	vals[4] = password;
 	c->conn = PQconnectdbParams(keys, vals, 1);
+	pg_auth_release(password);
 	if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK)
 	{
 		s_message(err, errlen, "could not connect to PostgreSQL: ",
 				  c->conn ? PQerrorMessage(c->conn) : "out of memory");
+		pg_auth_explain(c->auth, err, errlen);
+		pg_sql_close(c);
+		return NULL;
+	}
+	if (pg_sql_exec(c,
+					"SELECT pg_catalog.set_config('datestyle', 'ISO', false), "
+					"pg_catalog.set_config('timezone', 'UTC', false)",
+					err, errlen) < 0)
+	{
 		pg_sql_close(c);
 		return NULL;
 	}
@@ -70,6 +101,7 @@ pg_sql_close(pg_sql *c)
 		return;
 	if (c->conn)
 		PQfinish(c->conn);
+	pg_auth_free(c->auth);
 	free(c);
 }
 

@@ -3,7 +3,9 @@
  *		A plain SQL connection to the source database (libpq, not the
  *		replication protocol of pg_source.h), for the readers of
  *		eventstore.events: the backfill, the slot-loss repair and its xmin
- *		horizon samples (pg_backfill.h, pg_repair.h).
+ *		horizon samples (pg_backfill.h, pg_repair.h), and the WAL safety
+ *		check (pg_wal_safety.h).  It logs in as the replication connection
+ *		does, with an --rds-iam-auth token if asked (pg_auth.h).
  *
  * The session is fixed so that the server's settings never change the text
  * the envelope writer reads (pg_envelope.h): DateStyle ISO, TimeZone UTC,
@@ -16,11 +18,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config.h"
+
+/* Seconds; a connection string's own connect_timeout wins. */
+#define PG_SQL_CONNECT_TIMEOUT "10"
+
 typedef struct pg_sql pg_sql;
 typedef struct pg_sql_result pg_sql_result;
 
-/* Connect with the relay's connection string (cfg->dbname); NULL with err. */
-pg_sql *pg_sql_connect(const char *dbname, char *err, size_t errlen);
+/*
+ * Connect with the relay's connection string (cfg->dbname) and credentials;
+ * application_name is the fallback one (a connection string's wins).  NULL
+ * with err.
+ */
+pg_sql *pg_sql_connect(const relay_config *cfg, const char *application_name, char *err,
+					   size_t errlen);
 void pg_sql_close(pg_sql *c);
 
 /*

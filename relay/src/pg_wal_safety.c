@@ -5,21 +5,17 @@
 #include "pg_wal_safety.h"
 #include "log.h"
 #include "metrics.h"
+#include "pg_sql.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
-
-#define WAL_CONNECT_TIMEOUT "5"
-#define WAL_QUERY_OPTIONS	"-c statement_timeout=5000"
-
 struct pg_wal_safety
 {
 	const relay_config *cfg;
-	PGconn *conn;
+	pg_sql *conn;
 	int64_t next_ms;
 	int level;		 /* last warning level logged */
 	bool failing;	 /* the last look failed (logged once) */
@@ -46,8 +42,7 @@ pg_wal_safety_free(pg_wal_safety *w)
 {
 	if (w == NULL)
 		return;
-	if (w->conn)
-		PQfinish(w->conn);
+	pg_sql_close(w->conn);
 	free(w);
 }
 
@@ -77,25 +72,22 @@ s_fail(pg_wal_safety *w, const char *what, const char *detail)
 		log_kv(LOG_WARN, what, "detail", d, NULL);
 	}
 	w->failing = true;
-	if (w->conn)
-		PQfinish(w->conn);
+	pg_sql_close(w->conn);
 	w->conn = NULL;
 }
 
-/* A normal connection (the connection string's own timeouts win: they come after ours). */
+/* A normal connection; a look must not hold the relay's loop for long. */
 static bool
 s_connect(pg_wal_safety *w)
 {
-	const char *keys[] = {"connect_timeout", "options", "dbname", "fallback_application_name",
-						  NULL};
-	const char *vals[] = {WAL_CONNECT_TIMEOUT, WAL_QUERY_OPTIONS,
-						  w->cfg->dbname ? w->cfg->dbname : "", "eventrelay-walcheck", NULL};
+	char err[512];
 
-	w->conn = PQconnectdbParams(keys, vals, 1);
-	if (w->conn == NULL || PQstatus(w->conn) != CONNECTION_OK)
+	w->conn = pg_sql_connect(w->cfg, "eventrelay-walcheck", err, sizeof(err));
+	if (w->conn == NULL ||
+		pg_sql_exec(w->conn, "SELECT pg_catalog.set_config('statement_timeout', '5000', false)",
+					err, sizeof(err)) < 0)
 	{
-		s_fail(w, "WAL safety check: could not connect",
-			   w->conn ? PQerrorMessage(w->conn) : "out of memory");
+		s_fail(w, "WAL safety check: could not connect", err);
 		return false;
 	}
 	return true;
@@ -137,39 +129,41 @@ void
 pg_wal_safety_poll(pg_wal_safety *w, int64_t now_ms)
 {
 	const char *params[1];
-	PGresult *res;
+	pg_sql_result *res;
+	char err[512];
 
 	if (w == NULL || now_ms < w->next_ms)
 		return;
 	w->next_ms = now_ms + w->cfg->wal_check_interval_ms;
-	if (w->conn && PQstatus(w->conn) != CONNECTION_OK)
+	if (w->conn && !pg_sql_ok(w->conn))
 	{
-		PQfinish(w->conn);
+		pg_sql_close(w->conn);
 		w->conn = NULL;
 	}
 	if (w->conn == NULL && !s_connect(w))
 		return;
 	params[0] = w->cfg->slot;
-	res = PQexecParams(
+	res = pg_sql_query(
 		w->conn,
 		"SELECT COALESCE(wal_status, ''), "
 		"COALESCE(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), "
 		"restart_lsn)::bigint, 0), safe_wal_size, "
 		"pg_catalog.pg_size_bytes(pg_catalog.current_setting('max_slot_wal_keep_size')) "
 		"FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-		1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		1, params, err, sizeof(err));
+	if (res == NULL)
 	{
-		s_fail(w, "WAL safety check failed", PQresultErrorMessage(res));
-		PQclear(res);
+		s_fail(w, "WAL safety check failed", err);
 		return;
 	}
-	if (PQntuples(res) == 1)
+	if (pg_sql_rows(res) == 1)
 	{
+		const char *safe = pg_sql_value(res, 0, 2, NULL);
+
 		w->failing = false;
-		s_report(w, PQgetvalue(res, 0, 0), strtoll(PQgetvalue(res, 0, 1), NULL, 10),
-				 strtoll(PQgetvalue(res, 0, 2), NULL, 10), !PQgetisnull(res, 0, 2),
-				 strtoll(PQgetvalue(res, 0, 3), NULL, 10));
+		s_report(w, pg_sql_value(res, 0, 0, NULL), strtoll(pg_sql_value(res, 0, 1, NULL), NULL, 10),
+				 safe ? strtoll(safe, NULL, 10) : 0, safe != NULL,
+				 strtoll(pg_sql_value(res, 0, 3, NULL), NULL, 10));
 	}
-	PQclear(res);
+	pg_sql_free(res);
 }
