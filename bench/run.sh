@@ -17,6 +17,7 @@
 #   s3          S3 archive replay vs the AWS CLI
 #   json        the relay's JSON reader (relay/src/json.c) vs json-c
 #   slot_soak   the relay's slot while only other tables are written
+#   kill_loop   duplicates per relay SIGKILL and per PostgreSQL crash (60 s, 16 kills)
 #
 # Arguments after a name go to that benchmark when only one is named
 # (`bench/run.sh decode throughput`, `bench/run.sh ddb 5000`).  Each
@@ -28,7 +29,7 @@
 set -Eeuo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-NAMES=(append decode relay pgoutput ddb s3 json slot_soak)
+NAMES=(append decode relay pgoutput ddb s3 json slot_soak kill_loop)
 
 # script NAME: the script of a benchmark; deps NAME: the scripts/deps.sh groups it needs.
 script() {
@@ -41,6 +42,7 @@ script() {
 		s3) echo s3_bench.sh ;;
 		json) echo json_ab.sh ;;
 		slot_soak) echo relay_slot_soak.sh ;;
+		kill_loop) echo relay_kill_loop.sh ;;
 		*) return 1 ;;
 	esac
 }
@@ -54,6 +56,7 @@ deps() {
 		s3) echo relay aws node ;;
 		json) echo relay ;;
 		slot_soak) echo pg relay ;;
+		kill_loop) echo pg relay node aws ;;
 	esac
 }
 

@@ -8,7 +8,8 @@
 #      a cache directory): builds and installs the extension, runs its
 #      pg_regress and isolation tests (C and SQL flavour), and every integration test marked
 #      "# matrix: every PostgreSQL version" (the ones that exercise the
-#      server: plugin, slots, upgrades); the relay is the one built here,
+#      server: plugin, slots, upgrades) and those marked "# versions: N..."
+#      for this version (PostgreSQL 17+ features: failover slots); the relay is the one built here,
 #      on the machine's libpq, for all versions,
 #   3. every other integration test tests/t_*.sh, on the machine's version.
 # Each test starts its own servers.  Prints one line per suite, a result line
@@ -122,6 +123,11 @@ suite() { # suite NAME COMMAND...: run one suite, its output into a log
 
 # The integration tests that run on every version of the matrix.
 is_matrix_test() { grep -qx '# matrix: every PostgreSQL version' "$1"; }
+# "# versions: 17 18": a test that runs on these versions only (when they are tested).
+test_versions() { sed -n 's/^# versions: //p' "$1" | head -n 1; }
+runs_on() { # runs_on TEST_FILE VERSION
+	is_matrix_test "$1" || [[ " $(test_versions "$1") " == *" $2 "* ]]
+}
 
 selected() { # selected TEST_FILE
 	local name
@@ -139,7 +145,7 @@ run_pg_suites() {
 	suite "pg$v regress" "${env[@]}" bash tests/regress.sh || true
 	suite "pg$v regress-sql-flavour" "${env[@]}" ES_FLAVOUR=sql bash tests/regress.sh || true
 	for t in tests/t_*.sh; do
-		[[ -e $t ]] && is_matrix_test "$t" && selected "$t" || continue
+		[[ -e $t ]] && runs_on "$t" "$v" && selected "$t" || continue
 		name=$(basename "$t" .sh)
 		suite "pg$v $name" timeout 900 "${env[@]}" bash "$t" || true
 	done
@@ -214,7 +220,7 @@ done
 if ((WITH_HOST)); then
 	CUR=$HOST_PG
 	for t in tests/t_*.sh; do
-		[[ -e $t ]] && ! is_matrix_test "$t" && selected "$t" || continue
+		[[ -e $t ]] && ! is_matrix_test "$t" && [[ -z $(test_versions "$t") ]] && selected "$t" || continue
 		name=$(basename "$t" .sh)
 		suite "$name" timeout 900 bash "$t" || true
 	done

@@ -58,6 +58,8 @@ locals {
     var.create_slot ? ["--create-slot"] : [],
     local.iam == null ? [] : ["--rds-iam-auth"],
     local.iam == null || try(local.iam.region, null) == null ? [] : ["--rds-region=${local.iam.region}"],
+    # two or more tasks: one streams, the others stand by for the slot (docs/failover.md)
+    var.relay_count > 1 ? ["--standby"] : [],
     [for s in local.sinks : "--sink=${s}"],
     var.archive_bucket_arn == null ? [] : [
       "--s3-bucket=${local.bucket_name}",
@@ -424,11 +426,13 @@ resource "aws_ecs_service" "this" {
   task_definition = aws_ecs_task_definition.this.arn
   launch_type     = "FARGATE"
 
-  # One replication slot has one consumer: exactly one task, and a deployment
-  # stops the old task (which flushes and confirms its LSN) before starting the
-  # new one, which resumes from the slot.
-  desired_count                      = var.enabled ? 1 : 0
-  deployment_minimum_healthy_percent = 0
+  # One replication slot has one consumer.  One task: a deployment stops the
+  # old task (which flushes and confirms its LSN) before starting the new one,
+  # which resumes from the slot.  Two or more (relay_count): one streams, the
+  # others wait for the slot (--standby) and take over within seconds; a
+  # deployment replaces them one at a time.
+  desired_count                      = var.enabled ? var.relay_count : 0
+  deployment_minimum_healthy_percent = var.relay_count > 1 ? 50 : 0
   deployment_maximum_percent         = 100
 
   deployment_circuit_breaker {

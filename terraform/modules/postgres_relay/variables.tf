@@ -190,6 +190,17 @@ variable "create_slot" {
   default     = true
 }
 
+variable "relay_count" {
+  description = "Relay tasks for the slot: 1, or 2 for a hot standby that takes over within seconds when the active one dies (the relays run with --standby; docs/failover.md)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.relay_count >= 1 && var.relay_count <= 2 && floor(var.relay_count) == var.relay_count
+    error_message = "relay_count must be 1 or 2."
+  }
+}
+
 variable "kinesis_stream_arn" {
   description = "ARN of the Kinesis stream to publish to."
   type        = string
