@@ -18,7 +18,7 @@
 static batch_limits
 limits(void)
 {
-	batch_limits l = {500, 5 * 1024 * 1024, 1024 * 1024, 20, 100, 5000};
+	batch_limits l = {500, 5 * 1024 * 1024, 1024 * 1024, 20, 100, 5000, 1};
 
 	return l;
 }
