@@ -136,8 +136,7 @@ static const opt_doc opts[] = {
 	{OPT_LINGER, "linger-ms", 1, "MS", NULL,
 	 "wait at most this long for a batch to fill before sending it (default 20)", NULL},
 	{OPT_IN_FLIGHT, "max-in-flight", 1, "N", "EVENTRELAY_MAX_IN_FLIGHT",
-	 "PutRecords requests in flight at once (default 4); an aggregate is in one at a time",
-	 NULL},
+	 "PutRecords requests in flight at once (default 4); an aggregate is in one at a time", NULL},
 	{OPT_KEY_RUN, "max-records-per-key", 1, "N", "EVENTRELAY_MAX_RECORDS_PER_KEY",
 	 "consecutive events of one aggregate per PutRecords (default 1: a later event is sent only "
 	 "once the earlier one is stored; above 1 a partial failure can deliver a later event before "

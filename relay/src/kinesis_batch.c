@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KINESIS_MAX_KEY	 256
+#define KINESIS_MAX_KEY 256
 
 void
 batch_init(batcher *b, const batch_limits *lim)
@@ -118,7 +118,8 @@ s_hash(const char *s, size_t n)
 static bool
 s_key_is(const batch_key *kq, uint64_t h, const char *key, size_t key_len)
 {
-	return kq->hash == h && kq->head->key_len == key_len && memcmp(kq->head->key, key, key_len) == 0;
+	return kq->hash == h && kq->head->key_len == key_len &&
+		   memcmp(kq->head->key, key, key_len) == 0;
 }
 
 static int
@@ -424,8 +425,8 @@ batch_take(batcher *b, int64_t now_ms, batch_record **out)
 			r = r->next;
 		}
 	}
-	b->blocked_until = n == 0 && b->ready_head == NULL && b->heap_len > 0 ? b->heap[0]->not_before
-																		   : 0;
+	b->blocked_until =
+		n == 0 && b->ready_head == NULL && b->heap_len > 0 ? b->heap[0]->not_before : 0;
 	return n;
 }
 

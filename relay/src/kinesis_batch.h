@@ -65,11 +65,11 @@ typedef struct batch_record
 /* One partition key with records held: its queue and where it waits. */
 typedef struct batch_key
 {
-	struct batch_key *hnext;		/* hash chain */
+	struct batch_key *hnext;		 /* hash chain */
 	struct batch_key *rprev, *rnext; /* ready list */
-	struct batch_key *dnext;		/* scratch list of batch_done */
-	batch_record *head, *tail;		/* held records, oldest first */
-	size_t n_pending;				/* records not in flight */
+	struct batch_key *dnext;		 /* scratch list of batch_done */
+	batch_record *head, *tail;		 /* held records, oldest first */
+	size_t n_pending;				 /* records not in flight */
 	size_t pending_bytes;
 	int64_t not_before; /* backoff: not sent before */
 	size_t heap_idx;	/* position in the backoff heap, or SIZE_MAX */
@@ -110,7 +110,7 @@ typedef struct batcher
 	size_t ready_records, ready_bytes; /* pending records of ready keys */
 	batch_key **heap;
 	size_t heap_len, heap_cap;
-	size_t resent; /* stored records sent again to keep a run in order */
+	size_t resent;	 /* stored records sent again to keep a run in order */
 	batch_txn *txns; /* ring of open positions */
 	size_t txn_cap, txn_start, txn_count;
 	uint64_t txn_base;	   /* id of txns[txn_start] */

@@ -36,7 +36,7 @@
 
 #define KINESIS_EXPIRED_LIMIT 3
 
-#define KINESIS_MAX_SENDERS	  64
+#define KINESIS_MAX_SENDERS 64
 
 struct sink_kinesis;
 
@@ -71,7 +71,7 @@ typedef struct sink_kinesis
 	int64_t last_error_log;
 	int idle_senders; /* waiting on wake */
 	int requests_in_flight;
-	bool draining;	  /* ignore the linger: send what is there */
+	bool draining; /* ignore the linger: send what is there */
 	bool stopping;
 	bool failed; /* a sender hit a fatal error */
 	bool failed_config;

@@ -353,7 +353,7 @@ version_of(const batch_record *r)
 	return atoi(strstr(r->data, "\"version\":") + 10);
 }
 
-/* A run: consecutive events of one key in one request, in order, and the key in one request only. */
+/* A run: consecutive events of one key in one request, in order; the key in one request only. */
 static void
 test_runs(void **state)
 {
@@ -423,9 +423,9 @@ test_run_failure_resends_tail(void **state)
 
 		batch_done(&b, out, r, 7, 100);
 	}
-	assert_int_equal(b.n_records, 3);	  /* A3 A4 A5 */
-	assert_int_equal(b.resent, 1);		  /* A4 */
-	assert_int_equal(b.acked, 0);		  /* position 1 waits for A3..A5 */
+	assert_int_equal(b.n_records, 3);			   /* A3 A4 A5 */
+	assert_int_equal(b.resent, 1);				   /* A4 */
+	assert_int_equal(b.acked, 0);				   /* position 1 waits for A3..A5 */
 	assert_int_equal(batch_take(&b, 101, out), 0); /* backoff */
 	assert_true(b.blocked_until > 100);
 	n = batch_take(&b, 1000, out);
