@@ -11,6 +11,8 @@
 #   decode      output plugin vs test_decoding, wal2json, pgoutput; one huge
 #               transaction (decode_bench.sh all)
 #   relay       eventrelay vs pg_recvlogical, Kinesis path, latency, memory
+#   kinesis     Kinesis sink at 25 ms round trips (stand-in): today's relay
+#               (00a0684) vs this one, many aggregates / one, 5% failing
 #   ddb         DynamoDB path: stdin pluck vs jq
 #   s3          S3 archive replay vs the AWS CLI
 #   json        the relay's JSON reader (relay/src/json.c) vs json-c
@@ -26,7 +28,7 @@
 set -Eeuo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-NAMES=(append decode relay ddb s3 json slot_soak)
+NAMES=(append decode relay kinesis ddb s3 json slot_soak)
 
 # script NAME: the script of a benchmark; deps NAME: the scripts/deps.sh groups it needs.
 script() {
@@ -34,6 +36,7 @@ script() {
 		append) echo append_bench.sh ;;
 		decode) echo decode_bench.sh ;;
 		relay) echo relay_bench.sh ;;
+		kinesis) echo kinesis_bench.sh ;;
 		ddb) echo ddb_bench.sh ;;
 		s3) echo s3_bench.sh ;;
 		json) echo json_ab.sh ;;
@@ -46,6 +49,7 @@ deps() {
 		append) echo pg ;;
 		decode) echo pg bench ;;
 		relay) echo pg relay node aws ;;
+		kinesis) echo pg relay node ;;
 		ddb) echo relay ;;
 		s3) echo relay aws node ;;
 		json) echo relay ;;
@@ -58,7 +62,7 @@ if [[ ${1-} == --list ]]; then
 	exit 0
 fi
 if [[ ${1-} == -h || ${1-} == --help ]]; then
-	sed -n '3,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '3,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit 0
 fi
 
