@@ -317,6 +317,7 @@ batch_put(batcher *b, const char *data, size_t len, const char *key, size_t key_
 		}
 		kq->hash = h;
 		kq->heap_idx = SIZE_MAX;
+		kq->run_cap = b->lim.max_per_key;
 		kq->hnext = b->table[j];
 		b->table[j] = kq;
 		b->n_keys++;
@@ -413,7 +414,7 @@ batch_take(batcher *b, int64_t now_ms, batch_record **out)
 			break;
 		s_ready_remove(b, kq);
 		kq->inflight = true;
-		while (r && run < b->lim.max_per_key && n < b->lim.max_records &&
+		while (r && run < kq->run_cap && n < b->lim.max_records &&
 			   bytes + r->len + r->key_len <= b->lim.max_bytes)
 		{
 			r->state = BR_INFLIGHT;
@@ -424,6 +425,7 @@ batch_take(batcher *b, int64_t now_ms, batch_record **out)
 			run++;
 			r = r->next;
 		}
+		kq->run_len = run;
 	}
 	b->blocked_until =
 		n == 0 && b->ready_head == NULL && b->heap_len > 0 ? b->heap[0]->not_before : 0;
@@ -495,12 +497,12 @@ batch_done(batcher *b, batch_record **recs, const batch_outcome *outcome, int n,
 				touched = kq;
 			last = kq;
 		}
-		if (outcome[i] == BO_RETRY)
+		if (outcome[i] == BO_RETRY && !kq->failed)
 		{
+			/* the first failure of the key's run: it holds the aggregate back */
 			r->attempts++;
 			r->not_before = now_ms + s_backoff(b, r->attempts);
-			if (!kq->backoff || r->not_before > kq->not_before)
-				kq->not_before = r->not_before;
+			kq->not_before = r->not_before;
 			kq->failed = kq->backoff = true;
 			s_requeue(kq, r);
 		}
@@ -511,9 +513,10 @@ batch_done(batcher *b, batch_record **recs, const batch_outcome *outcome, int n,
 		}
 		else if (kq->failed)
 		{
+			/* the rest of the run goes again, failed or not; stored ones may be ahead */
 			if (outcome[i] == BO_OK)
 				b->resent++;
-			s_requeue(kq, r); /* stored, but perhaps ahead of the failed one */
+			s_requeue(kq, r);
 		}
 		else
 			s_remove_head(b, kq); /* the prefix: done, in order */
@@ -527,11 +530,18 @@ batch_done(batcher *b, batch_record **recs, const batch_outcome *outcome, int n,
 			s_key_unlink(b, kq);
 		else if (kq->backoff)
 		{
+			/* a failure inside a run: send less of this key at once next time */
+			kq->run_cap = kq->run_len > 1 ? kq->run_len / 2 : 1;
 			if (s_heap_push(b, kq) < 0)
 				s_ready_push(b, kq); /* out of memory: retry without a backoff */
 		}
 		else
+		{
+			if (!kq->failed && kq->run_cap < b->lim.max_per_key)
+				kq->run_cap =
+					kq->run_cap * 2 < b->lim.max_per_key ? kq->run_cap * 2 : b->lim.max_per_key;
 			s_ready_push(b, kq);
+		}
 		kq->failed = kq->backoff = false;
 	}
 	b->blocked_until = 0;

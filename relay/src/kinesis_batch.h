@@ -24,7 +24,9 @@
  *     in the stream ahead of the failed one) and count as acknowledged only
  *     from that re-send; the records before it are done.  A consumer applying
  *     an aggregate's events by version (apply version last+1, skip any other)
- *     sees them all, once, in order.
+ *     sees them all, once, in order.  To bound what is sent twice, a failure
+ *     halves the key's next run and a run without failure doubles it again,
+ *     up to max_per_key.
  *
  * Positions: records are put under the open position; batch_commit(pos)
  * closes it.  b->acked is the highest position whose records, and those of all
@@ -73,6 +75,8 @@ typedef struct batch_key
 	size_t pending_bytes;
 	int64_t not_before; /* backoff: not sent before */
 	size_t heap_idx;	/* position in the backoff heap, or SIZE_MAX */
+	int run_cap;		/* records of this key in its next request (halved by a failure) */
+	int run_len;		/* records of this key in the request in flight */
 	uint64_t hash;
 	bool ready;	   /* in the ready list */
 	bool inflight; /* in a request now */
