@@ -13,9 +13,10 @@
 //   kinesis_standin.js --port P [--host 127.0.0.1] [--shards 4] [--delay-ms 25]
 //       [--fail-pct 0] [--throttle-pct 0] [--seed 1] [--log FILE] [--ready FILE]
 //
-// Log lines (one per accepted record): "aggregate_id version shard seq t_ms",
-// with aggregate_id and version read from the envelope (docs/envelope.md) and
-// t_ms the wall-clock ms when it was stored.  SIGTERM flushes the log, writes
+// Log lines (one per accepted record): "aggregate_id version shard seq t_ms
+// request", with aggregate_id and version read from the envelope
+// (docs/envelope.md), t_ms the wall-clock ms when it was stored and request
+// the number of the PutRecords that carried it.  SIGTERM flushes the log, writes
 // the counters as JSON to FILE.stats and exits.
 'use strict';
 const http = require('http');
@@ -105,7 +106,7 @@ function putRecords(req) {
                 a = reAgg.exec(d);
                 v = reVersion.exec(d);
             }
-            const line = `${a ? a[1] : r.PartitionKey} ${v ? v[1] : 0} ${shard} ${s} ${now}\n`;
+            const line = `${a ? a[1] : r.PartitionKey} ${v ? v[1] : 0} ${shard} ${s} ${now} ${stats.requests}\n`;
             logBuf.push(line);
             logLen += line.length;
             if (logLen > 1 << 20) logFlush();
