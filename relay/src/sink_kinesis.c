@@ -63,13 +63,15 @@ typedef struct sink_kinesis
 
 	/* shared with the sender threads, under mu */
 	pthread_mutex_t mu;
-	pthread_cond_t wake;	 /* sender: work may be due */
+	pthread_cond_t wake;	 /* idle senders: work may be due */
+	pthread_cond_t timer;	 /* the one idle sender that waits for the linger or a backoff */
 	pthread_cond_t progress; /* main: a request completed */
 	batcher b;
 	int isolate; /* records still to send one per request */
 	int expired_in_row;
 	int64_t last_error_log;
-	int idle_senders; /* waiting on wake */
+	int idle_senders;	/* waiting on wake or timer */
+	bool timer_waiting; /* an idle sender waits on timer */
 	int requests_in_flight;
 	bool draining; /* ignore the linger: send what is there */
 	bool stopping;
@@ -120,6 +122,7 @@ s_fail_locked(sink_kinesis *k, bool config, const char *msg)
 	snprintf(k->failmsg, sizeof(k->failmsg), "%s", msg);
 	pthread_cond_broadcast(&k->progress);
 	pthread_cond_broadcast(&k->wake);
+	pthread_cond_broadcast(&k->timer);
 }
 
 /*
@@ -244,6 +247,16 @@ s_send(kinesis_sender *ks, int n)
 	return s_outcome(ks, n, st, ks->rstatus, failed, msg, now);
 }
 
+/* Under mu: wake one idle sender, the timer only if no other is idle. */
+static void
+s_kick(sink_kinesis *k)
+{
+	if (k->idle_senders > (k->timer_waiting ? 1 : 0))
+		pthread_cond_signal(&k->wake);
+	else if (k->timer_waiting)
+		pthread_cond_signal(&k->timer);
+}
+
 static void *
 s_sender(void *arg)
 {
@@ -269,8 +282,10 @@ s_sender(void *arg)
 		}
 		if (n > 0)
 		{
-			/* more may be due: let an idle sender look */
-			if (k->idle_senders > 0 && batch_due(&k->b, now))
+			/* more may be due, and someone must watch the clock: let an idle sender look */
+			if (batch_due(&k->b, now))
+				s_kick(k);
+			else if (!k->timer_waiting && k->idle_senders > 0)
 				pthread_cond_signal(&k->wake);
 			if (log_get_level() <= LOG_DEBUG)
 			{
@@ -281,15 +296,30 @@ s_sender(void *arg)
 			}
 			if (s_send(ks, n) < 0)
 				break;
-			/* keys of this batch may be sendable again: other senders may take them too */
-			if (k->idle_senders > 0 && batch_sendable(&k->b, relay_now_ms()))
-				pthread_cond_signal(&k->wake);
+			/* the outcome may have moved a backoff or a linger: the timer resets its clock */
+			if (k->timer_waiting)
+				pthread_cond_signal(&k->timer);
 			continue;
 		}
-		/* nothing to send now: sleep until the linger or a backoff ends, or new work */
+		/*
+		 * Nothing to send now.  One idle sender sleeps until the linger or a
+		 * backoff ends (the timer); the others until woken (a full batch,
+		 * the timer leaving), so that a linger wakes one thread, not all.
+		 */
+		if (!k->timer_waiting)
 		{
 			int64_t due = batch_next_due(&k->b);
 			struct timespec ts = s_abs(due == INT64_MAX ? now + 1000 : due);
+
+			k->timer_waiting = true;
+			k->idle_senders++;
+			pthread_cond_timedwait(&k->timer, &k->mu, &ts);
+			k->idle_senders--;
+			k->timer_waiting = false;
+		}
+		else
+		{
+			struct timespec ts = s_abs(now + 1000);
 
 			k->idle_senders++;
 			pthread_cond_timedwait(&k->wake, &k->mu, &ts);
@@ -323,15 +353,18 @@ s_put(sink *s, const relay_event *ev, char *err, size_t errlen)
 {
 	sink_kinesis *k = (sink_kinesis *) s;
 	int rc;
-	bool full;
+	bool full, was_ready;
 
 	pthread_mutex_lock(&k->mu);
+	was_ready = k->b.ready_head != NULL;
 	rc =
 		batch_put(&k->b, ev->data, ev->len, ev->key, ev->key_len, ev->pos, ev->seq, relay_now_ms());
 	/* a full batch is ready: an idle sender need not wait for the linger */
 	full = k->b.ready_records >= (size_t) k->max_records;
-	if (full && k->idle_senders > 0)
-		pthread_cond_signal(&k->wake);
+	if (full)
+		s_kick(k);
+	else if (!was_ready && k->b.ready_head != NULL && k->timer_waiting)
+		pthread_cond_signal(&k->timer); /* a linger starts: the timer sets its clock */
 	pthread_mutex_unlock(&k->mu);
 	if (rc < 0)
 	{
@@ -371,8 +404,7 @@ s_commit(sink *s, uint64_t pos, char *err, size_t errlen)
 	sink_kinesis *k = (sink_kinesis *) s;
 
 	pthread_mutex_lock(&k->mu);
-	batch_commit(&k->b, pos);
-	pthread_cond_signal(&k->wake);
+	batch_commit(&k->b, pos); /* nothing becomes due by it: no wake-up */
 	pthread_mutex_unlock(&k->mu);
 	return s_sync(k, err, errlen);
 }
@@ -419,6 +451,7 @@ s_drain(sink *s, int64_t deadline, char *err, size_t errlen)
 	pthread_mutex_lock(&k->mu);
 	k->draining = true;
 	pthread_cond_broadcast(&k->wake);
+	pthread_cond_broadcast(&k->timer);
 	while (k->b.n_records > 0 && !k->failed && relay_now_ms() < deadline)
 	{
 		struct timespec ts = s_abs(deadline);
@@ -446,6 +479,7 @@ s_free(sink *s)
 	pthread_mutex_lock(&k->mu);
 	k->stopping = true;
 	pthread_cond_broadcast(&k->wake);
+	pthread_cond_broadcast(&k->timer);
 	pthread_mutex_unlock(&k->mu);
 	for (i = 0; i < k->n_senders; i++)
 	{
@@ -463,6 +497,7 @@ s_free(sink *s)
 	batch_free(&k->b);
 	pthread_mutex_destroy(&k->mu);
 	pthread_cond_destroy(&k->wake);
+	pthread_cond_destroy(&k->timer);
 	pthread_cond_destroy(&k->progress);
 	free(k);
 }
@@ -519,6 +554,7 @@ s_open(const relay_config *cfg, struct deadletter *dl, char *err, size_t errlen)
 	k->base.ops = &kinesis_ops;
 	pthread_mutex_init(&k->mu, NULL);
 	pthread_cond_init(&k->wake, NULL);
+	pthread_cond_init(&k->timer, NULL);
 	pthread_cond_init(&k->progress, NULL);
 	for (i = 0; i < senders; i++)
 	{
