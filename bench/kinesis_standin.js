@@ -12,11 +12,14 @@
 //
 //   kinesis_standin.js --port P [--host 127.0.0.1] [--shards 4] [--delay-ms 25]
 //       [--fail-pct 0] [--throttle-pct 0] [--seed 1] [--log FILE] [--ready FILE]
+//       [--commit-latency 1]
 //
 // Log lines (one per accepted record): "aggregate_id version shard seq t_ms
 // request", with aggregate_id and version read from the envelope
 // (docs/envelope.md), t_ms the wall-clock ms when it was stored and request
-// the number of the PutRecords that carried it.  SIGTERM flushes the log, writes
+// the number of the PutRecords that carried it; with --commit-latency 1 a
+// seventh field: ms from the event's source.commit_time to its storage here
+// (the whole envelope is then decoded).  SIGTERM flushes the log, writes
 // the counters as JSON to FILE.stats and exits.
 'use strict';
 const http = require('http');
@@ -25,7 +28,7 @@ const crypto = require('crypto');
 
 const args = {
     port: 0, host: '127.0.0.1', shards: 4, 'delay-ms': 25, 'fail-pct': 0,
-    'throttle-pct': 0, seed: 1, log: '', ready: '',
+    'throttle-pct': 0, seed: 1, log: '', ready: '', 'commit-latency': 0,
 };
 for (let i = 2; i < process.argv.length; i += 2) {
     const k = process.argv[i].replace(/^--/, '');
@@ -76,6 +79,7 @@ function shardOf(key) {
 
 const reVersion = /"version":(\d+)/;
 const reAgg = /"aggregate_id":"([^"]*)"/;
+const reCommit = /"commit_time":"([^"]*)"/;
 
 function putRecords(req) {
     const out = new Array(req.Records.length);
@@ -106,7 +110,13 @@ function putRecords(req) {
                 a = reAgg.exec(d);
                 v = reVersion.exec(d);
             }
-            const line = `${a ? a[1] : r.PartitionKey} ${v ? v[1] : 0} ${shard} ${s} ${now} ${stats.requests}\n`;
+            let line = `${a ? a[1] : r.PartitionKey} ${v ? v[1] : 0} ${shard} ${s} ${now} ${stats.requests}`;
+            if (args['commit-latency']) {
+                const full = Buffer.from(r.Data, 'base64').toString('latin1');
+                const ct = reCommit.exec(full);
+                line += ' ' + (ct ? (now - Date.parse(ct[1])).toFixed(0) : 'nan');
+            }
+            line += '\n';
             logBuf.push(line);
             logLen += line.length;
             if (logLen > 1 << 20) logFlush();

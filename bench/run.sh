@@ -13,6 +13,7 @@
 #   relay       eventrelay vs pg_recvlogical, Kinesis path, latency, memory
 #   kinesis     Kinesis sink at 25 ms round trips (stand-in): today's relay
 #               (00a0684) vs this one, many aggregates / one, 5% failing
+#   kinesis_latency  commit -> stored at 1,000 events/s, 25 ms round trips
 #   ddb         DynamoDB path: stdin pluck vs jq
 #   s3          S3 archive replay vs the AWS CLI
 #   json        the relay's JSON reader (relay/src/json.c) vs json-c
@@ -28,7 +29,7 @@
 set -Eeuo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-NAMES=(append decode relay kinesis ddb s3 json slot_soak)
+NAMES=(append decode relay kinesis kinesis_latency ddb s3 json slot_soak)
 
 # script NAME: the script of a benchmark; deps NAME: the scripts/deps.sh groups it needs.
 script() {
@@ -37,6 +38,7 @@ script() {
 		decode) echo decode_bench.sh ;;
 		relay) echo relay_bench.sh ;;
 		kinesis) echo kinesis_bench.sh ;;
+		kinesis_latency) echo kinesis_latency.sh ;;
 		ddb) echo ddb_bench.sh ;;
 		s3) echo s3_bench.sh ;;
 		json) echo json_ab.sh ;;
@@ -50,6 +52,7 @@ deps() {
 		decode) echo pg bench ;;
 		relay) echo pg relay node aws ;;
 		kinesis) echo pg relay node ;;
+		kinesis_latency) echo pg relay node ;;
 		ddb) echo relay ;;
 		s3) echo relay aws node ;;
 		json) echo relay ;;
@@ -62,7 +65,7 @@ if [[ ${1-} == --list ]]; then
 	exit 0
 fi
 if [[ ${1-} == -h || ${1-} == --help ]]; then
-	sed -n '3,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '3,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit 0
 fi
 
