@@ -14,13 +14,13 @@
 #
 #   bench/relay_bench.sh [throughput|kinesis|latency|memory|all]   (default all)
 # Environment: N_EVENTS (300000), TXN_SIZE (10), REPEATS (3), RATE (1000),
-# LAT_SECONDS (20), MEM_EVENTS (1000000).
+# LAT_SECONDS (20), MEM_EVENTS (1000000), RELAY_BIN (default: this tree's relay).
 set -Eeuo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/tests/lib.sh"
 source "$ROOT/tests/lib_aws.sh"
 es_install_extension
-RELAY=$(es_relay_bin)
+RELAY=${RELAY_BIN:-$(es_relay_bin)} # RELAY_BIN: another build (a baseline)
 N_EVENTS=${N_EVENTS:-300000}
 TXN_SIZE=${TXN_SIZE:-10}
 REPEATS=${REPEATS:-3}
@@ -131,9 +131,13 @@ SELECT eventstore.append(gen_random_uuid(), 'cart', 0, '[{"type":"ItemAdded","da
 SQL
 	"$PGBIN/pgbench" -n -c 4 -j 2 -R "$RATE" -T "$LAT_SECONDS" -f "$TMP/one.sql" >"$TMP/pgbench-lat.log" 2>&1
 	wait "$lr"
+	# relay CPU (user + system ticks) over the whole run, per event appended
+	ticks=$(awk '{print $14 + $15}' "/proc/$rp/stat")
+	nev=$(es_psql -c "SELECT count(*) FROM eventstore.events WHERE aggregate_type = 'cart'")
+	cpu_us=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$nev" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
 	read -r ln p50 p90 p99 pmax <"$TMP/lat.txt"
 	rate=$(grep -o 'tps = [0-9.]*' "$TMP/pgbench-lat.log" | head -1 | cut -d' ' -f3)
-	say "latency commit -> readable from kinesalite at ${rate:-?} events/s (1 event/txn, linger 20 ms): n=$ln p50 ${p50} ms, p90 ${p90} ms, p99 ${p99} ms, max ${pmax} ms"
+	say "latency commit -> readable from kinesalite at ${rate:-?} events/s (1 event/txn, relay defaults): n=$ln p50 ${p50} ms, p90 ${p90} ms, p99 ${p99} ms, max ${pmax} ms; relay CPU ${cpu_us} us/event ($nev events)"
 	say "  command: pgbench -R $RATE -T $LAT_SECONDS (eventstore.append of 1 event) | eventrelay --sink kinesis (defaults) | bench/relay_latency_reader.py"
 	kill "$rp" 2>/dev/null || true
 fi

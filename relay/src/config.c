@@ -63,6 +63,8 @@ enum
 	OPT_BATCH_BYTES,
 	OPT_RECORD_BYTES,
 	OPT_LINGER,
+	OPT_IN_FLIGHT,
+	OPT_KEY_RUN,
 	OPT_RETRY_BASE,
 	OPT_RETRY_MAX,
 	OPT_REQ_TIMEOUT,
@@ -205,6 +207,13 @@ static const opt_doc opts[] = {
 	 "largest record (data + partition key); larger ones go to the dead letter (default 1M)", NULL},
 	{OPT_LINGER, "linger-ms", 1, "MS", NULL,
 	 "wait at most this long for a batch to fill before sending it (default 20)", NULL},
+	{OPT_IN_FLIGHT, "max-in-flight", 1, "N", "EVENTRELAY_MAX_IN_FLIGHT",
+	 "PutRecords requests in flight at once (default 4); an aggregate is in one at a time", NULL},
+	{OPT_KEY_RUN, "max-records-per-key", 1, "N", "EVENTRELAY_MAX_RECORDS_PER_KEY",
+	 "consecutive events of one aggregate per PutRecords (default 1: a later event is sent only "
+	 "once the earlier one is stored; above 1 a partial failure can deliver a later event before "
+	 "the re-sent earlier one, see \"Ordering\" in relay/README.md)",
+	 NULL},
 	{OPT_RETRY_BASE, "retry-base-ms", 1, "MS", NULL,
 	 "first retry delay; doubles per attempt, with full jitter (default 100)", NULL},
 	{OPT_RETRY_MAX, "retry-max-ms", 1, "MS", NULL, "longest retry delay (default 5000)", NULL},
@@ -429,6 +438,8 @@ s_defaults(relay_config *cfg)
 	cfg->max_batch_bytes = 5 * 1024 * 1024;
 	cfg->max_record_bytes = 1024 * 1024;
 	cfg->linger_ms = 20;
+	cfg->max_in_flight = 4;
+	cfg->max_records_per_key = 1;
 	cfg->retry_base_ms = 100;
 	cfg->retry_max_ms = 5000;
 	cfg->request_timeout_ms = 30000;
@@ -648,6 +659,16 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 				return -1;
 			cfg->linger_ms = (int) n;
 			break;
+		case OPT_IN_FLIGHT:
+			if (config_number(d->name, v, 1, 64, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->max_in_flight = (int) n;
+			break;
+		case OPT_KEY_RUN:
+			if (config_number(d->name, v, 1, 500, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->max_records_per_key = (int) n;
+			break;
 		case OPT_RETRY_BASE:
 			if (config_number(d->name, v, 1, 600000, false, &n, err, errlen) < 0)
 				return -1;
@@ -714,6 +735,8 @@ s_apply_env(relay_config *cfg, char *err, size_t errlen)
 		{OPT_ENDPOINT, "AWS_ENDPOINT_URL"},
 		{OPT_ENDPOINT, "AWS_ENDPOINT_URL_KINESIS"},
 		{OPT_CA_BUNDLE, "AWS_CA_BUNDLE"},
+		{OPT_IN_FLIGHT, "EVENTRELAY_MAX_IN_FLIGHT"},
+		{OPT_KEY_RUN, "EVENTRELAY_MAX_RECORDS_PER_KEY"},
 		{OPT_METRICS_PORT, "EVENTRELAY_METRICS_PORT"},
 		{OPT_LOG_LEVEL, "EVENTRELAY_LOG_LEVEL"},
 	};

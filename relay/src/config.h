@@ -81,6 +81,8 @@ typedef struct relay_config
 	size_t max_batch_bytes;
 	size_t max_record_bytes;
 	int linger_ms;
+	int max_in_flight;		 /* PutRecords requests at once */
+	int max_records_per_key; /* consecutive events of one key per request */
 	int retry_base_ms;
 	int retry_max_ms;
 	int request_timeout_ms;

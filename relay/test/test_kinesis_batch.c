@@ -2,7 +2,10 @@
  * test_batch.c
  *		The batcher: request limits, one record per key per request, retry
  *		backoff of only the failed records, per-aggregate order under random
- *		partial failures, and position (transaction) acknowledgement.
+ *		partial failures, and position (transaction) acknowledgement; runs of
+ *		one key per request (max_per_key), the re-send of a run's tail after a
+ *		failure inside it, several batches in flight at once, and a take that
+ *		costs what it takes, not what is queued.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +21,7 @@
 static batch_limits
 limits(void)
 {
-	batch_limits l = {500, 5 * 1024 * 1024, 1024 * 1024, 20, 100, 5000};
+	batch_limits l = {500, 5 * 1024 * 1024, 1024 * 1024, 20, 100, 5000, 1};
 
 	return l;
 }
@@ -344,6 +347,235 @@ test_order_under_partial_failure(void **state)
 	batch_free(&b);
 }
 
+static int
+version_of(const batch_record *r)
+{
+	return atoi(strstr(r->data, "\"version\":") + 10);
+}
+
+/* A run: consecutive events of one key in one request, in order; the key in one request only. */
+static void
+test_runs(void **state)
+{
+	batcher b;
+	batch_limits l = limits();
+	batch_record *out[500], *out2[500];
+	batch_outcome ok[500] = {0};
+	int i, n;
+
+	(void) state;
+	l.max_per_key = 4;
+	batch_init(&b, &l);
+	for (i = 1; i <= 6; i++)
+		put(&b, "A", i, 1, 0);
+	put(&b, "B", 1, 1, 0);
+	batch_commit(&b, 1);
+	n = batch_take(&b, 100, out);
+	assert_int_equal(n, 5); /* A1..A4, B1 */
+	for (i = 0; i < 4; i++)
+	{
+		assert_string_equal(out[i]->key, "A");
+		assert_int_equal(version_of(out[i]), i + 1);
+	}
+	assert_string_equal(out[4]->key, "B");
+	/* a second batch in flight may not carry A5 while A1..A4 are out */
+	assert_int_equal(batch_take(&b, 100, out2), 0);
+	batch_done(&b, out, ok, n, 100);
+	n = batch_take(&b, 100, out);
+	assert_int_equal(n, 2);
+	assert_int_equal(version_of(out[0]), 5);
+	assert_int_equal(version_of(out[1]), 6);
+	batch_done(&b, out, ok, n, 100);
+	assert_int_equal(b.acked, 1);
+	assert_int_equal(b.n_records, 0);
+	batch_free(&b);
+}
+
+/*
+ * A failure inside a run: the records before it are done; it and every later
+ * record of that key from the request go again (those stored count as
+ * re-sent), first in the key's next request, after the backoff; other keys
+ * of the request are not held back.
+ */
+static void
+test_run_failure_resends_tail(void **state)
+{
+	batcher b;
+	batch_limits l = limits();
+	batch_record *out[500];
+	batch_outcome ok[500] = {0};
+	int i, n;
+
+	(void) state;
+	l.max_per_key = 10;
+	batch_init(&b, &l);
+	for (i = 1; i <= 5; i++)
+		put(&b, "A", i, 1, 0);
+	put(&b, "B", 1, 2, 0);
+	put(&b, "B", 2, 2, 0);
+	batch_commit(&b, 1);
+	batch_commit(&b, 2);
+	n = batch_take(&b, 100, out);
+	assert_int_equal(n, 7);
+	{
+		/* A1 ok, A2 ok, A3 failed, A4 ok (stored ahead), A5 failed; B1 B2 ok */
+		batch_outcome r[7] = {BO_OK, BO_OK, BO_RETRY, BO_OK, BO_RETRY, BO_OK, BO_OK};
+
+		batch_done(&b, out, r, 7, 100);
+	}
+	assert_int_equal(b.n_records, 3);			   /* A3 A4 A5 */
+	assert_int_equal(b.resent, 1);				   /* A4 */
+	assert_int_equal(b.acked, 0);				   /* position 1 waits for A3..A5 */
+	assert_int_equal(batch_take(&b, 101, out), 0); /* backoff */
+	assert_true(b.blocked_until > 100);
+	/* the failure halved A's run (5 -> 2): A3 A4, then A5 */
+	n = batch_take(&b, 1000, out);
+	assert_int_equal(n, 2);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(version_of(out[i]), i + 3);
+	assert_int_equal(out[0]->attempts, 1);
+	assert_int_equal(out[1]->attempts, 0); /* A4 did not fail: its backoff is not its own */
+	batch_done(&b, out, ok, n, 1000);
+	assert_int_equal(b.acked, 0); /* A5 of position 1 is still out */
+	n = batch_take(&b, 1000, out);
+	assert_int_equal(n, 1);
+	assert_int_equal(version_of(out[0]), 5);
+	assert_int_equal(out[0]->attempts, 0); /* A5 failed, but behind A3: not counted */
+	batch_done(&b, out, ok, n, 1000);
+	assert_int_equal(b.acked, 2);
+	assert_int_equal(b.n_records, 0);
+	batch_free(&b);
+}
+
+/*
+ * Randomised, runs and several batches in flight completing in any order:
+ * a simulated Kinesis stores the successful records of each request in
+ * request order; a consumer applying by version (apply last+1, skip any
+ * other) must end with every event, and every position acknowledged.
+ */
+static void
+test_runs_in_flight_consumer_rule(void **state)
+{
+	enum
+	{
+		AGGS = 30,
+		VERS = 80,
+		SLOTS = 4
+	};
+	batcher b;
+	batch_limits l = limits();
+	batch_record *out[SLOTS][64];
+	int nout[SLOTS] = {0};
+	batch_outcome res[64];
+	int applied[AGGS], next_version[AGGS];
+	int done = 0, round = 0, i, stored_ahead = 0;
+	int64_t t = 0;
+	uint64_t pos = 0;
+	unsigned int seed = 777;
+
+	(void) state;
+	l.max_records = 64;
+	l.max_per_key = 16;
+	l.linger_ms = 0;
+	l.retry_base_ms = 2;
+	l.retry_max_ms = 8;
+	batch_init(&b, &l);
+	for (i = 0; i < AGGS; i++)
+		applied[i] = 0, next_version[i] = 1;
+	while (done < AGGS && round < 200000)
+	{
+		int slot;
+
+		round++;
+		for (i = 0; i < 6; i++)
+		{
+			int a = (int) ((seed = seed * 1103515245u + 12345u) >> 16) % AGGS;
+			char key[16];
+
+			if (next_version[a] > VERS)
+				continue;
+			snprintf(key, sizeof(key), "agg-%02d", a);
+			put(&b, key, next_version[a]++, pos + 1, t);
+		}
+		batch_commit(&b, ++pos);
+		/* fill free slots, then complete one slot chosen at random */
+		for (slot = 0; slot < SLOTS; slot++)
+			if (nout[slot] == 0)
+				nout[slot] = batch_take(&b, t, out[slot]);
+		slot = (int) ((seed = seed * 1103515245u + 12345u) >> 16) % SLOTS;
+		for (i = 0; i < nout[slot]; i++)
+		{
+			batch_record *r = out[slot][i];
+			int a = atoi(r->key + 4), v = version_of(r);
+
+			seed = seed * 1103515245u + 12345u;
+			res[i] = ((seed >> 16) % 100) < 25 ? BO_RETRY : BO_OK;
+			if (res[i] != BO_OK)
+				continue;
+			/* stored: the consumer sees it now */
+			if (v == applied[a] + 1)
+				applied[a] = v;
+			else if (v > applied[a] + 1)
+				stored_ahead++;
+		}
+		batch_done(&b, out[slot], res, nout[slot], t);
+		nout[slot] = 0;
+		done = 0;
+		for (i = 0; i < AGGS; i++)
+			done += applied[i] == VERS;
+		t += 1;
+	}
+	for (i = 0; i < AGGS; i++)
+		assert_int_equal(applied[i], VERS);
+	assert_true(stored_ahead > 0); /* the rule was exercised */
+	assert_true(b.resent > 0);
+	/* drain what is left in flight (all acknowledged already: nothing more to apply) */
+	for (i = 0; i < SLOTS; i++)
+		if (nout[i] > 0)
+		{
+			memset(res, 0, sizeof(res));
+			batch_done(&b, out[i], res, nout[i], t);
+		}
+	while ((i = batch_take(&b, t + 100000, out[0])) > 0)
+	{
+		memset(res, 0, sizeof(res));
+		batch_done(&b, out[0], res, i, t + 100000);
+	}
+	assert_int_equal(b.n_records, 0);
+	assert_int_equal(b.acked, pos);
+	batch_free(&b);
+}
+
+/* Forming a request does not walk the queue: 200,000 records of one key behind a run. */
+static void
+test_take_cost_independent_of_queue(void **state)
+{
+	batcher b;
+	batch_limits l = limits();
+	batch_record *out[500];
+	batch_outcome ok[500] = {0};
+	int i, n, rounds = 0;
+
+	(void) state;
+	l.max_per_key = 500;
+	batch_init(&b, &l);
+	for (i = 1; i <= 200000; i++)
+		put(&b, "A", i, (uint64_t) i, 0);
+	batch_commit(&b, 200000);
+	while ((n = batch_take(&b, 100, out)) > 0)
+	{
+		assert_int_equal(n, 500);
+		assert_int_equal(version_of(out[0]), rounds * 500 + 1);
+		/* and nothing else while the run is out */
+		assert_int_equal(batch_take(&b, 100, out + n), 0);
+		batch_done(&b, out, ok, n, 100);
+		rounds++;
+	}
+	assert_int_equal(rounds, 400);
+	assert_int_equal(b.acked, 200000);
+	batch_free(&b);
+}
+
 int
 main(void)
 {
@@ -355,6 +587,10 @@ main(void)
 		cmocka_unit_test(test_backoff_grows_and_caps),
 		cmocka_unit_test(test_ack_order),
 		cmocka_unit_test(test_order_under_partial_failure),
+		cmocka_unit_test(test_runs),
+		cmocka_unit_test(test_run_failure_resends_tail),
+		cmocka_unit_test(test_runs_in_flight_consumer_rule),
+		cmocka_unit_test(test_take_cost_independent_of_queue),
 	};
 
 	return cmocka_run_group_tests_name("batch", tests, NULL, NULL);

@@ -3,7 +3,9 @@
  *		The Kinesis sink against a canned HTTP server: request shape and
  *		signature headers, retry of only the failed records of a partial
  *		failure, isolation of an invalid record into the dead letter, the
- *		record-size limit, and a configuration error that stops the relay.
+ *		record-size limit, a configuration error that stops the relay, and
+ *		(with runs of one aggregate per request, several requests in flight)
+ *		the re-send of a run's tail after a failure inside it.
  *		The linger is long, so that nothing is sent before drain(): the
  *		batches are then the same on every run.
  */
@@ -33,14 +35,30 @@ typedef struct fixture
 } fixture;
 
 static int
-setup(void **state)
+setup_with(void **state, const char *per_key)
 {
 	fixture *f = calloc(1, sizeof(*f));
 	char url[64], err[256];
-	char *argv[] = {"eventrelay", "--stream",			"orders", "--region",
-					"us-east-1",  "--endpoint-url",		url,	  "--linger-ms",
-					"60000",	  "--retry-base-ms",	"1",	  "--retry-max-ms",
-					"2",		  "--max-record-bytes", "1024",	  NULL};
+	char *argv[] = {"eventrelay",
+					"--stream",
+					"orders",
+					"--region",
+					"us-east-1",
+					"--endpoint-url",
+					url,
+					"--linger-ms",
+					"60000",
+					"--retry-base-ms",
+					"1",
+					"--retry-max-ms",
+					"2",
+					"--max-record-bytes",
+					"1024",
+					"--max-records-per-key",
+					(char *) per_key,
+					"--max-in-flight",
+					"3",
+					NULL};
 
 	setenv("AWS_ACCESS_KEY_ID", "AKIDTEST", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
@@ -49,7 +67,7 @@ setup(void **state)
 	unsetenv("AWS_ENDPOINT_URL_KINESIS");
 	f->srv = th_http_start();
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", th_http_port(f->srv));
-	assert_int_equal(config_parse(&f->cfg, 15, argv, err, sizeof(err)), 0);
+	assert_int_equal(config_parse(&f->cfg, 19, argv, err, sizeof(err)), 0);
 	strcpy(f->dlpath, "/tmp/test_kinesis_dl.XXXXXX");
 	close(mkstemp(f->dlpath));
 	f->dl = deadletter_open(f->dlpath, &f->cfg, err, sizeof(err));
@@ -58,6 +76,19 @@ setup(void **state)
 	assert_non_null(f->s);
 	*state = f;
 	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_with(state, "1");
+}
+
+/* Runs of up to 10 events of one aggregate per request. */
+static int
+setup_runs(void **state)
+{
+	return setup_with(state, "10");
 }
 
 static int
@@ -135,6 +166,68 @@ test_request_and_partial_failure(void **state)
 		strstr(th_http_request(f->srv, 1), "eyJhZ2dyZWdhdGVfaWQiOiJCIiwidmVyc2lvbiI6MX0="));
 	assert_non_null(
 		strstr(th_http_request(f->srv, 1), "eyJhZ2dyZWdhdGVfaWQiOiJBIiwidmVyc2lvbiI6Mn0="));
+}
+
+#define B64_A1 "eyJhZ2dyZWdhdGVfaWQiOiJBIiwidmVyc2lvbiI6MX0="
+#define B64_A2 "eyJhZ2dyZWdhdGVfaWQiOiJBIiwidmVyc2lvbiI6Mn0="
+#define B64_A3 "eyJhZ2dyZWdhdGVfaWQiOiJBIiwidmVyc2lvbiI6M30="
+#define B64_B1 "eyJhZ2dyZWdhdGVfaWQiOiJCIiwidmVyc2lvbiI6MX0="
+
+/*
+ * A run of A1 A2 A3 in one request, A2 fails while A3 is stored: A2 and A3
+ * go again, in that order (A's run halved: one request each), and the
+ * position is acknowledged only once that re-send was accepted (not on A3's
+ * first, out-of-order success).
+ */
+static void
+test_run_partial_failure_resends_tail(void **state)
+{
+	fixture *f = *state;
+	char err[256];
+	const char *r0, *last, *p2, *p3;
+	int n;
+
+	put(f, "A", 1, 50);
+	put(f, "A", 2, 50);
+	put(f, "A", 3, 50);
+	put(f, "B", 1, 50);
+	assert_int_equal(f->s->ops->commit(f->s, 50, err, sizeof(err)), 0);
+	th_http_push(
+		f->srv, 200, "",
+		"{\"FailedRecordCount\":1,\"Records\":[{\"SequenceNumber\":\"1\",\"ShardId\":\"s\"},"
+		"{\"ErrorCode\":\"InternalFailure\",\"ErrorMessage\":\"x\"},"
+		"{\"SequenceNumber\":\"2\",\"ShardId\":\"s\"},"
+		"{\"SequenceNumber\":\"3\",\"ShardId\":\"s2\"}]}");
+	/* every later request fails (500) until the deadline: nothing more may be acknowledged */
+	assert_int_equal(f->s->ops->drain(f->s, relay_now_ms() + 100, err, sizeof(err)), -1);
+	assert_int_equal(f->s->acked, 0);
+	r0 = th_http_request(f->srv, 0);
+	p2 = strstr(r0, B64_A2);
+	p3 = strstr(r0, B64_A3);
+	assert_non_null(strstr(r0, B64_A1));
+	assert_non_null(strstr(r0, B64_B1));
+	assert_true(p2 != NULL && p3 != NULL && p2 < p3);
+	/* the failure halved A's run (3 -> 1): A2 alone, then A3 */
+	th_http_push(
+		f->srv, 200, "",
+		"{\"FailedRecordCount\":0,\"Records\":[{\"SequenceNumber\":\"4\",\"ShardId\":\"s\"}]}");
+	th_http_push(
+		f->srv, 200, "",
+		"{\"FailedRecordCount\":0,\"Records\":[{\"SequenceNumber\":\"5\",\"ShardId\":\"s\"}]}");
+	assert_int_equal(f->s->ops->drain(f->s, relay_now_ms() + 5000, err, sizeof(err)), 0);
+	assert_int_equal(f->s->acked, 50);
+	n = th_http_count(f->srv);
+	assert_true(n >= 3);
+	if (n <= 256) /* (only the first 256 requests are kept) */
+	{
+		last = th_http_request(f->srv, n - 2);
+		assert_non_null(strstr(last, B64_A2));
+		assert_null(strstr(last, B64_A3));
+		last = th_http_request(f->srv, n - 1);
+		assert_non_null(strstr(last, B64_A3));
+		assert_null(strstr(last, B64_A1));
+		assert_null(strstr(last, B64_B1));
+	}
 }
 
 static void
@@ -225,6 +318,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_record_isolated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_large_goes_to_dead_letter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_stream_is_fatal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_partial_failure_resends_tail, setup_runs,
+										teardown),
 	};
 
 	return cmocka_run_group_tests_name("kinesis sink", tests, NULL, NULL);

@@ -57,6 +57,7 @@ struct th_http
 	int next_resp;
 	char *req[TH_MAX];
 	int n_req;
+	int active; /* connection threads running */
 	volatile int stop;
 };
 
@@ -100,6 +101,52 @@ th_read_request(int c)
 	return b;
 }
 
+typedef struct th_conn
+{
+	th_http *s;
+	int c;
+} th_conn;
+
+/* One connection (keep-alive): serve its requests until it closes. */
+static void *
+th_serve_conn(void *arg)
+{
+	th_conn *tc = arg;
+	th_http *s = tc->s;
+	int c = tc->c;
+
+	free(tc);
+	for (;;)
+	{
+		char *req = th_read_request(c);
+		th_resp r = {500, "", "no response queued"};
+		char head[512];
+		size_t blen;
+
+		if (req == NULL)
+			break;
+		pthread_mutex_lock(&s->mu);
+		if (s->n_req < TH_MAX)
+			s->req[s->n_req++] = req;
+		else
+			free(req);
+		if (s->next_resp < s->n_resp)
+			r = s->resp[s->next_resp++];
+		pthread_mutex_unlock(&s->mu);
+		blen = strlen(r.body);
+		snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s\r\n", r.status,
+				 blen, r.headers);
+		if (write(c, head, strlen(head)) < 0 || write(c, r.body, blen) < 0)
+			break;
+	}
+	close(c);
+	pthread_mutex_lock(&s->mu);
+	s->active--;
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Accept loop: a thread per connection (the Kinesis sink keeps several open). */
 static void *
 th_serve(void *arg)
 {
@@ -108,6 +155,8 @@ th_serve(void *arg)
 	while (!s->stop)
 	{
 		struct pollfd pfd = {s->fd, POLLIN, 0};
+		th_conn *tc;
+		pthread_t t;
 		int c;
 
 		if (poll(&pfd, 1, 100) <= 0)
@@ -115,31 +164,15 @@ th_serve(void *arg)
 		c = accept(s->fd, NULL, NULL);
 		if (c < 0)
 			continue;
-		/* keep-alive: serve requests on this connection until it closes */
-		for (;;)
-		{
-			char *req = th_read_request(c);
-			th_resp r = {500, "", "no response queued"};
-			char head[512];
-			size_t blen;
-
-			if (req == NULL)
-				break;
-			pthread_mutex_lock(&s->mu);
-			if (s->n_req < TH_MAX)
-				s->req[s->n_req++] = req;
-			else
-				free(req);
-			if (s->next_resp < s->n_resp)
-				r = s->resp[s->next_resp++];
-			pthread_mutex_unlock(&s->mu);
-			blen = strlen(r.body);
-			snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s\r\n", r.status,
-					 blen, r.headers);
-			if (write(c, head, strlen(head)) < 0 || write(c, r.body, blen) < 0)
-				break;
-		}
-		close(c);
+		tc = malloc(sizeof(*tc));
+		tc->s = s;
+		tc->c = c;
+		pthread_mutex_lock(&s->mu);
+		s->active++;
+		pthread_mutex_unlock(&s->mu);
+		if (pthread_create(&t, NULL, th_serve_conn, tc) != 0)
+			abort();
+		pthread_detach(t);
 	}
 	return NULL;
 }
@@ -215,6 +248,18 @@ th_http_stop(th_http *s)
 
 	s->stop = 1;
 	pthread_join(s->thread, NULL);
+	/* connections end when their client closes them (or after 5 s idle) */
+	for (;;)
+	{
+		int active;
+
+		pthread_mutex_lock(&s->mu);
+		active = s->active;
+		pthread_mutex_unlock(&s->mu);
+		if (active == 0)
+			break;
+		usleep(10000);
+	}
 	close(s->fd);
 	for (i = 0; i < s->n_req; i++)
 		free(s->req[i]);
