@@ -23,6 +23,8 @@
 #   --skip-missing-pg  a version whose root cannot be made (no network to
 #                      Debian's mirror) is reported as skipped, not failed
 #   PATTERN            only integration tests whose name matches PATTERN
+#                      (then without the formatting checks, unit tests,
+#                      fuzzing and pg_regress suites: a quick rerun of a few)
 #
 # ES_PG_VERSIONS (default "15 17 18") is the matrix.
 
@@ -142,8 +144,10 @@ run_pg_suites() {
 	local -a env=(env PG_MAJOR="$v")
 	suite "pg$v build-and-install" "${env[@]}" bash -c 'source tests/lib.sh && es_install_extension && es_pg_version' || return 0
 	V_NOTE[$v]=$(tail -n 1 "$LOGDIR/pg$v-build-and-install.log")
-	suite "pg$v regress" "${env[@]}" bash tests/regress.sh || true
-	suite "pg$v regress-sql-flavour" "${env[@]}" ES_FLAVOUR=sql bash tests/regress.sh || true
+	if [[ -z $FILTER ]]; then
+		suite "pg$v regress" "${env[@]}" bash tests/regress.sh || true
+		suite "pg$v regress-sql-flavour" "${env[@]}" ES_FLAVOUR=sql bash tests/regress.sh || true
+	fi
 	for t in tests/t_*.sh; do
 		[[ -e $t ]] && runs_on "$t" "$v" && selected "$t" || continue
 		name=$(basename "$t" .sh)
@@ -202,7 +206,7 @@ ensure_root() {
 	return 1
 }
 
-if ((WITH_HOST)); then
+if ((WITH_HOST)) && [[ -z $FILTER ]]; then
 	suite "format-check src" make -s format-check || true
 	[[ -f relay/Makefile ]] && { suite "format-check relay" make -s -C relay format-check || true; }
 	[[ -f relay/Makefile ]] && { suite relay-unit make -C relay check || true; }
