@@ -4,6 +4,7 @@
  */
 #include "pg_slot.h"
 #include "log.h"
+#include "pg_sql.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -78,11 +79,11 @@ pg_slot_check_failover(struct pg_conn *conn, const relay_config *cfg, pg_fail *f
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		char prefix[160];
 
 		*fail = state && strcmp(state, PG_SQLSTATE_OBJECT_IN_USE) == 0 ? PGF_BUSY : PGF_CONFIG;
-		snprintf(err, errlen, "could not make slot \"%s\" a failover slot: %s", cfg->slot,
-				 PQresultErrorMessage(res));
-		err[strcspn(err, "\n")] = '\0';
+		snprintf(prefix, sizeof(prefix), "could not make slot \"%s\" a failover slot: ", cfg->slot);
+		pg_error_line(err, errlen, prefix, PQresultErrorMessage(res));
 		PQclear(res);
 		return -1;
 	}

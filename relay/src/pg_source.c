@@ -6,6 +6,7 @@
 #include "pg_source.h"
 #include "buf.h"
 #include "pg_auth.h"
+#include "pg_sql.h"
 #include "pg_message.h"
 #include "pg_slot.h"
 #include "pg_pgoutput.h"
@@ -113,20 +114,6 @@ s_classify(const char *sqlstate, const char *msg)
 	return PGF_RETRY;
 }
 
-static void
-s_copy_msg(char *err, size_t errlen, const char *prefix, const char *msg)
-{
-	size_t n;
-
-	snprintf(err, errlen, "%s%s", prefix, msg ? msg : "");
-	n = strlen(err);
-	while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
-		err[--n] = '\0';
-	for (char *p = err; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-}
-
 static int
 s_result_fail(pg_source *s, PGresult *res, const char *what, pg_fail *fail, char *err,
 			  size_t errlen)
@@ -139,7 +126,7 @@ s_result_fail(pg_source *s, PGresult *res, const char *what, pg_fail *fail, char
 		msg = PQerrorMessage(s->conn);
 	*fail = s_classify(sqlstate, msg);
 	snprintf(prefix, sizeof(prefix), "%s: ", what);
-	s_copy_msg(err, errlen, prefix, msg);
+	pg_error_line(err, errlen, prefix, msg);
 	if (res)
 		PQclear(res);
 	return -1;
@@ -184,10 +171,11 @@ s_connect(pg_source *s, pg_fail *fail, char *err, size_t errlen)
 				 strstr(msg, "PAM authentication failed")) /* RDS's words for a refused IAM token */
 					? PGF_CONFIG
 					: PGF_RETRY;
-		s_copy_msg(err, errlen,
-				   norepl ? "the role has no REPLICATION attribute (ALTER ROLE ... REPLICATION): "
+		pg_error_line(err, errlen,
+					  norepl
+						  ? "the role has no REPLICATION attribute (ALTER ROLE ... REPLICATION): "
 						  : "could not connect to PostgreSQL: ",
-				   msg);
+					  msg);
 		pg_auth_explain(s->auth, err, errlen);
 		s_disconnect(s);
 		return -1;
@@ -644,7 +632,7 @@ pg_source_read(pg_source *s, pg_msg *m, pg_fail *fail, char *err, size_t errlen)
 	{
 		if (PQconsumeInput(s->conn) == 0)
 		{
-			s_copy_msg(err, errlen, "replication connection lost: ", PQerrorMessage(s->conn));
+			pg_error_line(err, errlen, "replication connection lost: ", PQerrorMessage(s->conn));
 			s_disconnect(s);
 			return -1;
 		}
@@ -670,7 +658,7 @@ pg_source_read(pg_source *s, pg_msg *m, pg_fail *fail, char *err, size_t errlen)
 	}
 	if (n < 0)
 	{
-		s_copy_msg(err, errlen, "replication connection lost: ", PQerrorMessage(s->conn));
+		pg_error_line(err, errlen, "replication connection lost: ", PQerrorMessage(s->conn));
 		s_disconnect(s);
 		return -1;
 	}
@@ -715,7 +703,7 @@ pg_source_feedback(pg_source *s, uint64_t write_lsn, uint64_t flush_lsn, char *e
 	msg[33] = 0;
 	if (PQputCopyData(s->conn, (const char *) msg, sizeof(msg)) <= 0 || PQflush(s->conn) < 0)
 	{
-		s_copy_msg(err, errlen, "could not send feedback: ", PQerrorMessage(s->conn));
+		pg_error_line(err, errlen, "could not send feedback: ", PQerrorMessage(s->conn));
 		s_disconnect(s);
 		return -1;
 	}

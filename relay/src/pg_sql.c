@@ -24,9 +24,8 @@ struct pg_sql_result
 	PGresult *res;
 };
 
-/* The server's message on one line. */
-static void
-s_message(char *err, size_t errlen, const char *prefix, const char *msg)
+void
+pg_error_line(char *err, size_t errlen, const char *prefix, const char *msg)
 {
 	size_t n;
 
@@ -77,8 +76,8 @@ pg_sql_connect(const relay_config *cfg, const char *application_name, char *err,
 	pg_auth_release(password);
 	if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK)
 	{
-		s_message(err, errlen, "could not connect to PostgreSQL: ",
-				  c->conn ? PQerrorMessage(c->conn) : "out of memory");
+		pg_error_line(err, errlen, "could not connect to PostgreSQL: ",
+					  c->conn ? PQerrorMessage(c->conn) : "out of memory");
 		pg_auth_explain(c->auth, err, errlen);
 		pg_sql_close(c);
 		return NULL;
@@ -123,7 +122,7 @@ pg_sql_query(pg_sql *c, const char *sql, int nparams, const char *const *params,
 	{
 		const char *msg = res ? PQresultErrorMessage(res) : NULL;
 
-		s_message(err, errlen, "", msg && *msg ? msg : PQerrorMessage(c->conn));
+		pg_error_line(err, errlen, "", msg && *msg ? msg : PQerrorMessage(c->conn));
 		PQclear(res);
 		return NULL;
 	}

@@ -52,4 +52,10 @@ int pg_sql_rows(const pg_sql_result *r);
 const char *pg_sql_value(const pg_sql_result *r, int row, int col, size_t *len);
 void pg_sql_free(pg_sql_result *r);
 
+/*
+ * prefix + a server or libpq message (multi-line, ending in a newline) as
+ * one line in err: the form every PostgreSQL error of the relay is logged in.
+ */
+void pg_error_line(char *err, size_t errlen, const char *prefix, const char *msg);
+
 #endif

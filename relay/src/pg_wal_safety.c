@@ -60,17 +60,12 @@ pg_wal_safety_level(int64_t safe_bytes, int64_t keep_bytes)
 	return 0;
 }
 
+/* detail: one line (pg_sql's errors are). */
 static void
 s_fail(pg_wal_safety *w, const char *what, const char *detail)
 {
-	char d[256];
-
 	if (!w->failing)
-	{
-		snprintf(d, sizeof(d), "%s", detail ? detail : "");
-		d[strcspn(d, "\n")] = '\0';
-		log_kv(LOG_WARN, what, "detail", d, NULL);
-	}
+		log_kv(LOG_WARN, what, "detail", detail, NULL);
 	w->failing = true;
 	pg_sql_close(w->conn);
 	w->conn = NULL;
