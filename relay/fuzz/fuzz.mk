@@ -9,6 +9,9 @@
 #
 #   FUZZ_TARGETS="fuzz_event fuzz_s3_key"   a subset (default: all)
 #   FUZZ_SECONDS=600                        longer runs
+#   FUZZ_SEED=1                             libFuzzer's seed (default: a new
+#                                           one each run); the test command
+#                                           fixes it so that a run repeats
 #
 # New inputs libFuzzer finds go to build/fuzz-work/<target>/ (not the
 # committed corpus); crashes to build/fuzz-artifacts/.  A crash input that
@@ -16,6 +19,7 @@
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
+FUZZ_SEED    ?=
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRCS    := $(wildcard fuzz/fuzz_*.c)
 FUZZ_ALL     := $(FUZZ_SRCS:fuzz/%.c=%)
@@ -76,7 +80,7 @@ fuzz-replay: $(FUZZ_ALL:fuzz_%=fuzz/bin/replay_%)
 fuzz: fuzz-build
 	@set -e; mkdir -p build/fuzz-artifacts; for t in $(FUZZ_TARGETS); do \
 		mkdir -p build/fuzz-work/$$t; echo "--- $$t ($(FUZZ_SECONDS) s)"; \
-		nice -n 19 ./fuzz/bin/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+		nice -n 19 ./fuzz/bin/$$t -max_total_time=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED)) -timeout=10 -print_final_stats=1 \
 			-artifact_prefix=build/fuzz-artifacts/$$t- build/fuzz-work/$$t fuzz/corpus/$$t \
 			>build/fuzz-work/$$t.log 2>&1 || { tail -n 60 build/fuzz-work/$$t.log; \
 			echo "fuzz: $$t found a problem (input in build/fuzz-artifacts/)"; exit 1; }; \
