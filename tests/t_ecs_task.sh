@@ -80,8 +80,8 @@ echo 'jsonencode({ command = local.command, secrets = local.secrets })' |
 	es_die "terraform console could not evaluate the task's command"
 }
 es_log "task command: $(jq -c .command "$TMP/task.json")"
-es_eq "the task's connection comes from the secret's five fields" "PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE" \
-	"$(jq -r '[.secrets[].name] | join(" ")' "$TMP/task.json")"
+es_eq "the task's connection comes from the secret's five fields" "PGDATABASE PGHOST PGPASSWORD PGPORT PGUSER" \
+	"$(jq -r '[.secrets[].name] | sort | join(" ")' "$TMP/task.json")"
 
 # The ECS agent's job: "ARN:json-key::" -> that field of the secret's JSON.
 secret_json=$(aws --endpoint-url "$ES_MOTO_URL" secretsmanager get-secret-value --secret-id "$secret_arn" \
