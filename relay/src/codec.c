@@ -111,3 +111,37 @@ codec_iso8601(const char *s, size_t len, int32_t *usec)
 		*usec = us;
 	return timegm(&tm);
 }
+
+/* Proleptic Gregorian date of a day number (0 = 1970-01-01), any year. */
+static void
+s_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int) (doy - (153 * mp + 2) / 5 + 1);
+	*m = (int) (mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+void
+codec_time_json(buf *out, int64_t secs, int32_t usec)
+{
+	int64_t days = secs / 86400, rem = secs % 86400, y;
+	int m, d;
+
+	if (rem < 0)
+	{
+		rem += 86400;
+		days--;
+	}
+	s_civil_from_days(days, &y, &m, &d);
+	/* the plugin's "%04d": the astronomical year, so 1 BC is 0000 and 44 BC is -043 */
+	buf_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06dZ\"", (int) y, m, d, (int) (rem / 3600),
+			   (int) (rem / 60 % 60), (int) (rem % 60), (int) usec);
+}

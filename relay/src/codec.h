@@ -31,4 +31,13 @@ void codec_hex(const void *data, size_t len, char *out);
  */
 time_t codec_iso8601(const char *s, size_t len, int32_t *usec);
 
+/*
+ * The envelope's time (docs/envelope.md), quoted, as the extension's plugin
+ * prints it: "YYYY-MM-DDTHH:MM:SS.ffffffZ" of Unix seconds + microseconds
+ * (0..999999), the year astronomical and "%04d" (1 BC is 0000).  The one
+ * writer of recorded_at and commit_time in the relay (PostgreSQL and
+ * DynamoDB paths).
+ */
+void codec_time_json(buf *out, int64_t secs, int32_t usec);
+
 #endif

@@ -5,6 +5,7 @@
  *		(docs/envelope.md, docs/dynamodb.md).
  */
 #include "ddb_record.h"
+#include "codec.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -144,7 +145,6 @@ s_recorded_at(const jv *ddb, buf *out)
 	double t = 0;
 	time_t secs;
 	long usec;
-	struct tm tm;
 
 	if (v)
 		t = jv_double(v); /* a number, or a numeric string */
@@ -170,15 +170,7 @@ s_recorded_at(const jv *ddb, buf *out)
 		secs = (time_t) S_END_EPOCH - 1;
 		usec = 999999;
 	}
-	if (gmtime_r(&secs, &tm) == NULL)
-	{
-		/* not for a 64-bit time_t in range; never print uninitialised fields */
-		secs = 0;
-		usec = 0;
-		gmtime_r(&secs, &tm);
-	}
-	buf_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
-			   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	codec_time_json(out, (int64_t) secs, (int32_t) usec);
 	return secs;
 }
 

@@ -45,41 +45,6 @@ s_days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-static void
-s_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int) (doy - (153 * mp + 2) / 5 + 1);
-	*m = (int) (mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-/* "YYYY-MM-DDTHH:MM:SS.ffffffZ" (quoted) of Unix seconds + microseconds, as the plugin prints it.
- */
-static void
-s_put_time(buf *out, int64_t secs, int32_t usec)
-{
-	int64_t days = secs / 86400, rem = secs % 86400, y;
-	int m, d;
-
-	if (rem < 0)
-	{
-		rem += 86400;
-		days--;
-	}
-	s_civil_from_days(days, &y, &m, &d);
-	/* the plugin's "%04d": the astronomical year, so 1 BC is 0000 and 44 BC is -043 */
-	buf_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06dZ\"", (int) y, m, d, (int) (rem / 3600),
-			   (int) (rem / 60 % 60), (int) (rem % 60), (int) usec);
-}
-
 void
 pg_envelope_time_us(buf *out, int64_t unix_us)
 {
@@ -97,7 +62,7 @@ pg_envelope_time_us(buf *out, int64_t unix_us)
 		us += 1000000;
 		secs--;
 	}
-	s_put_time(out, secs, (int32_t) us);
+	codec_time_json(out, secs, (int32_t) us);
 }
 
 /* n digits at s[*i] as a number; -1 if they are not all digits. */
@@ -203,7 +168,7 @@ pg_envelope_timestamptz(buf *out, const char *s, size_t len, char *err, size_t e
 	}
 	if (bc)
 		year = 1 - year;
-	s_put_time(
+	codec_time_json(
 		out, s_days_from_civil(year, (int) mon, (int) day) * 86400 + hh * 3600 + mi * 60 + ss - off,
 		(int32_t) usec);
 	return 0;
