@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 #
 # t_relay_backfill.sh - --backfill: 20,000 events exist before the slot; the
-# relay creates it with an exported snapshot, publishes them in
-# (aggregate_id, version) order, then streams, while writers keep appending
-# to the same aggregates.  The relay is killed with SIGKILL several times
+# relay creates it with an exported snapshot and publishes them in
+# (aggregate_id, version) order while it streams, and writers keep
+# appending to the same aggregates: live events are acknowledged while the
+# backfill is still running.  The relay is killed with SIGKILL several times
 # during the backfill and restarted: it resumes after the last acknowledged
 # row from the state file.  Read back with the AWS CLI from kinesalite:
 # every event arrives, first occurrences in version order per aggregate
@@ -75,6 +76,25 @@ es_check "metrics: backfill running with progress" \
 es_check "metrics: expected events counted (at least the $N existing)" \
 	awk -v n="$N" '$1 == "eventrelay_backfill_expected_events" && $2 >= n {f = 1} END {exit !f}' "$TMP/metrics.txt"
 
+# --- the live stream does not wait for the backfill -----------------------------------
+# One event to the aggregate the cursor reaches last, one to a new aggregate: both
+# must be acknowledged (the slot confirms past them) while the backfill still runs.
+marker='[{"type":"Marker","data":{"live":true}}]'
+es_psql -c "SELECT eventstore.append($(agg $AGGS), 'cart', NULL, '$marker')" >/dev/null
+es_psql -c "SELECT eventstore.append(gen_random_uuid(), 'cart', NULL, '$marker')" >/dev/null
+mark_lsn=$(es_psql -c "SELECT pg_current_wal_insert_lsn()")
+t0=$(date +%s.%N)
+for ((i = 0; i < 200; i++)); do
+	[[ $(es_psql -c "SELECT confirmed_flush_lsn >= '$mark_lsn' FROM pg_replication_slots WHERE slot_name = 'backfill'") == t ]] && break
+	sleep 0.05
+done
+live_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b - a}')
+curl -fsS "http://127.0.0.1:$MPORT/metrics" >"$TMP/metrics2.txt" 2>/dev/null || true
+pct=$(awk '$1 == "eventrelay_backfill_events" {d = $2} $1 == "eventrelay_backfill_expected_events" {e = $2} END {if (e) printf "%.0f", 100 * d / e}' "$TMP/metrics2.txt")
+echo "# live events acknowledged ${live_s}s after their commit, with the backfill at ${pct:-?}%"
+es_check "live events (the cursor's last aggregate, a new one) acknowledged while the backfill runs" in_backfill
+es_check "... within 5 s ($live_s s)" awk -v s="$live_s" 'BEGIN{exit !(s < 5)}'
+
 # --- SIGKILL during the backfill ---------------------------------------------------
 kills=0
 pending=0
@@ -104,6 +124,8 @@ rc=0
 wait "$RELAY_PID" || rc=$?
 es_eq "SIGTERM: clean exit" 0 "$rc"
 es_check "progress logged" grep -q '"msg":"backfill progress"' "$TMP/relay.log"
+for_stream=$(grep '"msg":"backfill done"' "$TMP/relay.log" | tail -n 1 | sed -n 's/.*"for_the_stream":"\([0-9]*\)".*/\1/p')
+echo "# rows put ahead of the stream's events (aggregates the stream reached first): ${for_stream:-?}"
 
 es_kinesis_read "$ES_KINESALITE_URL" events >"$TMP/read.ndjson"
 result=$(es_check_events "$TMP/read.ndjson") && ok=1 || ok=0

@@ -1,7 +1,8 @@
 /*
  * pg_backfill.c
  *		The backfill and the slot-loss repair: rows of eventstore.events
- *		through the sinks, resumable (see pg_backfill.h, docs/backfill.md).
+ *		through the sinks beside the live stream, resumable (see
+ *		pg_backfill.h, docs/backfill.md).
  */
 #include "pg_backfill.h"
 #include "buf.h"
@@ -15,6 +16,7 @@
 #include "stop.h"
 
 #include <poll.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +26,14 @@
 #define PAGE_ROWS_TEXT	   "1000"
 #define GAP_SPARE		   100000 /* positions reserved beyond 4 per counted page */
 #define PROGRESS_MS		   5000
-#define INFLIGHT		   4096 /* pages handed out, not yet acknowledged */
+#define INFLIGHT		   64 /* pages handed out, not yet acknowledged */
 #define XID_WIDEN_LIMIT	   (1ULL << 31)
 #define RESUME_WAIT_LOG_MS 10000
+#define REOPEN_MS		   1000 /* a failed rows connection is opened again this often */
+#define ROOM_MS			   20	/* a full pipeline is looked at again this often */
+/* seq of rows put into a position of the stream: apart from the stream's own events */
+#define INJECT_SEQ 0x80000000u
+#define NIL_UUID   "00000000-0000-0000-0000-000000000000"
 
 typedef struct page_mark
 {
@@ -39,16 +46,36 @@ typedef struct page_mark
 struct pg_backfill
 {
 	const relay_config *cfg;
-	sink_set *sinks;
+	sink_set *live; /* the relay's sinks: the stream's positions */
+	sink_set sinks; /* the task's own: positions below the consistent point */
+	deadletter *dl;
 	pg_state *state;
 	pg_sql *sql;
 	uint64_t gap; /* positions reserved by before_create */
 	int exit_code;
 	pg_envelope_fields fields;
 
+	/* the task beside the stream */
+	bool running;		 /* from its start to its last acknowledged page */
+	bool open;			 /* its transaction and cursor are open on sql */
+	bool exhausted;		 /* the cursor returned its last row */
+	bool waiting;		 /* the stream waits for pages in flight: hand out no more */
+	int64_t reopen_at;	 /* when to open again after the connection failed */
+	char database[256];	 /* of the rows' envelopes */
+	char next_xid[32];	 /* the snapshot's xmax, for the repair's xmin widening */
+	char horizon[32];	 /* the repair's horizon, as text */
+	buf sel;			 /* the task's rows after a key ($1..$8) */
+	buf one;			 /* the same for one aggregate ($9), a page at a time */
+	char handed_agg[40]; /* aggregate of the last row handed to the task's sinks */
+	void *jumped;		 /* tsearch tree: aggregates published for the stream */
+	unsigned long long jumped_events;
+	uint64_t inject_pos; /* the stream's position rows were last put into */
+	uint32_t inject_seq;
+	buf env;
+
 	page_mark marks[INFLIGHT];
 	int head, count;
-	unsigned long long handed; /* events handed to the sinks (task total) */
+	unsigned long long handed; /* events handed to the task's sinks (task total) */
 	int64_t started_ms, last_progress_ms;
 	unsigned long long started_events;
 };
@@ -71,14 +98,15 @@ s_opt_off(const relay_config *cfg, const char *name)
 }
 
 pg_backfill *
-pg_backfill_new(const relay_config *cfg, sink_set *sinks, pg_state *state)
+pg_backfill_new(const relay_config *cfg, sink_set *live, deadletter *dl, pg_state *state)
 {
 	pg_backfill *b = calloc(1, sizeof(*b));
 
 	if (b == NULL)
 		return NULL;
 	b->cfg = cfg;
-	b->sinks = sinks;
+	b->live = live;
+	b->dl = dl;
 	b->state = state;
 	/* the plugin's include-* options shape the envelope: the same here */
 	b->fields.source = !s_opt_off(cfg, "include-source");
@@ -89,12 +117,25 @@ pg_backfill_new(const relay_config *cfg, sink_set *sinks, pg_state *state)
 	return b;
 }
 
+static void
+s_forget_jumped(pg_backfill *b)
+{
+	tdestroy(b->jumped, free);
+	b->jumped = NULL;
+	b->jumped_events = 0;
+}
+
 void
 pg_backfill_free(pg_backfill *b)
 {
 	if (b == NULL)
 		return;
 	pg_sql_close(b->sql);
+	sink_set_free(&b->sinks);
+	s_forget_jumped(b);
+	buf_free(&b->sel);
+	buf_free(&b->one);
+	buf_free(&b->env);
 	free(b);
 }
 
@@ -218,12 +259,12 @@ pg_backfill_before_create(void *ctx, bool recreate, pg_fail *fail, char *err, si
 	return 0;
 }
 
-/* ---- the sinks --------------------------------------------------------- */
+/* ---- the task's sinks ------------------------------------------------- */
 
 static void
 s_mark_acked(pg_backfill *b)
 {
-	uint64_t acked = sink_set_acked(b->sinks);
+	uint64_t acked = sink_set_acked(&b->sinks);
 	pg_state_task *t = &b->state->task;
 
 	while (b->count > 0 && b->marks[b->head].pos <= acked)
@@ -236,7 +277,7 @@ s_mark_acked(pg_backfill *b)
 		b->head = (b->head + 1) % INFLIGHT;
 		b->count--;
 	}
-	metrics.table_events = t->events;
+	metrics.table_events = t->events + b->jumped_events;
 }
 
 static void
@@ -244,24 +285,36 @@ s_progress(pg_backfill *b, bool force)
 {
 	int64_t now = relay_now_ms();
 	pg_state_task *t = &b->state->task;
-	char done[32], total[32], rate[32], pct[16];
+	char done[32], total[32], rate[32], pct[16], jumped[32];
+	unsigned long long events = t->events + b->jumped_events;
 	double secs;
 
 	if (!force && now < b->last_progress_ms + PROGRESS_MS)
 		return;
 	b->last_progress_ms = now;
 	secs = (double) (now - b->started_ms) / 1000.0;
-	snprintf(done, sizeof(done), "%llu", t->events);
+	snprintf(done, sizeof(done), "%llu", events);
 	snprintf(total, sizeof(total), "%llu", t->expected);
+	snprintf(jumped, sizeof(jumped), "%llu", b->jumped_events);
 	snprintf(rate, sizeof(rate), "%.0f",
-			 secs > 0 ? (double) (t->events - b->started_events) / secs : 0.0);
+			 secs > 0 ? (double) (events - b->started_events) / secs : 0.0);
 	snprintf(pct, sizeof(pct), "%.1f",
-			 t->expected ? 100.0 * (double) t->events / (double) t->expected : 100.0);
+			 t->expected && events < t->expected ? 100.0 * (double) events / (double) t->expected
+												 : 100.0);
 	log_kv(LOG_INFO, strcmp(t->kind, "repair") == 0 ? "repair progress" : "backfill progress",
-		   "events", done, "expected", total, "percent", pct, "events_per_second", rate, NULL);
+		   "events", done, "expected", total, "percent", pct, "events_per_second", rate,
+		   "for_the_stream", jumped, NULL);
 }
 
-/* Let the sinks work for up to wait_ms (and answer metrics scrapes); -1 on a sink failure. */
+static int
+s_sink_fail(pg_backfill *b, bool fatal)
+{
+	b->exit_code = fatal ? EXIT_CONFIG : 1;
+	return -1;
+}
+
+/* Let the task's sinks work for up to wait_ms (and answer metrics scrapes); -1 on a sink failure.
+ */
 static int
 s_pump(pg_backfill *b, int wait_ms, char *err, size_t errlen)
 {
@@ -270,22 +323,39 @@ s_pump(pg_backfill *b, int wait_ms, char *err, size_t errlen)
 	struct pollfd pfd;
 	int timeout = wait_ms;
 
-	if (sink_set_poll(b->sinks, now, true, err, errlen, &fatal) < 0)
-	{
-		b->exit_code = fatal ? EXIT_CONFIG : 1;
-		return -1;
-	}
+	if (sink_set_poll(&b->sinks, now, true, err, errlen, &fatal) < 0)
+		return s_sink_fail(b, fatal);
 	s_mark_acked(b);
 	s_progress(b, false);
 	if (wait_ms <= 0)
 		return 0;
-	due = sink_set_next_due(b->sinks);
+	due = sink_set_next_due(&b->sinks);
 	if (due != INT64_MAX && due - now < timeout)
 		timeout = due <= now ? 0 : (int) (due - now);
 	pfd.fd = metrics_serve_fd();
 	pfd.events = POLLIN;
 	if (poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout) > 0 && (pfd.revents & POLLIN))
 		metrics_serve_handle();
+	return 0;
+}
+
+static int
+s_open_sinks(pg_backfill *b, char *err, size_t errlen)
+{
+	if (b->sinks.n > 0)
+		return 0;
+	for (int i = 0; i < b->cfg->n_sinks; i++)
+	{
+		sink *s = sink_open(b->cfg->sinks[i], b->cfg, b->dl, err, errlen);
+
+		if (s == NULL)
+		{
+			sink_set_free(&b->sinks);
+			b->exit_code = EXIT_CONFIG;
+			return -1;
+		}
+		b->sinks.s[b->sinks.n++] = s;
+	}
 	return 0;
 }
 
@@ -302,20 +372,20 @@ s_list_filter(buf *q, const char *col, int n)
 }
 
 /*
- * The cursor over the task's rows, after the row (key_agg, key_version):
- * $1/$2 key, $3 --aggregate-types, $4 --backfill-aggregate-types, $5
+ * The task's rows after the row ($1, $2), in (aggregate_id, version)
+ * order: $3 --aggregate-types, $4 --backfill-aggregate-types, $5
  * --event-types, $6 --backfill-since, $7/$8 the repair's horizon and next
- * xid (pg_repair.h).
+ * xid (pg_repair.h).  one: only aggregate $9, a page at a time (the rows
+ * of one aggregate the stream is about to need, by its primary key).
  */
 static void
-s_cursor_sql(buf *q, bool repair, bool since, bool commit_ts)
+s_rows_sql(buf *q, bool repair, bool since, bool commit_ts, bool one)
 {
 	buf_printf(
-		q,
-		"DECLARE eventrelay_rows NO SCROLL CURSOR FOR SELECT aggregate_id::text, aggregate_type, "
-		"version::text, event_id::text, type, data::text, metadata::text, recorded_at::text, "
-		"x::text, CASE WHEN pg_catalog.isfinite(t) THEN (EXTRACT(epoch FROM t) * "
-		"1000000)::int8::text END FROM (SELECT e.*, e.xmin AS x, ");
+		q, "SELECT aggregate_id::text, aggregate_type, "
+		   "version::text, event_id::text, type, data::text, metadata::text, recorded_at::text, "
+		   "x::text, CASE WHEN pg_catalog.isfinite(t) THEN (EXTRACT(epoch FROM t) * "
+		   "1000000)::int8::text END FROM (SELECT e.*, e.xmin AS x, ");
 	if (commit_ts)
 		buf_printf(q, "COALESCE(pg_catalog.pg_xact_commit_timestamp(e.xmin), e.recorded_at) AS t");
 	else
@@ -329,10 +399,14 @@ s_cursor_sql(buf *q, bool repair, bool since, bool commit_ts)
 		buf f = BUF_INIT;
 
 		s_list_filter(&f, "f.aggregate_type", 3);
+		if (one)
+			buf_printf(&f, " AND f.aggregate_id = $9::uuid");
 		pg_repair_rows_sql(q, f.data ? f.data : "");
 		buf_free(&f);
 	}
 	buf_printf(q, " WHERE (e.aggregate_id, e.version) > ($1::uuid, $2::bigint)");
+	if (one)
+		buf_printf(q, " AND e.aggregate_id = $9::uuid");
 	s_list_filter(q, "e.aggregate_type", 3);
 	s_list_filter(q, "e.aggregate_type", 4);
 	s_list_filter(q, "e.type", 5);
@@ -341,10 +415,32 @@ s_cursor_sql(buf *q, bool repair, bool since, bool commit_ts)
 	if (!repair)
 		buf_printf(q, " AND $7::text IS NULL AND $8::text IS NULL");
 	buf_printf(q, " ORDER BY e.aggregate_id, e.version) r");
+	/* the aggregate of the key ($1) was started: some of its rows went out */
 	if (since)
 		buf_printf(q, " WHERE r.started OR r.aggregate_id = $1::uuid");
 	/* r.: the bare names would be the text columns of the select list */
 	buf_printf(q, " ORDER BY r.aggregate_id, r.version");
+	if (one)
+		buf_printf(q, " LIMIT " PAGE_ROWS_TEXT);
+}
+
+/* The parameters of s_rows_sql after (agg, version), version in ver[32]. */
+static void
+s_params(pg_backfill *b, const char *params[9], const char *agg, long long version, char ver[32],
+		 const char *one)
+{
+	bool repair = strcmp(b->state->task.kind, "repair") == 0;
+
+	snprintf(ver, 32, "%lld", version);
+	params[0] = agg && agg[0] ? agg : NIL_UUID;
+	params[1] = ver;
+	params[2] = b->cfg->aggregate_types;
+	params[3] = b->cfg->backfill_aggregate_types;
+	params[4] = b->cfg->event_types;
+	params[5] = !repair ? b->cfg->backfill_since : NULL;
+	params[6] = repair ? b->horizon : NULL;
+	params[7] = repair ? b->next_xid : NULL;
+	params[8] = one;
 }
 
 /*
@@ -406,137 +502,209 @@ s_begin(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
 	}
 }
 
-/* Hand one fetched page to the sinks as position pos. */
+/*
+ * Row i of r as an event of position pos in sinks (seq, commit_time: what
+ * the position's other events have).  -1 with err and exit_code.
+ */
 static int
-s_put_page(pg_backfill *b, pg_sql_result *r, uint64_t pos, const char *database, buf *env,
-		   char *err, size_t errlen)
+s_put_row(pg_backfill *b, sink_set *sinks, pg_sql_result *r, int i, uint64_t pos, uint32_t seq,
+		  time_t commit_time, char *err, size_t errlen)
 {
 	pg_state_task *t = &b->state->task;
-	int n = pg_sql_rows(r), i, c;
+	pg_envelope_row row;
+	pg_envelope_txn txn;
+	relay_event ev;
+	const char *x = pg_sql_value(r, i, 8, NULL);
+	const char *ct = pg_sql_value(r, i, 9, NULL);
 	bool fatal = false;
-	page_mark *m;
 
-	for (i = 0; i < n; i++)
+	for (int c = 0; c < PGE_NCOLUMNS; c++)
 	{
-		pg_envelope_row row;
-		pg_envelope_txn txn;
-		relay_event ev;
-		const char *x = pg_sql_value(r, i, 8, NULL);
-		const char *ct = pg_sql_value(r, i, 9, NULL);
-
-		for (c = 0; c < PGE_NCOLUMNS; c++)
+		row.val[c] = pg_sql_value(r, i, c, &row.len[c]);
+		if (row.val[c] == NULL)
 		{
-			row.val[c] = pg_sql_value(r, i, c, &row.len[c]);
-			if (row.val[c] == NULL)
-			{
-				snprintf(err, errlen, "eventstore.events has a NULL %s",
-						 pg_envelope_column_names[c]);
-				b->exit_code = 1;
-				return -1;
-			}
-		}
-		txn.database = database;
-		txn.lsn = t->slot_lsn;
-		txn.end_lsn = t->slot_lsn;
-		txn.xid = x ? (uint32_t) strtoul(x, NULL, 10) : 0;
-		txn.commit_time = ct ? strtoll(ct, NULL, 10) : PG_ENVELOPE_NO_TIME;
-		buf_reset(env);
-		if (pg_envelope_event(env, &row, &txn, &b->fields, err, errlen) < 0 || buf_failed(env))
-		{
-			if (buf_failed(env))
-				snprintf(err, errlen, "out of memory");
+			snprintf(err, errlen, "eventstore.events has a NULL %s", pg_envelope_column_names[c]);
 			b->exit_code = 1;
 			return -1;
 		}
-		ev.data = env->data;
-		ev.len = env->len;
-		ev.key = row.val[PGE_AGGREGATE_ID];
-		ev.key_len = row.len[PGE_AGGREGATE_ID];
-		ev.pos = pos;
-		ev.seq = (uint32_t) i;
-		/* archive partition: the task's start, so backfill objects sort before the stream's */
-		ev.commit_time = (time_t) t->time;
-		if (sink_set_put(b->sinks, &ev, err, errlen, &fatal) < 0)
-		{
-			b->exit_code = fatal ? EXIT_CONFIG : 1;
-			return -1;
-		}
 	}
-	if (sink_set_commit(b->sinks, pos, err, errlen, &fatal) < 0)
+	txn.database = b->database;
+	txn.lsn = t->slot_lsn;
+	txn.end_lsn = t->slot_lsn;
+	txn.xid = x ? (uint32_t) strtoul(x, NULL, 10) : 0;
+	txn.commit_time = ct ? strtoll(ct, NULL, 10) : PG_ENVELOPE_NO_TIME;
+	buf_reset(&b->env);
+	if (pg_envelope_event(&b->env, &row, &txn, &b->fields, err, errlen) < 0 || buf_failed(&b->env))
 	{
-		b->exit_code = fatal ? EXIT_CONFIG : 1;
+		if (buf_failed(&b->env))
+			snprintf(err, errlen, "out of memory");
+		b->exit_code = 1;
 		return -1;
 	}
-	b->handed += (unsigned long long) n;
+	ev.data = b->env.data;
+	ev.len = b->env.len;
+	ev.key = row.val[PGE_AGGREGATE_ID];
+	ev.key_len = row.len[PGE_AGGREGATE_ID];
+	ev.pos = pos;
+	ev.seq = seq;
+	ev.commit_time = commit_time;
+	if (sink_set_put(sinks, &ev, err, errlen, &fatal) < 0)
+		return s_sink_fail(b, fatal);
+	return 0;
+}
+
+static int
+s_agg_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static bool
+s_is_jumped(pg_backfill *b, const char *agg)
+{
+	return b->jumped && tfind(agg, &b->jumped, s_agg_cmp) != NULL;
+}
+
+static int
+s_add_jumped(pg_backfill *b, const char *agg, char *err, size_t errlen)
+{
+	char *k = strdup(agg);
+	void *node = k ? tsearch(k, &b->jumped, s_agg_cmp) : NULL;
+
+	if (node == NULL)
+	{
+		free(k);
+		snprintf(err, errlen, "out of memory");
+		b->exit_code = 1;
+		return -1;
+	}
+	if (*(char **) node != k)
+		free(k); /* was there */
+	return 0;
+}
+
+/*
+ * Hand one fetched page to the task's sinks as position pos: the rows of
+ * aggregates the stream already had from the snapshot are left out.
+ */
+static int
+s_put_page(pg_backfill *b, pg_sql_result *r, uint64_t pos, char *err, size_t errlen)
+{
+	pg_state_task *t = &b->state->task;
+	int n = pg_sql_rows(r), put = 0;
+	bool fatal = false;
+	page_mark *m;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (s_is_jumped(b, pg_sql_value(r, i, PGE_AGGREGATE_ID, NULL)))
+			continue;
+		/* archive partition: the task's start, so the task's objects sort before the stream's */
+		if (s_put_row(b, &b->sinks, r, i, pos, (uint32_t) put, (time_t) t->time, err, errlen) < 0)
+			return -1;
+		put++;
+	}
+	if (sink_set_commit(&b->sinks, pos, err, errlen, &fatal) < 0)
+		return s_sink_fail(b, fatal);
+	b->handed += (unsigned long long) put;
 	m = &b->marks[(b->head + b->count) % INFLIGHT];
 	m->pos = pos;
 	snprintf(m->agg, sizeof(m->agg), "%s", pg_sql_value(r, n - 1, PGE_AGGREGATE_ID, NULL));
 	m->version = strtoll(pg_sql_value(r, n - 1, PGE_VERSION, NULL), NULL, 10);
 	m->events = b->handed;
 	b->count++;
+	snprintf(b->handed_agg, sizeof(b->handed_agg), "%s", m->agg);
 	return 0;
 }
 
-/* Throttle (--backfill-rate), back-pressure and the in-flight limit. */
-static int
-s_wait_room(pg_backfill *b, char *err, size_t errlen)
+/*
+ * May a page go out now?  The live stream first: not while its sinks hold
+ * more than half their buffer; then --backfill-rate, the task's own
+ * back-pressure and the in-flight limit.  *due: when to ask again.
+ */
+static bool
+s_room(pg_backfill *b, int64_t now, int64_t *due)
 {
-	for (;;)
+	*due = now + ROOM_MS;
+	if (b->cfg->backfill_rate > 0)
 	{
-		int64_t now = relay_now_ms();
-		int wait = 0;
+		int64_t at = b->started_ms + (int64_t) ((double) (b->handed - b->started_events) * 1000.0 /
+												b->cfg->backfill_rate);
 
-		if (b->cfg->backfill_rate > 0)
+		if (at > now)
 		{
-			int64_t due = b->started_ms + (int64_t) ((double) (b->handed - b->started_events) *
-													 1000.0 / b->cfg->backfill_rate);
+			*due = at;
+			return false;
+		}
+	}
+	if (b->count >= INFLIGHT || sink_set_pending_bytes(&b->sinks) >= b->cfg->max_buffer_bytes ||
+		sink_set_pending_bytes(b->live) >= b->cfg->max_buffer_bytes / 2)
+		return false;
+	*due = now;
+	return true;
+}
 
-			if (due > now)
-				wait = (int) (due - now > 100 ? 100 : due - now);
-		}
-		if (sink_set_pending_bytes(b->sinks) >= b->cfg->max_buffer_bytes || b->count >= INFLIGHT)
-			wait = 20;
-		if (wait == 0)
-			return s_pump(b, 0, err, errlen);
-		if (relay_stop_requested)
-		{
-			snprintf(err, errlen, "stopped");
-			return -1;
-		}
-		if (s_pump(b, wait, err, errlen) < 0)
-			return -1;
+/* The rows connection failed: the stream waits for it (pg_backfill_gate) until it is back. */
+static void
+s_rows_lost(pg_backfill *b, const char *err)
+{
+	log_kv(LOG_WARN,
+		   strcmp(b->state->task.kind, "repair") == 0
+			   ? "the repair lost its connection; resuming after the last acknowledged row"
+			   : "the backfill lost its connection; resuming after the last acknowledged row",
+		   "detail", err, NULL);
+	b->open = false;
+	b->reopen_at = relay_now_ms() + REOPEN_MS;
+	if (b->sql && !pg_sql_ok(b->sql))
+	{
+		pg_sql_close(b->sql);
+		b->sql = NULL;
 	}
 }
 
-/* Read the task's rows and hand them out, then wait until every sink has them. */
+/*
+ * Open the task's rows on the plain connection: in the exported snapshot
+ * (a task just started) or in a fresh one (resumed), after the last
+ * acknowledged row.  The transaction stays open while the stream runs.
+ */
 static int
-s_run(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
+s_open_rows(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
 {
 	pg_state_task *t = &b->state->task;
 	bool repair = strcmp(t->kind, "repair") == 0;
 	bool since = !repair && b->cfg->backfill_since;
-	char database[256], commit_ts[16], next[32], horizon[32], ver[32];
-	const char *params[8];
-	buf q = BUF_INIT, env = BUF_INIT;
-	uint64_t last_pos = 0;
+	char commit_ts[16], ver[32];
+	const char *params[9];
+	buf q = BUF_INIT;
+	pg_sql_result *r;
 	int rc = -1;
 
+	b->open = b->exhausted = b->waiting = false;
+	if (s_connect(b, err, errlen) < 0)
+		return -1;
+	if (b->sql && pg_sql_ok(b->sql))
+	{
+		char e2[256];
+
+		pg_sql_exec(b->sql, "ROLLBACK", e2, sizeof(e2)); /* an earlier transaction of it */
+	}
 	b->head = b->count = 0;
 	b->handed = t->events;
 	b->started_ms = b->last_progress_ms = relay_now_ms();
-	b->started_events = t->events;
+	b->started_events = t->events + b->jumped_events;
+	snprintf(b->handed_agg, sizeof(b->handed_agg), "%s", t->key_agg);
 	metrics.table_task = repair ? 2 : 1;
 	metrics.table_expected = t->expected;
-	metrics.table_events = t->events;
+	metrics.table_events = t->events + b->jumped_events;
 	if (s_begin(b, snapshot, err, errlen) < 0 ||
-		s_value(b, "SELECT pg_catalog.current_database()", 0, NULL, database, sizeof(database), err,
-				errlen) < 0 ||
+		s_value(b, "SELECT pg_catalog.current_database()", 0, NULL, b->database,
+				sizeof(b->database), err, errlen) < 0 ||
 		s_value(b, "SELECT pg_catalog.current_setting('track_commit_timestamp')", 0, NULL,
 				commit_ts, sizeof(commit_ts), err, errlen) < 0 ||
 		s_value(b, "SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text", 0,
-				NULL, next, sizeof(next), err, errlen) < 0)
+				NULL, b->next_xid, sizeof(b->next_xid), err, errlen) < 0)
 		goto done;
-	if (repair && t->horizon && strtoull(next, NULL, 10) - t->horizon >= XID_WIDEN_LIMIT)
+	if (repair && t->horizon && strtoull(b->next_xid, NULL, 10) - t->horizon >= XID_WIDEN_LIMIT)
 	{
 		snprintf(err, errlen,
 				 "the state file's xmin horizon %llu is more than 2^31 transactions old: the "
@@ -546,116 +714,38 @@ s_run(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
 		b->exit_code = EXIT_SLOT;
 		goto done;
 	}
-	snprintf(horizon, sizeof(horizon), "%llu", (unsigned long long) t->horizon);
-	snprintf(ver, sizeof(ver), "%lld", t->key_version);
-	params[0] = t->key_agg[0] ? t->key_agg : "00000000-0000-0000-0000-000000000000";
-	params[1] = ver;
-	params[2] = b->cfg->aggregate_types;
-	params[3] = b->cfg->backfill_aggregate_types;
-	params[4] = b->cfg->event_types;
-	params[5] = since ? b->cfg->backfill_since : NULL;
-	params[6] = repair ? horizon : NULL;
-	params[7] = repair ? next : NULL;
-	s_cursor_sql(&q, repair, since, strcmp(commit_ts, "on") == 0);
+	snprintf(b->horizon, sizeof(b->horizon), "%llu", (unsigned long long) t->horizon);
+	buf_reset(&b->sel);
+	buf_reset(&b->one);
+	s_rows_sql(&b->sel, repair, since, strcmp(commit_ts, "on") == 0, false);
+	s_rows_sql(&b->one, repair, since, strcmp(commit_ts, "on") == 0, true);
+	if (buf_failed(&b->sel) || buf_failed(&b->one))
+	{
+		snprintf(err, errlen, "out of memory");
+		b->exit_code = 1;
+		goto done;
+	}
+	s_params(b, params, t->key_agg, t->key_version, ver, NULL);
 	if (t->expected == 0 && t->events == 0)
 	{
-		/* count once, for progress: the same rows through the same cursor query */
-		pg_sql_result *r;
-		buf cq = BUF_INIT;
-		const char *sel = strstr(q.data, " FOR ") + 5;
-
-		buf_printf(&cq, "SELECT count(*) FROM (%s) c", sel);
-		r = pg_sql_query(b->sql, cq.data, 8, params, err, errlen);
-		buf_free(&cq);
+		/* count once, for progress: the same rows through the same query */
+		buf_printf(&q, "SELECT count(*) FROM (%s) c", b->sel.data);
+		r = pg_sql_query(b->sql, q.data, 8, params, err, errlen);
 		if (r == NULL)
 			goto done;
 		t->expected = strtoull(pg_sql_value(r, 0, 0, NULL), NULL, 10);
 		pg_sql_free(r);
 		metrics.table_expected = t->expected;
 	}
-	{
-		pg_sql_result *r = pg_sql_query(b->sql, q.data, 8, params, err, errlen);
-
-		if (r == NULL)
-			goto done;
-		pg_sql_free(r);
-	}
-	s_progress(b, true);
-	for (;;)
-	{
-		pg_sql_result *r;
-		int n;
-		uint64_t pos = t->next_pos;
-
-		if (s_wait_room(b, err, errlen) < 0)
-			goto done;
-		r = pg_sql_query(b->sql, "FETCH FORWARD " PAGE_ROWS_TEXT " FROM eventrelay_rows", 0, NULL,
-						 err, errlen);
-		if (r == NULL)
-			goto done;
-		n = pg_sql_rows(r);
-		if (n == 0)
-		{
-			pg_sql_free(r);
-			break;
-		}
-		if (pos >= t->end_pos)
-		{
-			pg_sql_free(r);
-			snprintf(err, errlen,
-					 "the %s used every sink position reserved below the slot's consistent "
-					 "point; drop the slot and start it again",
-					 t->kind);
-			b->exit_code = 1;
-			goto done;
-		}
-		/* durable before use: a restart never hands out a position twice */
-		s_mark_acked(b);
-		t->next_pos = pos + 1;
-		if (s_save(b, err, errlen) < 0)
-		{
-			pg_sql_free(r);
-			b->exit_code = 1;
-			goto done;
-		}
-		rc = s_put_page(b, r, pos, database, &env, err, errlen);
-		pg_sql_free(r);
-		if (rc < 0)
-			goto done;
-		rc = -1;
-		last_pos = pos;
-	}
-	if (pg_sql_exec(b->sql, "COMMIT", err, errlen) < 0)
+	buf_reset(&q);
+	buf_printf(&q, "DECLARE eventrelay_rows NO SCROLL CURSOR FOR %s", b->sel.data);
+	r = pg_sql_query(b->sql, q.data, 8, params, err, errlen);
+	if (r == NULL)
 		goto done;
-	/* everything delivered before the task counts as done */
-	while (last_pos && sink_set_acked(b->sinks) < last_pos)
-	{
-		if (relay_stop_requested)
-		{
-			snprintf(err, errlen, "stopped");
-			goto done;
-		}
-		if (s_pump(b, 50, err, errlen) < 0)
-			goto done;
-	}
-	s_mark_acked(b);
-	s_progress(b, true);
-	{
-		char n[32];
-
-		snprintf(n, sizeof(n), "%llu", t->events);
-		log_kv(LOG_INFO, repair ? "repair done: streaming" : "backfill done: streaming", "events",
-			   n, NULL);
-	}
-	/* every transaction below the exported snapshot's xmin is now delivered */
-	b->state->horizon = t->snap_xmin;
-	memset(t, 0, sizeof(*t));
-	if (s_save(b, err, errlen) < 0)
-	{
-		b->exit_code = 1;
-		goto done;
-	}
+	pg_sql_free(r);
+	b->open = true;
 	rc = 0;
+	s_progress(b, true);
 done:
 	if (rc < 0 && b->sql && pg_sql_ok(b->sql))
 	{
@@ -663,9 +753,250 @@ done:
 
 		pg_sql_exec(b->sql, "ROLLBACK", e2, sizeof(e2));
 	}
-	metrics.table_task = 0;
 	buf_free(&q);
-	buf_free(&env);
+	return rc;
+}
+
+/* Every row is acknowledged: the task is done, the stream alone goes on. */
+static int
+s_finish(pg_backfill *b, char *err, size_t errlen)
+{
+	pg_state_task *t = &b->state->task;
+	bool repair = strcmp(t->kind, "repair") == 0;
+	char n[32], j[32], e2[256];
+
+	if (b->sql && pg_sql_ok(b->sql))
+		pg_sql_exec(b->sql, "COMMIT", e2, sizeof(e2)); /* the snapshot is no longer needed */
+	s_progress(b, true);
+	snprintf(n, sizeof(n), "%llu", t->events + b->jumped_events);
+	snprintf(j, sizeof(j), "%llu", b->jumped_events);
+	log_kv(LOG_INFO, repair ? "repair done" : "backfill done", "events", n, "for_the_stream", j,
+		   NULL);
+	/* every transaction below the exported snapshot's xmin is now delivered */
+	b->state->horizon = t->snap_xmin;
+	memset(t, 0, sizeof(*t));
+	b->running = b->open = b->exhausted = b->waiting = false;
+	s_forget_jumped(b);
+	metrics.table_task = 0;
+	if (s_save(b, err, errlen) < 0)
+	{
+		b->exit_code = 1;
+		return -1;
+	}
+	/* everything is acknowledged: nothing is left in them */
+	sink_set_free(&b->sinks);
+	return 0;
+}
+
+/* One page of the cursor to the task's sinks, if there is room. */
+static int
+s_next_page(pg_backfill *b, int64_t now, char *err, size_t errlen)
+{
+	pg_state_task *t = &b->state->task;
+	pg_sql_result *r;
+	uint64_t pos = t->next_pos;
+	int64_t due;
+	int n;
+
+	if (!b->open || b->exhausted || b->waiting || !s_room(b, now, &due))
+		return 0;
+	r = pg_sql_query(b->sql, "FETCH FORWARD " PAGE_ROWS_TEXT " FROM eventrelay_rows", 0, NULL, err,
+					 errlen);
+	if (r == NULL)
+	{
+		s_rows_lost(b, err);
+		return 0;
+	}
+	n = pg_sql_rows(r);
+	if (n == 0)
+	{
+		pg_sql_free(r);
+		b->exhausted = true;
+		return 0;
+	}
+	if (pos >= t->end_pos)
+	{
+		pg_sql_free(r);
+		snprintf(err, errlen,
+				 "the %s used every sink position reserved below the slot's consistent "
+				 "point; drop the slot and start it again",
+				 t->kind);
+		b->exit_code = 1;
+		return -1;
+	}
+	/* durable before use: a restart never hands out a position twice */
+	s_mark_acked(b);
+	t->next_pos = pos + 1;
+	if (s_save(b, err, errlen) < 0)
+	{
+		pg_sql_free(r);
+		b->exit_code = 1;
+		return -1;
+	}
+	n = s_put_page(b, r, pos, err, errlen);
+	pg_sql_free(r);
+	return n;
+}
+
+int
+pg_backfill_step(pg_backfill *b, int64_t now, char *err, size_t errlen)
+{
+	if (!b->running)
+		return 0;
+	if (!b->open && !b->exhausted && now >= b->reopen_at)
+	{
+		if (s_open_rows(b, NULL, err, errlen) < 0)
+		{
+			if (b->exit_code)
+				return -1;
+			s_rows_lost(b, err);
+		}
+	}
+	if (s_pump(b, 0, err, errlen) < 0)
+		return -1;
+	if (b->exhausted)
+		return b->count == 0 ? s_finish(b, err, errlen) : 0;
+	return s_next_page(b, now, err, errlen);
+}
+
+int64_t
+pg_backfill_next_due(pg_backfill *b, int64_t now)
+{
+	int64_t due, room;
+
+	if (!b->running)
+		return INT64_MAX;
+	due = sink_set_next_due(&b->sinks);
+	if (!b->open && !b->exhausted && b->reopen_at < due)
+		due = b->reopen_at;
+	if (b->exhausted && b->count == 0)
+		return now;
+	if (b->open && !b->exhausted && !b->waiting)
+	{
+		s_room(b, now, &room);
+		if (room < due)
+			due = room;
+	}
+	return due;
+}
+
+bool
+pg_backfill_running(const pg_backfill *b)
+{
+	return b && b->running;
+}
+
+/*
+ * The rows of aggregate agg the stream needs before its next event: put
+ * into the stream's position ev->pos, ahead of that event.  from/version:
+ * after which row (the task's acknowledged key, or nothing).
+ */
+static int
+s_jump(pg_backfill *b, const char *agg, const relay_event *ev, char *err, size_t errlen)
+{
+	pg_state_task *t = &b->state->task;
+	bool at_key = strcmp(agg, t->key_agg) == 0;
+	const char *params[9];
+	char ver[32];
+	long long after = at_key ? t->key_version : 0;
+	unsigned long long n_put = 0;
+
+	if (ev->pos != b->inject_pos)
+	{
+		b->inject_pos = ev->pos;
+		b->inject_seq = INJECT_SEQ;
+	}
+	for (bool first = true;; first = false)
+	{
+		pg_sql_result *r;
+		int n;
+
+		/* later pages: this aggregate is started (--backfill-since) */
+		s_params(b, params, first && !at_key ? NULL : agg, after, ver, agg);
+		r = pg_sql_query(b->sql, b->one.data, 9, params, err, errlen);
+		if (r == NULL)
+			return -1;
+		n = pg_sql_rows(r);
+		for (int i = 0; i < n; i++)
+			if (s_put_row(b, b->live, r, i, ev->pos, b->inject_seq++, ev->commit_time, err,
+						  errlen) < 0)
+			{
+				pg_sql_free(r);
+				return -2;
+			}
+		n_put += (unsigned long long) n;
+		if (n > 0)
+			after = strtoll(pg_sql_value(r, n - 1, PGE_VERSION, NULL), NULL, 10);
+		pg_sql_free(r);
+		if (n < PAGE_ROWS)
+			break;
+	}
+	b->jumped_events += n_put;
+	metrics.table_events = t->events + b->jumped_events;
+	return s_add_jumped(b, agg, err, errlen) < 0 ? -2 : 0;
+}
+
+int
+pg_backfill_gate(pg_backfill *b, const relay_event *ev, char *err, size_t errlen)
+{
+	pg_state_task *t = &b->state->task;
+	char agg[40];
+	int c, rc;
+
+	if (!b->running || ev->key_len == 0 || ev->key_len >= sizeof(agg))
+		return 0;
+	memcpy(agg, ev->key, ev->key_len);
+	agg[ev->key_len] = '\0';
+	/* done: acknowledged by the task's sinks, or put ahead of the stream */
+	if ((t->key_agg[0] && strcmp(agg, t->key_agg) < 0) || s_is_jumped(b, agg))
+	{
+		b->waiting = false;
+		return 0;
+	}
+	/* an aggregate's first event commits after the snapshot: it has no rows there */
+	if (pg_message_version(ev->data, ev->len) == 1)
+		return s_add_jumped(b, agg, err, errlen) < 0 ? -1 : 0;
+	/* some of its rows are in flight in the task's sinks: wait for them */
+	c = b->handed_agg[0] ? strcmp(agg, b->handed_agg) : 1;
+	if (c < 0 || (c == 0 && b->count > 0) || !b->open)
+	{
+		b->waiting = true;
+		return 1;
+	}
+	rc = s_jump(b, agg, ev, err, errlen);
+	if (rc == -1)
+	{
+		/* the connection failed (else the query's error is what no retry fixes) */
+		if (b->sql && !pg_sql_ok(b->sql))
+		{
+			s_rows_lost(b, err);
+			b->waiting = true;
+			return 1;
+		}
+		b->exit_code = 1;
+	}
+	if (rc < 0)
+		return -1;
+	b->waiting = false;
+	return 0;
+}
+
+int
+pg_backfill_drain(pg_backfill *b, int64_t deadline_ms, char *err, size_t errlen)
+{
+	int rc;
+
+	if (b == NULL || b->sinks.n == 0)
+		return 0;
+	rc = sink_set_drain(&b->sinks, deadline_ms, err, errlen);
+	if (b->running)
+	{
+		char e2[256];
+
+		s_mark_acked(b);
+		if (s_save(b, e2, sizeof(e2)) < 0)
+			log_kv(LOG_WARN, "could not write the state file", "detail", e2, NULL);
+	}
 	return rc;
 }
 
@@ -737,7 +1068,10 @@ pg_backfill_before_start(void *ctx, const char *snapshot, uint64_t slot_lsn, boo
 	b->exit_code = 0;
 	if (snapshot && s_task_wanted(b, recreated))
 	{
-		if (s_connect(b, err, errlen) < 0 ||
+		/* a task of an earlier slot (a repair while a backfill ran) gives way */
+		b->running = b->open = false;
+		s_forget_jumped(b);
+		if (s_connect(b, err, errlen) < 0 || s_open_sinks(b, err, errlen) < 0 ||
 			s_start_task(b, snapshot, slot_lsn, recreated, err, errlen) < 0)
 			return s_fail_kind(fail, err, errlen);
 	}
@@ -752,7 +1086,7 @@ pg_backfill_before_start(void *ctx, const char *snapshot, uint64_t slot_lsn, boo
 				 b->cfg->slot);
 		return -1;
 	}
-	else if (t->slot_lsn != slot_lsn)
+	else if (slot_lsn < t->slot_lsn)
 	{
 		char a[32], c[32];
 
@@ -765,15 +1099,19 @@ pg_backfill_before_start(void *ctx, const char *snapshot, uint64_t slot_lsn, boo
 				 t->kind, a, c);
 		return -1;
 	}
+	else if (b->running && (b->exhausted || (b->open && pg_sql_ok(b->sql))))
+		return 0; /* a reconnect of the stream: the task goes on where it is */
 	else
 	{
 		log_kv(LOG_INFO, "resuming the interrupted task after the last acknowledged row", "task",
 			   t->kind, "after", t->key_agg[0] ? t->key_agg : "(start)", NULL);
-		if (s_connect(b, err, errlen) < 0)
+		if (s_open_sinks(b, err, errlen) < 0)
 			return -1;
 	}
-	if (s_run(b, snapshot, err, errlen) < 0)
+	b->running = true;
+	if (s_open_rows(b, snapshot, err, errlen) < 0)
 	{
+		b->running = false;
 		if (b->exit_code == EXIT_SLOT)
 			*fail = PGF_SLOT;
 		return s_fail_kind(fail, err, errlen);

@@ -1,31 +1,41 @@
 /*
  * pg_backfill.h
- *		Publishing rows of eventstore.events through the sinks before the
- *		slot streams: the backfill of what existed before a new slot
- *		(--backfill) and the slot-loss repair (--repair-slot, the rule in
- *		pg_repair.h).  docs/backfill.md has the rules and their proofs.
+ *		Publishing rows of eventstore.events beside the live stream: the
+ *		backfill of what existed before a new slot (--backfill) and the
+ *		slot-loss repair (--repair-slot, the rule in pg_repair.h).
+ *		docs/backfill.md has the rules and their proofs.
  *
- * Both run inside pg_source_start (pg_source_hooks), while the replication
- * connection holds the snapshot exported with the slot and before
- * START_REPLICATION: the live stream waits meanwhile.  Rows are read in
- * (aggregate_id, version) order, on a plain SQL connection (pg_sql.h), in
- * that snapshot; they become envelopes (pg_envelope.h) with source.lsn =
- * the slot's consistent point, source.xid = the row's xmin and
- * source.commit_time = its commit timestamp (track_commit_timestamp) or
- * else recorded_at.
+ * A task starts inside pg_source_start (pg_source_hooks), while the
+ * replication connection holds the snapshot exported with the slot: a
+ * plain SQL connection (pg_sql.h) imports it into a transaction that stays
+ * open, and a cursor reads the task's rows in (aggregate_id, version)
+ * order.  Then the slot streams, and the main loop (pg_relay.c) hands out
+ * one page of rows per turn (pg_backfill_step), through the task's own
+ * sinks: same kinds and options as the relay's, positions from a range
+ * just below the consistent point that a logical WAL message written
+ * before the slot was created keeps free of real LSNs.
  *
- * Sink positions: one per page of rows, from a range just below the
- * consistent point that a logical WAL message written before the slot was
- * created keeps free of real LSNs, so they are above every position sinks
- * ever had and below every position the slot will stream.
+ * Order per aggregate between the two is kept by the stream's side: before
+ * an event of the stream goes to the sinks, pg_backfill_gate makes sure
+ * the aggregate's rows of the snapshot are out first.  Either the task's
+ * sinks acknowledged them (the aggregate is behind the acknowledged row),
+ * or the aggregate is ahead of the cursor and its rows are put into the
+ * stream's own position, ahead of the event, by its primary key (the
+ * cursor then leaves it out), or some of its rows are in flight and the
+ * stream waits for them.  An aggregate whose event has version 1 has no
+ * rows in the snapshot.
+ *
+ * Rows become envelopes (pg_envelope.h) with source.lsn = the slot's
+ * consistent point, source.xid = the row's xmin and source.commit_time =
+ * its commit timestamp (track_commit_timestamp) or else recorded_at.
  *
  * The task (kind, snapshot xmax, last acknowledged row, next position) is
  * in the state file (pg_state.h), saved before each page is handed out.
- * After a crash the next start finds the slot at the task's consistent
- * point and resumes after the last acknowledged row, in a fresh snapshot
- * that sees everything the exported one saw (its xmin must reach the
- * exported snapshot's xmax): rows committed since are sent again by the
- * stream (duplicates, never a gap or a reordering).
+ * After a crash the next start resumes after the last acknowledged row, in
+ * a fresh snapshot that sees everything the exported one saw (its xmin
+ * must reach the exported snapshot's xmax), and the slot streams from
+ * where the relay confirmed: rows sent twice are duplicates, never a gap
+ * or a reordering.
  */
 #ifndef RELAY_PG_BACKFILL_H
 #define RELAY_PG_BACKFILL_H
@@ -38,11 +48,16 @@
 #include "pg_source.h"
 #include "pg_state.h"
 #include "sink.h"
+#include "sink_deadletter.h"
 
 typedef struct pg_backfill pg_backfill;
 
-/* state: the relay's (saved through it); sinks: the relay's sink set. */
-pg_backfill *pg_backfill_new(const relay_config *cfg, sink_set *sinks, pg_state *state);
+/*
+ * state: the relay's (saved through it); live: the relay's sink set (the
+ * stream's); dl: the dead letter the task's sinks share with it.
+ */
+pg_backfill *pg_backfill_new(const relay_config *cfg, sink_set *live, deadletter *dl,
+							 pg_state *state);
 void pg_backfill_free(pg_backfill *b);
 
 /* pg_source_hooks.before_create / before_start (ctx = the pg_backfill). */
@@ -54,7 +69,33 @@ int pg_backfill_before_start(void *ctx, const char *snapshot, uint64_t slot_lsn,
 void pg_backfill_set_identity(pg_backfill *b, const char *identity);
 
 /*
- * After a failed hook: the exit code a sink failure asks for (1 or
+ * Once per turn of the main loop: let the task's sinks work, hand out a
+ * page if there is room (the live stream first, --backfill-rate, the
+ * in-flight limit), and end the task once every page is acknowledged.
+ * 0, or -1 with err after a failure no retry fixes (pg_backfill_exit_code);
+ * a lost connection is reopened by itself.
+ */
+int pg_backfill_step(pg_backfill *b, int64_t now_ms, char *err, size_t errlen);
+/* When pg_backfill_step wants to run again (monotonic ms; INT64_MAX: no task). */
+int64_t pg_backfill_next_due(pg_backfill *b, int64_t now_ms);
+/* Is a backfill or repair running (then the xmin horizon must not move)? */
+bool pg_backfill_running(const pg_backfill *b);
+
+/*
+ * Before the stream's event ev goes to the sinks: 0 = it may go (the
+ * aggregate's rows of the snapshot, if any were still to come, were put
+ * into ev->pos ahead of it), 1 = not yet (its rows are in flight in the
+ * task's sinks, or the task's connection is being reopened: try the same
+ * event again later, reading nothing else of the stream meanwhile), -1 =
+ * failure with err and pg_backfill_exit_code.
+ */
+int pg_backfill_gate(pg_backfill *b, const relay_event *ev, char *err, size_t errlen);
+
+/* Shutdown: deliver the task's pages before deadline_ms and record how far it got. */
+int pg_backfill_drain(pg_backfill *b, int64_t deadline_ms, char *err, size_t errlen);
+
+/*
+ * After a failed hook or step: the exit code a sink failure asks for (1 or
  * EXIT_CONFIG), 0 if the failure was the source's (pg_fail applies).
  */
 int pg_backfill_exit_code(const pg_backfill *b);

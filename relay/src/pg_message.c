@@ -214,6 +214,28 @@ done:
 	return rc;
 }
 
+long long
+pg_message_version(const char *data, size_t len)
+{
+	static const char name[] = ",\"version\":";
+	const char *p = memmem(data, len, name, sizeof(name) - 1);
+	const char *end = data + len;
+	long long v = 0;
+
+	if (p == NULL)
+		return -1;
+	p += sizeof(name) - 1;
+	if (p >= end || *p < '0' || *p > '9')
+		return -1;
+	for (; p < end && *p >= '0' && *p <= '9'; p++)
+	{
+		if (v > (LLONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
+}
+
 int
 pg_message_parse(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen)
 {

@@ -39,6 +39,14 @@ typedef struct plugin_msg
  */
 int pg_message_parse(const char *data, size_t len, plugin_msg *m, char *err, size_t errlen);
 
+/*
+ * The "version" of an event envelope (docs/envelope.md: it comes before
+ * "data", and the sequence ,"version": cannot occur inside a JSON string),
+ * or -1 if the envelope has none.  Used to tell an aggregate's first event
+ * without asking the table (pg_backfill_gate).
+ */
+long long pg_message_version(const char *data, size_t len);
+
 /* "16/B374D848" <-> 64-bit LSN.  lsn_parse returns 0 or -1. */
 int lsn_parse(const char *s, size_t len, uint64_t *out);
 void lsn_format(uint64_t lsn, char out[32]);

@@ -15,6 +15,11 @@
  * committed transaction does it move to the WAL end the server last
  * reported, so an idle events table never pins WAL.
  *
+ * A backfill or repair (pg_backfill.h) runs beside the stream: a page per
+ * turn, and each event of the stream passes pg_backfill_gate first; when
+ * the gate says "not yet", the decoded message is kept and nothing more is
+ * read until it passes (the sinks, feedback and the task go on meanwhile).
+ *
  * Reconnects (PostgreSQL restart, network): the sinks keep what they hold;
  * the server resends every transaction after the slot's confirmed position,
  * and transactions already handed to the sinks are skipped by their commit
@@ -63,6 +68,12 @@ typedef struct relay_state
 	deadletter *dl;
 	pg_pgoutput *pgoutput; /* --decoder pgoutput, else NULL: the plugin's messages */
 
+	/* the decoded messages of the XLogData message being handled */
+	pg_pgoutput_out pend[2];
+	int pend_n, pend_i;
+	pg_msg pend_m;
+	bool pending; /* some of them wait for pg_backfill_gate: read nothing more */
+
 	/* transaction being received */
 	bool in_txn;
 	bool skip_txn;			  /* already handed to the sinks before a reconnect */
@@ -90,7 +101,7 @@ typedef struct relay_state
 
 	/* --state-file */
 	pg_state state;		  /* what --state-file recorded */
-	pg_backfill *bf;	  /* --backfill, --repair-slot (run inside pg_source_start) */
+	pg_backfill *bf;	  /* --backfill, --repair-slot (started inside pg_source_start) */
 	pg_horizon *hz;		  /* xmin horizon samples for a later --repair-slot */
 	uint64_t durable_lsn; /* its position at start: what was confirmed is not sent again */
 	uint64_t skipped;	  /* transactions the server resent below durable_lsn */
@@ -175,7 +186,8 @@ s_send_feedback(relay_state *st, int64_t now)
 
 		snprintf(next.identity, sizeof(next.identity), "%s", pg_source_identity(st->src));
 		next.lsn = flush;
-		if (h > next.horizon)
+		/* while a task runs, rows ahead of its cursor are not delivered yet */
+		if (h > next.horizon && !pg_backfill_running(st->bf))
 			next.horizon = h;
 		if (pg_state_save(st->cfg->state_file, st->cfg->slot, &next, err, sizeof(err)) == 0)
 			st->state = next;
@@ -210,8 +222,9 @@ s_send_feedback(relay_state *st, int64_t now)
 
 /*
  * Handle one plugin message: an event (its envelope in data[0..len)) or a
- * marker; m is the XLogData message it came from.  0, or -1 with a fatal
- * error.
+ * marker; m is the XLogData message it came from.  0, 1 if the event must
+ * wait (pg_backfill_gate; nothing changed, handle it again later), or -1
+ * with a fatal error.
  */
 static int
 s_handle_msg(relay_state *st, const plugin_msg *pmp, const char *data, size_t len, const pg_msg *m,
@@ -267,8 +280,19 @@ s_handle_msg(relay_state *st, const plugin_msg *pmp, const char *data, size_t le
 			ev.key = pm.key;
 			ev.key_len = pm.key_len;
 			ev.pos = st->txn_lsn;
-			ev.seq = st->txn_seq++;
+			ev.seq = st->txn_seq;
 			ev.commit_time = (time_t) (st->txn_commit_us / 1000000);
+			if (st->bf)
+			{
+				int g = pg_backfill_gate(st->bf, &ev, err, errlen);
+
+				if (g != 0)
+				{
+					*fatal_config = g < 0 && pg_backfill_exit_code(st->bf) == EXIT_CONFIG;
+					return g;
+				}
+			}
+			st->txn_seq++;
 			st->open_lsn = st->txn_lsn;
 			st->open_put = st->txn_seq;
 			return sink_set_put(&st->sinks, &ev, err, errlen, fatal_config);
@@ -329,26 +353,54 @@ s_hook_start(void *ctx, const char *snapshot, uint64_t slot_lsn, bool recreated,
 	return pg_backfill_before_start(st->bf, snapshot, slot_lsn, recreated, fail, err, errlen);
 }
 
-/* Handle one XLogData message through the decoder. Returns 0, or -1 with a fatal error. */
+/* Handle what is left of the decoded messages: 0 all done, 1 one waits, -1 fatal error. */
+static int
+s_handle_pending(relay_state *st, bool *fatal_config, char *err, size_t errlen)
+{
+	*fatal_config = false;
+	while (st->pend_i < st->pend_n)
+	{
+		pg_pgoutput_out *o = &st->pend[st->pend_i];
+		int r = s_handle_msg(st, &o->pm, o->data, o->len, &st->pend_m, fatal_config, err, errlen);
+
+		if (r != 0)
+		{
+			st->pending = r > 0;
+			return r;
+		}
+		st->pend_i++;
+	}
+	st->pending = false;
+	return 0;
+}
+
+/*
+ * Handle one XLogData message through the decoder (the message and what
+ * was decoded of it stay valid until the next read).  0, 1 if an event of
+ * it waits (s_handle_pending goes on later), or -1 with a fatal error.
+ */
 static int
 s_handle_data(relay_state *st, const pg_msg *m, bool *fatal_config, char *err, size_t errlen)
 {
-	plugin_msg pm;
-	pg_pgoutput_out out[2];
 	int n;
 
 	*fatal_config = false;
+	st->pend_m = *m;
+	st->pend_i = 0;
 	if (st->pgoutput == NULL)
 	{
-		if (pg_message_parse(m->data, m->len, &pm, err, errlen) < 0)
+		if (pg_message_parse(m->data, m->len, &st->pend[0].pm, err, errlen) < 0)
 			return -1;
-		return s_handle_msg(st, &pm, m->data, m->len, m, fatal_config, err, errlen);
+		st->pend[0].data = m->data;
+		st->pend[0].len = m->len;
+		n = 1;
 	}
-	n = pg_pgoutput_decode(st->pgoutput, m->data, m->len, out, fatal_config, err, errlen);
-	for (int i = 0; i < n; i++)
-		if (s_handle_msg(st, &out[i].pm, out[i].data, out[i].len, m, fatal_config, err, errlen) < 0)
-			return -1;
-	return n < 0 ? -1 : 0;
+	else
+		n = pg_pgoutput_decode(st->pgoutput, m->data, m->len, st->pend, fatal_config, err, errlen);
+	if (n < 0)
+		return -1;
+	st->pend_n = n;
+	return s_handle_pending(st, fatal_config, err, errlen);
 }
 
 static int
@@ -419,6 +471,7 @@ s_connect(relay_state *st, int *exit_code)
 	if (st->confirmed < st->slot_lsn)
 		st->confirmed = st->slot_lsn;
 	st->in_txn = false;
+	st->pending = false;
 	if (st->pgoutput)
 	{
 		pg_pgoutput_reset(st->pgoutput);
@@ -442,6 +495,7 @@ s_lost(relay_state *st, const char *err)
 	log_kv(LOG_WARN, "replication stream interrupted; reconnecting", "detail", err, NULL);
 	metrics.reconnects++;
 	st->in_txn = false;
+	st->pending = false; /* the server sends it again */
 	st->reconnect_delay = st->reconnect_delay ? st->reconnect_delay : 250;
 	st->reconnect_at = relay_now_ms() + st->reconnect_delay;
 }
@@ -493,6 +547,8 @@ s_shutdown(relay_state *st, int rc)
 
 	log_kv(LOG_INFO, "stopping: delivering what is in flight", NULL);
 	drained = sink_set_drain(&st->sinks, deadline, err, sizeof(err));
+	if (pg_backfill_drain(st->bf, deadline, err, sizeof(err)) < 0)
+		drained = -1;
 	if (drained < 0)
 		log_kv(LOG_WARN, "not everything was delivered before stopping; it will be sent again",
 			   "detail", err, NULL);
@@ -554,7 +610,7 @@ relay_run(const relay_config *cfg)
 	{
 		pg_source_hooks h = {cfg->backfill, cfg->repair_slot, s_hook_create, s_hook_start, st};
 
-		st->bf = pg_backfill_new(cfg, &st->sinks, &st->state);
+		st->bf = pg_backfill_new(cfg, &st->sinks, st->dl, &st->state);
 		st->hz = pg_horizon_new(cfg);
 		if (st->bf == NULL || st->hz == NULL)
 		{
@@ -584,8 +640,21 @@ relay_run(const relay_config *cfg)
 				break;
 		}
 
+		/* an event that waited for the backfill first */
+		if (st->pending && pg_source_connected(st->src))
+		{
+			int r = s_handle_pending(st, &fatal_config, err, sizeof(err));
+
+			if (r < 0)
+			{
+				log_kv(LOG_ERROR, err, NULL);
+				rc = fatal_config ? EXIT_CONFIG : 1;
+				goto stop;
+			}
+		}
+
 		/* read while there is data and the sinks are not too far behind */
-		backpressure = sink_set_pending_bytes(&st->sinks) >= cfg->max_buffer_bytes;
+		backpressure = st->pending || sink_set_pending_bytes(&st->sinks) >= cfg->max_buffer_bytes;
 		while (pg_source_connected(st->src) && !backpressure && budget-- > 0)
 		{
 			pg_msg m;
@@ -623,11 +692,17 @@ relay_run(const relay_config *cfg)
 					st->reply_now = true;
 				break; /* answer promptly */
 			}
-			if (s_handle_data(st, &m, &fatal_config, err, sizeof(err)) < 0)
+			r = s_handle_data(st, &m, &fatal_config, err, sizeof(err));
+			if (r < 0)
 			{
 				log_kv(LOG_ERROR, err, NULL);
 				rc = fatal_config ? EXIT_CONFIG : 1;
 				goto stop;
+			}
+			if (r > 0)
+			{
+				backpressure = true; /* the event waits: nothing more is read */
+				break;
 			}
 			if ((budget & 63) == 0)
 				backpressure = sink_set_pending_bytes(&st->sinks) >= cfg->max_buffer_bytes;
@@ -643,6 +718,12 @@ relay_run(const relay_config *cfg)
 			goto stop;
 		}
 		s_lag_update(st, sink_set_acked(&st->sinks));
+		if (st->bf && pg_backfill_step(st->bf, now, err, sizeof(err)) < 0)
+		{
+			log_kv(LOG_ERROR, err, NULL);
+			rc = pg_backfill_exit_code(st->bf) ? pg_backfill_exit_code(st->bf) : 1;
+			goto stop;
+		}
 		if (pg_source_connected(st->src))
 		{
 			pg_horizon_tick(st->hz, now);
@@ -667,8 +748,15 @@ relay_run(const relay_config *cfg)
 		if (!idle)
 			continue;
 
-		/* wait for data, a sink deadline, feedback or a metrics scrape */
+		/* wait for data, a sink deadline, feedback, the backfill or a metrics scrape */
 		due = sink_set_next_due(&st->sinks);
+		if (st->bf)
+		{
+			int64_t b = pg_backfill_next_due(st->bf, relay_now_ms());
+
+			if (b < due)
+				due = b;
+		}
 		if (pg_source_connected(st->src))
 		{
 			/* while the sinks catch up, the socket is left alone (it stays readable) */

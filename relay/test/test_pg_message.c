@@ -136,6 +136,23 @@ test_lsn(void **state)
 	assert_int_equal(lsn_parse("123456789/1", 11, &v), -1);
 }
 
+/* The version of an envelope: found by its name, never inside a string. */
+static void
+test_version(void **state)
+{
+	(void) state;
+	const char *e = "{\"aggregate_id\":\"a\",\"aggregate_type\":\"x\\\",\\\"version\\\":7\","
+					"\"version\":42,\"data\":{\"version\":1}}";
+
+	assert_int_equal(pg_message_version(e, strlen(e)), 42);
+	assert_int_equal(pg_message_version("{\"a\":1,\"version\":1}", 19), 1);
+	assert_int_equal(pg_message_version("{\"a\":1}", 7), -1);
+	assert_int_equal(pg_message_version("{\"a\":1,\"version\":\"3\"}", 21), -1);
+	assert_int_equal(pg_message_version("{\"a\":1,\"version\":99999999999999999999}", 38), -1);
+	/* the length bounds the search: no NUL is needed */
+	assert_int_equal(pg_message_version("{\"a\":1,\"version\":12", 18), 1);
+}
+
 int
 main(void)
 {
@@ -145,6 +162,7 @@ main(void)
 		cmocka_unit_test(test_markers),
 		cmocka_unit_test(test_marker_bad_commit_time),
 		cmocka_unit_test(test_lsn),
+		cmocka_unit_test(test_version),
 	};
 
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);
