@@ -124,8 +124,9 @@ rc=0
 wait "$RELAY_PID" || rc=$?
 es_eq "SIGTERM: clean exit" 0 "$rc"
 es_check "progress logged" grep -q '"msg":"backfill progress"' "$TMP/relay.log"
-for_stream=$(grep '"msg":"backfill done"' "$TMP/relay.log" | tail -n 1 | sed -n 's/.*"for_the_stream":"\([0-9]*\)".*/\1/p')
-echo "# rows put ahead of the stream's events (aggregates the stream reached first): ${for_stream:-?}"
+done_line=$(grep '"msg":"backfill done"' "$TMP/relay.log" | tail -n 1)
+field() { sed -n "s/.*\"$1\":\"\([0-9]*\)\".*/\1/p" <<<"$done_line"; }
+echo "# the stream reached $(field aggregates) aggregates first ($(field in_flight) of them with rows in flight): $(field for_the_stream) rows put ahead of their events (last run)"
 
 es_kinesis_read "$ES_KINESALITE_URL" events >"$TMP/read.ndjson"
 result=$(es_check_events "$TMP/read.ndjson") && ok=1 || ok=0

@@ -31,9 +31,18 @@
 #define RESUME_WAIT_LOG_MS 10000
 #define REOPEN_MS		   1000 /* a failed rows connection is opened again this often */
 #define ROOM_MS			   20	/* a full pipeline is looked at again this often */
+#define SAVE_MS			   1000 /* the acknowledged row is recorded at least this often */
+#define POS_BLOCK		   1024 /* task positions reserved in the state file at a time */
 /* seq of rows put into a position of the stream: apart from the stream's own events */
 #define INJECT_SEQ 0x80000000u
 #define NIL_UUID   "00000000-0000-0000-0000-000000000000"
+
+/* An aggregate the stream reached before the cursor passed it: the cursor leaves it out. */
+typedef struct agg_entry
+{
+	char agg[40];
+	uint64_t live_pos; /* its rows were put into this position of the stream (0: none) */
+} agg_entry;
 
 typedef struct page_mark
 {
@@ -41,6 +50,12 @@ typedef struct page_mark
 	char agg[40];
 	long long version;
 	unsigned long long events; /* task events once this page is acknowledged */
+	/*
+	 * Rows it left out were put into this position of the stream: the
+	 * acknowledged row passes them once the state file has the stream
+	 * confirmed past it, else a restart would lose them.
+	 */
+	uint64_t needs;
 } page_mark;
 
 struct pg_backfill
@@ -59,19 +74,24 @@ struct pg_backfill
 	bool running;		 /* from its start to its last acknowledged page */
 	bool open;			 /* its transaction and cursor are open on sql */
 	bool exhausted;		 /* the cursor returned its last row */
-	bool waiting;		 /* the stream waits for pages in flight: hand out no more */
 	int64_t reopen_at;	 /* when to open again after the connection failed */
 	char database[256];	 /* of the rows' envelopes */
 	char next_xid[32];	 /* the snapshot's xmax, for the repair's xmin widening */
 	char horizon[32];	 /* the repair's horizon, as text */
 	buf sel;			 /* the task's rows after a key ($1..$8) */
 	buf one;			 /* the same for one aggregate ($9), a page at a time */
-	char handed_agg[40]; /* aggregate of the last row handed to the task's sinks */
-	void *jumped;		 /* tsearch tree: aggregates published for the stream */
+	char handed_agg[40]; /* the last row handed to the task's sinks */
+	long long handed_version;
+	void *aggs; /* tsearch tree of agg_entry */
 	unsigned long long jumped_events;
+	unsigned long long jumped_aggs, jumped_in_flight; /* aggregates; some rows also in flight */
 	uint64_t inject_pos; /* the stream's position rows were last put into */
 	uint32_t inject_seq;
 	buf env;
+	int64_t saved_ms; /* the state file last written */
+
+	/* the task's positions: from a block reserved in the state file */
+	uint64_t pos_next, pos_reserved;
 
 	page_mark marks[INFLIGHT];
 	int head, count;
@@ -118,11 +138,11 @@ pg_backfill_new(const relay_config *cfg, sink_set *live, deadletter *dl, pg_stat
 }
 
 static void
-s_forget_jumped(pg_backfill *b)
+s_forget_aggs(pg_backfill *b)
 {
-	tdestroy(b->jumped, free);
-	b->jumped = NULL;
-	b->jumped_events = 0;
+	tdestroy(b->aggs, free);
+	b->aggs = NULL;
+	b->jumped_events = b->jumped_aggs = b->jumped_in_flight = 0;
 }
 
 void
@@ -132,7 +152,7 @@ pg_backfill_free(pg_backfill *b)
 		return;
 	pg_sql_close(b->sql);
 	sink_set_free(&b->sinks);
-	s_forget_jumped(b);
+	s_forget_aggs(b);
 	buf_free(&b->sel);
 	buf_free(&b->one);
 	buf_free(&b->env);
@@ -267,7 +287,8 @@ s_mark_acked(pg_backfill *b)
 	uint64_t acked = sink_set_acked(&b->sinks);
 	pg_state_task *t = &b->state->task;
 
-	while (b->count > 0 && b->marks[b->head].pos <= acked)
+	while (b->count > 0 && b->marks[b->head].pos <= acked &&
+		   (b->marks[b->head].needs == 0 || b->marks[b->head].needs < b->state->lsn))
 	{
 		page_mark *m = &b->marks[b->head];
 
@@ -556,30 +577,78 @@ s_put_row(pg_backfill *b, sink_set *sinks, pg_sql_result *r, int i, uint64_t pos
 static int
 s_agg_cmp(const void *a, const void *b)
 {
-	return strcmp(a, b);
+	return strcmp(((const agg_entry *) a)->agg, ((const agg_entry *) b)->agg);
 }
 
-static bool
-s_is_jumped(pg_backfill *b, const char *agg)
+static agg_entry *
+s_agg_find(pg_backfill *b, const char *agg)
 {
-	return b->jumped && tfind(agg, &b->jumped, s_agg_cmp) != NULL;
+	agg_entry k;
+	void *node;
+
+	if (b->aggs == NULL)
+		return NULL;
+	snprintf(k.agg, sizeof(k.agg), "%s", agg);
+	node = tfind(&k, &b->aggs, s_agg_cmp);
+	return node ? *(agg_entry **) node : NULL;
 }
 
+/* Record agg (see agg_entry); -1 with err when out of memory. */
 static int
-s_add_jumped(pg_backfill *b, const char *agg, char *err, size_t errlen)
+s_agg_set(pg_backfill *b, const char *agg, uint64_t live_pos, char *err, size_t errlen)
 {
-	char *k = strdup(agg);
-	void *node = k ? tsearch(k, &b->jumped, s_agg_cmp) : NULL;
+	agg_entry *e = calloc(1, sizeof(*e));
+	void *node;
 
+	if (e)
+		snprintf(e->agg, sizeof(e->agg), "%s", agg);
+	node = e ? tsearch(e, &b->aggs, s_agg_cmp) : NULL;
 	if (node == NULL)
 	{
-		free(k);
+		free(e);
 		snprintf(err, errlen, "out of memory");
 		b->exit_code = 1;
 		return -1;
 	}
-	if (*(char **) node != k)
-		free(k); /* was there */
+	if (*(agg_entry **) node != e)
+		free(e); /* was there */
+	(*(agg_entry **) node)->live_pos = live_pos;
+	return 0;
+}
+
+/* A position of the task's sinks, from the block the state file reserved. */
+static int
+s_take_pos(pg_backfill *b, uint64_t *pos, char *err, size_t errlen)
+{
+	pg_state_task *t = &b->state->task;
+
+	if (b->pos_next >= b->pos_reserved)
+	{
+		uint64_t end = b->pos_next + POS_BLOCK;
+
+		if (b->pos_next >= t->end_pos)
+		{
+			snprintf(err, errlen,
+					 "the %s used every sink position reserved below the slot's consistent "
+					 "point; drop the slot and start it again",
+					 t->kind);
+			b->exit_code = 1;
+			return -1;
+		}
+		if (end > t->end_pos)
+			end = t->end_pos;
+		/* durable before use: a restart never hands out a position twice */
+		s_mark_acked(b);
+		t->next_pos = end;
+		if (s_save(b, err, errlen) < 0)
+		{
+			b->exit_code = 1;
+			return -1;
+		}
+		b->saved_ms = relay_now_ms();
+		b->pos_reserved = end;
+	}
+	*pos = b->pos_next++;
 	return 0;
 }
 
@@ -593,12 +662,19 @@ s_put_page(pg_backfill *b, pg_sql_result *r, uint64_t pos, char *err, size_t err
 	pg_state_task *t = &b->state->task;
 	int n = pg_sql_rows(r), put = 0;
 	bool fatal = false;
+	uint64_t needs = 0;
 	page_mark *m;
 
 	for (int i = 0; i < n; i++)
 	{
-		if (s_is_jumped(b, pg_sql_value(r, i, PGE_AGGREGATE_ID, NULL)))
+		agg_entry *e = s_agg_find(b, pg_sql_value(r, i, PGE_AGGREGATE_ID, NULL));
+
+		if (e)
+		{
+			if (e->live_pos > needs)
+				needs = e->live_pos;
 			continue;
+		}
 		/* archive partition: the task's start, so the task's objects sort before the stream's */
 		if (s_put_row(b, &b->sinks, r, i, pos, (uint32_t) put, (time_t) t->time, err, errlen) < 0)
 			return -1;
@@ -612,8 +688,10 @@ s_put_page(pg_backfill *b, pg_sql_result *r, uint64_t pos, char *err, size_t err
 	snprintf(m->agg, sizeof(m->agg), "%s", pg_sql_value(r, n - 1, PGE_AGGREGATE_ID, NULL));
 	m->version = strtoll(pg_sql_value(r, n - 1, PGE_VERSION, NULL), NULL, 10);
 	m->events = b->handed;
+	m->needs = needs;
 	b->count++;
 	snprintf(b->handed_agg, sizeof(b->handed_agg), "%s", m->agg);
+	b->handed_version = m->version;
 	return 0;
 }
 
@@ -655,7 +733,13 @@ s_rows_lost(pg_backfill *b, const char *err)
 		   "detail", err, NULL);
 	b->open = false;
 	b->reopen_at = relay_now_ms() + REOPEN_MS;
-	if (b->sql && !pg_sql_ok(b->sql))
+	if (b->sql && pg_sql_ok(b->sql))
+	{
+		char e2[256];
+
+		pg_sql_exec(b->sql, "ROLLBACK", e2, sizeof(e2)); /* a failed statement aborted it */
+	}
+	else if (b->sql)
 	{
 		pg_sql_close(b->sql);
 		b->sql = NULL;
@@ -679,7 +763,7 @@ s_open_rows(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
 	pg_sql_result *r;
 	int rc = -1;
 
-	b->open = b->exhausted = b->waiting = false;
+	b->open = b->exhausted = false;
 	if (s_connect(b, err, errlen) < 0)
 		return -1;
 	if (b->sql && pg_sql_ok(b->sql))
@@ -693,6 +777,11 @@ s_open_rows(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
 	b->started_ms = b->last_progress_ms = relay_now_ms();
 	b->started_events = t->events + b->jumped_events;
 	snprintf(b->handed_agg, sizeof(b->handed_agg), "%s", t->key_agg);
+	b->handed_version = t->key_version;
+	/* a new task, or a restart: positions from the state file's next block on */
+	if (b->pos_reserved != t->next_pos)
+		b->pos_next = b->pos_reserved = t->next_pos;
+	b->saved_ms = relay_now_ms();
 	metrics.table_task = repair ? 2 : 1;
 	metrics.table_expected = t->expected;
 	metrics.table_events = t->events + b->jumped_events;
@@ -757,48 +846,16 @@ done:
 	return rc;
 }
 
-/* Every row is acknowledged: the task is done, the stream alone goes on. */
-static int
-s_finish(pg_backfill *b, char *err, size_t errlen)
-{
-	pg_state_task *t = &b->state->task;
-	bool repair = strcmp(t->kind, "repair") == 0;
-	char n[32], j[32], e2[256];
-
-	if (b->sql && pg_sql_ok(b->sql))
-		pg_sql_exec(b->sql, "COMMIT", e2, sizeof(e2)); /* the snapshot is no longer needed */
-	s_progress(b, true);
-	snprintf(n, sizeof(n), "%llu", t->events + b->jumped_events);
-	snprintf(j, sizeof(j), "%llu", b->jumped_events);
-	log_kv(LOG_INFO, repair ? "repair done" : "backfill done", "events", n, "for_the_stream", j,
-		   NULL);
-	/* every transaction below the exported snapshot's xmin is now delivered */
-	b->state->horizon = t->snap_xmin;
-	memset(t, 0, sizeof(*t));
-	b->running = b->open = b->exhausted = b->waiting = false;
-	s_forget_jumped(b);
-	metrics.table_task = 0;
-	if (s_save(b, err, errlen) < 0)
-	{
-		b->exit_code = 1;
-		return -1;
-	}
-	/* everything is acknowledged: nothing is left in them */
-	sink_set_free(&b->sinks);
-	return 0;
-}
-
 /* One page of the cursor to the task's sinks, if there is room. */
 static int
 s_next_page(pg_backfill *b, int64_t now, char *err, size_t errlen)
 {
-	pg_state_task *t = &b->state->task;
 	pg_sql_result *r;
-	uint64_t pos = t->next_pos;
+	uint64_t pos;
 	int64_t due;
 	int n;
 
-	if (!b->open || b->exhausted || b->waiting || !s_room(b, now, &due))
+	if (!b->open || b->exhausted || !s_room(b, now, &due))
 		return 0;
 	r = pg_sql_query(b->sql, "FETCH FORWARD " PAGE_ROWS_TEXT " FROM eventrelay_rows", 0, NULL, err,
 					 errlen);
@@ -814,28 +871,43 @@ s_next_page(pg_backfill *b, int64_t now, char *err, size_t errlen)
 		b->exhausted = true;
 		return 0;
 	}
-	if (pos >= t->end_pos)
-	{
-		pg_sql_free(r);
-		snprintf(err, errlen,
-				 "the %s used every sink position reserved below the slot's consistent "
-				 "point; drop the slot and start it again",
-				 t->kind);
-		b->exit_code = 1;
-		return -1;
-	}
-	/* durable before use: a restart never hands out a position twice */
-	s_mark_acked(b);
-	t->next_pos = pos + 1;
-	if (s_save(b, err, errlen) < 0)
-	{
-		pg_sql_free(r);
-		b->exit_code = 1;
-		return -1;
-	}
-	n = s_put_page(b, r, pos, err, errlen);
+	n = s_take_pos(b, &pos, err, errlen) < 0 ? -1 : s_put_page(b, r, pos, err, errlen);
 	pg_sql_free(r);
 	return n;
+}
+
+/* Every row is acknowledged: the task is done, the stream alone goes on. */
+static int
+s_finish(pg_backfill *b, char *err, size_t errlen)
+{
+	pg_state_task *t = &b->state->task;
+	bool repair = strcmp(t->kind, "repair") == 0;
+	char n[32], j[32], a[32], f[32], e2[256];
+
+	if (b->sql && pg_sql_ok(b->sql))
+		pg_sql_exec(b->sql, "COMMIT", e2, sizeof(e2)); /* the snapshot is no longer needed */
+	s_progress(b, true);
+	snprintf(n, sizeof(n), "%llu", t->events + b->jumped_events);
+	snprintf(j, sizeof(j), "%llu", b->jumped_events);
+	snprintf(a, sizeof(a), "%llu", b->jumped_aggs);
+	snprintf(f, sizeof(f), "%llu", b->jumped_in_flight);
+	/* for_the_stream: rows put ahead of the stream's events, of aggregates (some in flight) */
+	log_kv(LOG_INFO, repair ? "repair done" : "backfill done", "events", n, "for_the_stream", j,
+		   "aggregates", a, "in_flight", f, NULL);
+	/* every transaction below the exported snapshot's xmin is now delivered */
+	b->state->horizon = t->snap_xmin;
+	memset(t, 0, sizeof(*t));
+	b->running = b->open = b->exhausted = false;
+	s_forget_aggs(b);
+	metrics.table_task = 0;
+	if (s_save(b, err, errlen) < 0)
+	{
+		b->exit_code = 1;
+		return -1;
+	}
+	/* everything is acknowledged: nothing is left in them */
+	sink_set_free(&b->sinks);
+	return 0;
 }
 
 int
@@ -856,6 +928,16 @@ pg_backfill_step(pg_backfill *b, int64_t now, char *err, size_t errlen)
 		return -1;
 	if (b->exhausted)
 		return b->count == 0 ? s_finish(b, err, errlen) : 0;
+	if (now >= b->saved_ms + SAVE_MS)
+	{
+		/* how far the task got, for a restart */
+		b->saved_ms = now;
+		if (s_save(b, err, errlen) < 0)
+		{
+			b->exit_code = 1;
+			return -1;
+		}
+	}
 	return s_next_page(b, now, err, errlen);
 }
 
@@ -869,9 +951,11 @@ pg_backfill_next_due(pg_backfill *b, int64_t now)
 	due = sink_set_next_due(&b->sinks);
 	if (!b->open && !b->exhausted && b->reopen_at < due)
 		due = b->reopen_at;
+	if (b->count > 0 && now + ROOM_MS < due)
+		due = now + ROOM_MS; /* a page may wait for the stream's confirmation */
 	if (b->exhausted && b->count == 0)
 		return now;
-	if (b->open && !b->exhausted && !b->waiting)
+	if (b->open && !b->exhausted)
 	{
 		s_room(b, now, &room);
 		if (room < due)
@@ -887,53 +971,90 @@ pg_backfill_running(const pg_backfill *b)
 }
 
 /*
- * The rows of aggregate agg the stream needs before its next event: put
- * into the stream's position ev->pos, ahead of that event.  from/version:
- * after which row (the task's acknowledged key, or nothing).
+ * The rows of aggregate agg after version `after` (or all of them: at_key
+ * false), a page at a time, as events of position pos in sinks.  *n_put:
+ * how many.  -1 = the query failed (err), -2 = a sink failed.
+ */
+static int
+s_rows_of(pg_backfill *b, const char *agg, bool started, long long after, sink_set *sinks,
+		  uint64_t pos, uint32_t *seq, time_t commit_time, unsigned long long *n_put, char *err,
+		  size_t errlen)
+{
+	const char *params[9];
+	char ver[32];
+
+	*n_put = 0;
+	for (;;)
+	{
+		pg_sql_result *r;
+		int n;
+
+		/* the key's aggregate counts as started (--backfill-since): some of it went out */
+		s_params(b, params, started ? agg : NULL, after, ver, agg);
+		r = pg_sql_query(b->sql, b->one.data, 9, params, err, errlen);
+		if (r == NULL)
+			return -1;
+		n = pg_sql_rows(r);
+		for (int i = 0; i < n; i++)
+			if (s_put_row(b, sinks, r, i, pos, (*seq)++, commit_time, err, errlen) < 0)
+			{
+				pg_sql_free(r);
+				return -2;
+			}
+		*n_put += (unsigned long long) n;
+		if (n > 0)
+			after = strtoll(pg_sql_value(r, n - 1, PGE_VERSION, NULL), NULL, 10);
+		pg_sql_free(r);
+		if (n < PAGE_ROWS)
+			return 0;
+		started = true;
+	}
+}
+
+/* A failed s_rows_of: PG_GATE_WAIT (the connection is reopened) or -1 (what no retry fixes). */
+static int
+s_rows_failed(pg_backfill *b, int rc, const char *err)
+{
+	if (rc == -1 && b->sql && !pg_sql_ok(b->sql))
+	{
+		s_rows_lost(b, err);
+		return PG_GATE_WAIT;
+	}
+	if (rc == -1)
+		b->exit_code = 1;
+	return -1;
+}
+
+/*
+ * The aggregate's rows after the acknowledged row go into the stream's
+ * position, ahead of ev.  Some of them may also be in flight in the task's
+ * sinks: both copies start at the same row and are in order, so whichever
+ * arrives first, the first occurrences of its versions stay in order (the
+ * other copy is duplicates).
  */
 static int
 s_jump(pg_backfill *b, const char *agg, const relay_event *ev, char *err, size_t errlen)
 {
 	pg_state_task *t = &b->state->task;
 	bool at_key = strcmp(agg, t->key_agg) == 0;
-	const char *params[9];
-	char ver[32];
-	long long after = at_key ? t->key_version : 0;
-	unsigned long long n_put = 0;
+	unsigned long long n;
+	int rc;
 
 	if (ev->pos != b->inject_pos)
 	{
 		b->inject_pos = ev->pos;
 		b->inject_seq = INJECT_SEQ;
 	}
-	for (bool first = true;; first = false)
-	{
-		pg_sql_result *r;
-		int n;
-
-		/* later pages: this aggregate is started (--backfill-since) */
-		s_params(b, params, first && !at_key ? NULL : agg, after, ver, agg);
-		r = pg_sql_query(b->sql, b->one.data, 9, params, err, errlen);
-		if (r == NULL)
-			return -1;
-		n = pg_sql_rows(r);
-		for (int i = 0; i < n; i++)
-			if (s_put_row(b, b->live, r, i, ev->pos, b->inject_seq++, ev->commit_time, err,
-						  errlen) < 0)
-			{
-				pg_sql_free(r);
-				return -2;
-			}
-		n_put += (unsigned long long) n;
-		if (n > 0)
-			after = strtoll(pg_sql_value(r, n - 1, PGE_VERSION, NULL), NULL, 10);
-		pg_sql_free(r);
-		if (n < PAGE_ROWS)
-			break;
-	}
-	b->jumped_events += n_put;
+	rc = s_rows_of(b, agg, at_key, at_key ? t->key_version : 0, b->live, ev->pos, &b->inject_seq,
+				   ev->commit_time, &n, err, errlen);
+	if (rc < 0)
+		return s_rows_failed(b, rc, err);
+	b->jumped_events += n;
+	b->jumped_aggs++;
+	if (b->count > 0 && strcmp(agg, b->handed_agg) <= 0)
+		b->jumped_in_flight++;
 	metrics.table_events = t->events + b->jumped_events;
-	return s_add_jumped(b, agg, err, errlen) < 0 ? -2 : 0;
+	return s_agg_set(b, agg, n > 0 ? ev->pos : 0, err, errlen) < 0 ? -1 : PG_GATE_LIVE;
 }
 
 int
@@ -941,44 +1062,23 @@ pg_backfill_gate(pg_backfill *b, const relay_event *ev, char *err, size_t errlen
 {
 	pg_state_task *t = &b->state->task;
 	char agg[40];
-	int c, rc;
 
 	if (!b->running || ev->key_len == 0 || ev->key_len >= sizeof(agg))
-		return 0;
+		return PG_GATE_LIVE;
 	memcpy(agg, ev->key, ev->key_len);
 	agg[ev->key_len] = '\0';
-	/* done: acknowledged by the task's sinks, or put ahead of the stream */
-	if ((t->key_agg[0] && strcmp(agg, t->key_agg) < 0) || s_is_jumped(b, agg))
-	{
-		b->waiting = false;
-		return 0;
-	}
+	/* the task's sinks acknowledged all its rows, or they went ahead of the stream */
+	if ((t->key_agg[0] && strcmp(agg, t->key_agg) < 0) || s_agg_find(b, agg))
+		return PG_GATE_LIVE;
 	/* an aggregate's first event commits after the snapshot: it has no rows there */
-	if (pg_message_version(ev->data, ev->len) == 1)
-		return s_add_jumped(b, agg, err, errlen) < 0 ? -1 : 0;
-	/* some of its rows are in flight in the task's sinks: wait for them */
-	c = b->handed_agg[0] ? strcmp(agg, b->handed_agg) : 1;
-	if (c < 0 || (c == 0 && b->count > 0) || !b->open)
-	{
-		b->waiting = true;
-		return 1;
-	}
-	rc = s_jump(b, agg, ev, err, errlen);
-	if (rc == -1)
-	{
-		/* the connection failed (else the query's error is what no retry fixes) */
-		if (b->sql && !pg_sql_ok(b->sql))
-		{
-			s_rows_lost(b, err);
-			b->waiting = true;
-			return 1;
-		}
-		b->exit_code = 1;
-	}
-	if (rc < 0)
-		return -1;
-	b->waiting = false;
-	return 0;
+	if (pg_message_version(ev->data, ev->len) == 1 ||
+		/* the cursor read past every row there is: it has none */
+		(b->exhausted && b->handed_agg[0] && strcmp(agg, b->handed_agg) > 0))
+		return s_agg_set(b, agg, 0, err, errlen) < 0 ? -1 : PG_GATE_LIVE;
+	/* its rows must be read: not before the connection is back */
+	if (!b->open)
+		return PG_GATE_WAIT;
+	return s_jump(b, agg, ev, err, errlen);
 }
 
 int
@@ -1070,7 +1170,7 @@ pg_backfill_before_start(void *ctx, const char *snapshot, uint64_t slot_lsn, boo
 	{
 		/* a task of an earlier slot (a repair while a backfill ran) gives way */
 		b->running = b->open = false;
-		s_forget_jumped(b);
+		s_forget_aggs(b);
 		if (s_connect(b, err, errlen) < 0 || s_open_sinks(b, err, errlen) < 0 ||
 			s_start_task(b, snapshot, slot_lsn, recreated, err, errlen) < 0)
 			return s_fail_kind(fail, err, errlen);

@@ -15,15 +15,16 @@
  * just below the consistent point that a logical WAL message written
  * before the slot was created keeps free of real LSNs.
  *
- * Order per aggregate between the two is kept by the stream's side: before
- * an event of the stream goes to the sinks, pg_backfill_gate makes sure
- * the aggregate's rows of the snapshot are out first.  Either the task's
+ * Order per aggregate between the two is kept on the stream's side:
+ * before an event of the stream goes to the sinks, pg_backfill_gate makes
+ * sure the aggregate's rows of the snapshot go first.  Either the task's
  * sinks acknowledged them (the aggregate is behind the acknowledged row),
- * or the aggregate is ahead of the cursor and its rows are put into the
- * stream's own position, ahead of the event, by its primary key (the
- * cursor then leaves it out), or some of its rows are in flight and the
- * stream waits for them.  An aggregate whose event has version 1 has no
- * rows in the snapshot.
+ * or its rows after the acknowledged row are read by its primary key and
+ * put into the stream's own position ahead of the event; the cursor then
+ * leaves the aggregate out.  Rows of it in flight in the task's sinks at
+ * that moment become duplicates, never a reordering (both copies start at
+ * the same row).  The stream does not wait for the backfill.  An aggregate
+ * whose event has version 1 has no rows in the snapshot.
  *
  * Rows become envelopes (pg_envelope.h) with source.lsn = the slot's
  * consistent point, source.xid = the row's xmin and source.commit_time =
@@ -82,13 +83,15 @@ int64_t pg_backfill_next_due(pg_backfill *b, int64_t now_ms);
 bool pg_backfill_running(const pg_backfill *b);
 
 /*
- * Before the stream's event ev goes to the sinks: 0 = it may go (the
- * aggregate's rows of the snapshot, if any were still to come, were put
- * into ev->pos ahead of it), 1 = not yet (its rows are in flight in the
- * task's sinks, or the task's connection is being reopened: try the same
- * event again later, reading nothing else of the stream meanwhile), -1 =
- * failure with err and pg_backfill_exit_code.
+ * Before the stream's event ev goes to the sinks.  PG_GATE_LIVE: put it
+ * (the aggregate's rows of the snapshot, if any were still to come, were
+ * put into ev->pos ahead of it).  PG_GATE_WAIT: not yet (the task's
+ * connection is being reopened): try the same event again later, reading
+ * nothing else of the stream meanwhile.  -1: failure with err and
+ * pg_backfill_exit_code.
  */
+#define PG_GATE_LIVE 0
+#define PG_GATE_WAIT 1
 int pg_backfill_gate(pg_backfill *b, const relay_event *ev, char *err, size_t errlen);
 
 /* Shutdown: deliver the task's pages before deadline_ms and record how far it got. */

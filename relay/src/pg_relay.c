@@ -263,6 +263,7 @@ s_handle_msg(relay_state *st, const plugin_msg *pmp, const char *data, size_t le
 		case PM_EVENT:
 		{
 			relay_event ev;
+			int g;
 
 			if (!st->in_txn)
 			{
@@ -282,15 +283,11 @@ s_handle_msg(relay_state *st, const plugin_msg *pmp, const char *data, size_t le
 			ev.pos = st->txn_lsn;
 			ev.seq = st->txn_seq;
 			ev.commit_time = (time_t) (st->txn_commit_us / 1000000);
-			if (st->bf)
+			g = st->bf ? pg_backfill_gate(st->bf, &ev, err, errlen) : PG_GATE_LIVE;
+			if (g < 0 || g == PG_GATE_WAIT)
 			{
-				int g = pg_backfill_gate(st->bf, &ev, err, errlen);
-
-				if (g != 0)
-				{
-					*fatal_config = g < 0 && pg_backfill_exit_code(st->bf) == EXIT_CONFIG;
-					return g;
-				}
+				*fatal_config = g < 0 && pg_backfill_exit_code(st->bf) == EXIT_CONFIG;
+				return g;
 			}
 			st->txn_seq++;
 			st->open_lsn = st->txn_lsn;
