@@ -32,7 +32,7 @@
 #define REOPEN_MS		   1000 /* a failed rows connection is opened again this often */
 #define ROOM_MS			   20	/* a full pipeline is looked at again this often */
 #define SAVE_MS			   1000 /* the acknowledged row is recorded at least this often */
-#define POS_BLOCK		   1024 /* task positions reserved in the state file at a time */
+#define POS_BLOCK		   64	/* task positions reserved in the state file at a time */
 /* seq of rows put into a position of the stream: apart from the stream's own events */
 #define INJECT_SEQ 0x80000000u
 #define NIL_UUID   "00000000-0000-0000-0000-000000000000"
