@@ -44,6 +44,9 @@ metrics_lag_bytes(const relay_metrics *m)
 {
 	int64_t lag = (int64_t) (m->received_lsn - m->acked_lsn);
 
+	/* nothing confirmed yet (the first seconds): unknown, not the whole WAL */
+	if (m->acked_lsn == 0)
+		return 0;
 	return lag > 0 ? lag : 0;
 }
 

@@ -151,6 +151,14 @@ test_before_the_wal_check(void **state)
 	json_object_put(root);
 	free(line);
 
+	/* before the first confirmation the lag in bytes is unknown: 0, not the whole WAL */
+	m.acked_lsn = 0;
+	line = metrics_emf_render(&m, "eventrelay", "Slot", "orders", 1, &len);
+	root = s_check_line(line, len, "eventrelay", "Slot", "orders", 1, names, &n);
+	assert_true(s_number(root, "LagBytes") == 0);
+	json_object_put(root);
+	free(line);
+
 	/* acknowledged past what the server last said (a keepalive): no negative lag */
 	m.acked_lsn = 0x3000200;
 	m.lag_seconds = -0.001;
