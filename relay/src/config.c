@@ -7,6 +7,7 @@
 #include "config.h"
 #include "codec.h"
 #include "log.h"
+#include "metrics_emf.h"
 #include "sink.h"
 
 #include <ctype.h>
@@ -70,6 +71,8 @@ enum
 	OPT_REQ_TIMEOUT,
 	OPT_METRICS_PORT,
 	OPT_METRICS_ADDR,
+	OPT_METRICS_EMF_INTERVAL,
+	OPT_METRICS_EMF_NAMESPACE,
 	OPT_LOG_LEVEL,
 	OPT_SHUTDOWN_TIMEOUT,
 };
@@ -224,6 +227,15 @@ static const opt_doc opts[] = {
 	 "serve Prometheus metrics on this port (default 0 = off)", "Operations"},
 	{OPT_METRICS_ADDR, "metrics-address", 1, "ADDR", NULL,
 	 "address of the metrics listener (default 127.0.0.1)", NULL},
+	{OPT_METRICS_EMF_INTERVAL, "metrics-emf-interval", 1, "SECS", "EVENTRELAY_METRICS_EMF_INTERVAL",
+	 "every SECS seconds, write the lag (LagSeconds, LagBytes) and the slot's retained WAL "
+	 "(RetainedWalBytes, SafeWalBytes) as one CloudWatch Embedded Metric Format line, dimension "
+	 "Slot, on stderr, where the ECS awslogs driver ships it to CloudWatch, which makes metrics "
+	 "of it; only while streaming (default 0 = off)",
+	 NULL},
+	{OPT_METRICS_EMF_NAMESPACE, "metrics-emf-namespace", 1, "NAME",
+	 "EVENTRELAY_METRICS_EMF_NAMESPACE",
+	 "CloudWatch namespace of those metrics (default eventrelay)", NULL},
 	{OPT_LOG_LEVEL, "log-level", 1, "LEVEL", "EVENTRELAY_LOG_LEVEL",
 	 "debug, info (default), warn or error; logs are JSON lines on stderr", NULL},
 	{OPT_SHUTDOWN_TIMEOUT, "shutdown-timeout", 1, "SECS", NULL,
@@ -444,6 +456,7 @@ s_defaults(relay_config *cfg)
 	cfg->retry_max_ms = 5000;
 	cfg->request_timeout_ms = 30000;
 	cfg->metrics_address = strdup("127.0.0.1");
+	cfg->metrics_emf_namespace = strdup("eventrelay");
 	cfg->log_level = LOG_INFO;
 	cfg->shutdown_timeout_ms = 30000;
 }
@@ -692,6 +705,20 @@ s_apply(relay_config *cfg, int id, const char *v, char *err, size_t errlen)
 		case OPT_METRICS_ADDR:
 			s_set(&cfg->metrics_address, v);
 			break;
+		case OPT_METRICS_EMF_INTERVAL:
+			if (config_number(d->name, v, 0, 3600, false, &n, err, errlen) < 0)
+				return -1;
+			cfg->metrics_emf_interval_ms = (int) n * 1000;
+			break;
+		case OPT_METRICS_EMF_NAMESPACE:
+		{
+			const char *why = metrics_emf_namespace_error(v);
+
+			if (why)
+				return s_fail(err, errlen, "invalid --metrics-emf-namespace \"%s\": %s", v, why);
+			s_set(&cfg->metrics_emf_namespace, v);
+			break;
+		}
 		case OPT_LOG_LEVEL:
 			lvl = log_parse_level(v);
 			if (lvl < 0)
@@ -738,6 +765,8 @@ s_apply_env(relay_config *cfg, char *err, size_t errlen)
 		{OPT_IN_FLIGHT, "EVENTRELAY_MAX_IN_FLIGHT"},
 		{OPT_KEY_RUN, "EVENTRELAY_MAX_RECORDS_PER_KEY"},
 		{OPT_METRICS_PORT, "EVENTRELAY_METRICS_PORT"},
+		{OPT_METRICS_EMF_INTERVAL, "EVENTRELAY_METRICS_EMF_INTERVAL"},
+		{OPT_METRICS_EMF_NAMESPACE, "EVENTRELAY_METRICS_EMF_NAMESPACE"},
 		{OPT_LOG_LEVEL, "EVENTRELAY_LOG_LEVEL"},
 	};
 	size_t i;
@@ -1081,5 +1110,6 @@ config_free(relay_config *cfg)
 	free(cfg->endpoint);
 	free(cfg->ca_bundle);
 	free(cfg->metrics_address);
+	free(cfg->metrics_emf_namespace);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -90,6 +90,8 @@ typedef struct relay_config
 	/* operations */
 	int metrics_port; /* 0 = off */
 	char *metrics_address;
+	int metrics_emf_interval_ms; /* CloudWatch EMF lines on stderr (0 = off) */
+	char *metrics_emf_namespace;
 	int log_level;
 	int shutdown_timeout_ms;
 } relay_config;

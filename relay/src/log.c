@@ -57,15 +57,22 @@ log_begin(buf *b, log_level level)
 			   ts.tv_nsec / 1000000, level_names[level], (int) getpid());
 }
 
-static void
-log_end(buf *b)
+void
+log_line(const char *line, size_t len)
 {
 	ssize_t rc;
 
-	buf_puts(b, "}\n");
-	if (b->data)
-		rc = write(STDERR_FILENO, b->data, b->len);
+	if (line == NULL)
+		return;
+	rc = write(STDERR_FILENO, line, len);
 	(void) rc;
+}
+
+static void
+log_end(buf *b)
+{
+	buf_puts(b, "}\n");
+	log_line(b->data, b->len);
 	buf_free(b);
 }
 

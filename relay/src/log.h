@@ -9,6 +9,8 @@
 #ifndef RELAY_LOG_H
 #define RELAY_LOG_H
 
+#include <stddef.h>
+
 typedef enum log_level
 {
 	LOG_DEBUG = 0,
@@ -25,6 +27,12 @@ int log_parse_level(const char *s);
 void log_msg(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* log_kv(LOG_INFO, "message", "key1", "value1", ..., NULL) */
 void log_kv(log_level level, const char *msg, ...) __attribute__((sentinel));
+/*
+ * Write a complete line of another format that shares the log stream (the
+ * CloudWatch EMF lines of metrics_emf.c): len bytes ending in '\n', with one
+ * write(2) like every log line, whatever the level.
+ */
+void log_line(const char *line, size_t len);
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)

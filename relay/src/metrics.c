@@ -39,6 +39,17 @@ metrics_sink(const char *name)
 	return &metrics.sinks[i];
 }
 
+int64_t
+metrics_lag_bytes(const relay_metrics *m)
+{
+	int64_t lag = (int64_t) (m->received_lsn - m->acked_lsn);
+
+	/* nothing confirmed yet (the first seconds): unknown, not the whole WAL */
+	if (m->acked_lsn == 0)
+		return 0;
+	return lag > 0 ? lag : 0;
+}
+
 static void
 s_metric(buf *b, const char *name, const char *type, const char *help)
 {
@@ -49,7 +60,6 @@ char *
 metrics_render(size_t *len)
 {
 	buf b = BUF_INIT;
-	int64_t lag = (int64_t) (metrics.received_lsn - metrics.acked_lsn);
 	int i;
 
 	s_metric(&b, "eventrelay_events_received_total", "counter", "Events handed to the sinks.");
@@ -72,7 +82,7 @@ metrics_render(size_t *len)
 	buf_printf(&b, "eventrelay_server_lsn %llu\n", (unsigned long long) metrics.received_lsn);
 	s_metric(&b, "eventrelay_lag_bytes", "gauge",
 			 "Server WAL position minus the acknowledged LSN.");
-	buf_printf(&b, "eventrelay_lag_bytes %lld\n", (long long) (lag > 0 ? lag : 0));
+	buf_printf(&b, "eventrelay_lag_bytes %lld\n", (long long) metrics_lag_bytes(&metrics));
 	s_metric(&b, "eventrelay_lag_seconds", "gauge",
 			 "Age of the oldest transaction not yet acknowledged by every sink.");
 	buf_printf(&b, "eventrelay_lag_seconds %.3f\n", metrics.lag_seconds);

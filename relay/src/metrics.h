@@ -53,6 +53,12 @@ extern relay_metrics metrics;
 
 metrics_sink_counters *metrics_sink(const char *name);
 
+/*
+ * Server WAL position minus the acknowledged LSN, never below 0; 0 until the
+ * first confirmation.
+ */
+int64_t metrics_lag_bytes(const relay_metrics *m);
+
 /* Render everything in the Prometheus text exposition format. */
 char *metrics_render(size_t *len);
 

@@ -35,6 +35,7 @@
 #include "pg_pgoutput.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics_emf.h"
 #include "pg_state.h"
 #include "sink.h"
 #include "stop.h"
@@ -603,6 +604,7 @@ relay_run(const relay_config *cfg)
 	if (st->state.loaded && !cfg->accept_slot_position)
 		st->durable_lsn = st->state.lsn;
 	st->wal = pg_wal_safety_new(cfg);
+	metrics_emf_start(cfg->metrics_emf_interval_ms, cfg->metrics_emf_namespace, "Slot", cfg->slot);
 	if (cfg->state_file)
 	{
 		pg_source_hooks h = {cfg->backfill, cfg->repair_slot, s_hook_create, s_hook_start, st};
@@ -725,6 +727,7 @@ relay_run(const relay_config *cfg)
 		{
 			pg_horizon_tick(st->hz, now);
 			pg_wal_safety_poll(st->wal, now);
+			metrics_emf_poll(now); /* only while streaming: see metrics_emf.h */
 		}
 		if (st->end_lsn && s_flush_lsn(st) >= st->end_lsn)
 		{

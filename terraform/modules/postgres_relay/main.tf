@@ -68,6 +68,13 @@ locals {
     # Records Kinesis can never accept go to the bucket too (not to a file in
     # the task, which would be lost with it).
     local.dead_letter_s3 == null ? [] : ["--dead-letter=${local.dead_letter_s3}"],
+    # The lag alarm's metrics: CloudWatch Embedded Metric Format lines on
+    # stderr, which awslogs ships to the log group, where CloudWatch makes the
+    # metrics of them (no agent or sidecar).
+    local.lag_alarm ? [
+      "--metrics-emf-interval=60",
+      "--metrics-emf-namespace=${var.metrics_namespace}",
+    ] : [],
     [
       "--metrics-port=${var.metrics_port}",
       "--log-level=${var.log_level}",
@@ -92,6 +99,8 @@ locals {
     local.iam == null ? {} : { PGUSER = local.iam.db_user },
     var.environment,
   )
+
+  lag_alarm = coalesce(var.lag_alarm_seconds, 0) > 0
 
   dead_letter_s3 = var.archive_bucket_arn == null || var.dead_letter_prefix == null ? null : "s3://${local.bucket_name}/${trimsuffix(var.dead_letter_prefix, "/")}"
 
@@ -455,4 +464,43 @@ resource "aws_ecs_service" "this" {
     aws_iam_role_policy.execution,
     aws_iam_role_policy.task,
   ]
+}
+
+# --- lag alarm ---------------------------------------------------------------
+
+# The relay's LagSeconds (age of the oldest transaction not yet acknowledged by
+# every sink), from the EMF lines it writes once a minute while it streams.
+resource "aws_cloudwatch_metric_alarm" "lag" {
+  count = local.lag_alarm ? 1 : 0
+
+  alarm_name        = "${var.name}-relay-lag"
+  alarm_description = "eventrelay ${var.name}: events of slot ${var.slot_name} wait more than ${var.lag_alarm_seconds} s to reach every sink, or the relay publishes no lag (stopped, crashing, cannot reach the database, or a backfill holds the live stream). docs/failover.md, WAL safety."
+
+  namespace   = var.metrics_namespace
+  metric_name = "LagSeconds"
+  dimensions = {
+    Slot = var.slot_name
+  }
+
+  # Maximum: with relay_count = 2 only the streaming relay writes lines (a
+  # standby writes none), and one bad sample in the minute counts.
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = var.lag_alarm_evaluation_periods
+  datapoints_to_alarm = var.lag_alarm_evaluation_periods
+  threshold           = var.lag_alarm_seconds
+  comparison_operator = "GreaterThanThreshold"
+
+  # A relay that is dead, restarting in a loop or unable to stream writes no
+  # lines at all, so its lag is missing, not high: "missing" must count as
+  # breaching, or the worst failure would leave the alarm green (or at best
+  # INSUFFICIENT_DATA) while the slot pins WAL on the database.
+  treat_missing_data = "breaching"
+
+  alarm_actions = var.lag_alarm_actions
+  ok_actions    = var.lag_alarm_ok_actions
+  # A stopped service (enabled = false) publishes nothing by design: no pages.
+  actions_enabled = var.enabled
+
+  tags = var.tags
 }

@@ -42,3 +42,8 @@ output "iam_db_user_arn" {
   description = "The rds-db:connect resource the task role may connect as (null without iam_database_auth)."
   value       = local.iam_db_user_arn
 }
+
+output "lag_alarm_arn" {
+  description = "ARN of the relay lag alarm (null without lag_alarm_seconds)."
+  value       = local.lag_alarm ? aws_cloudwatch_metric_alarm.lag[0].arn : null
+}

@@ -272,6 +272,61 @@ variable "metrics_port" {
   default     = 9187
 }
 
+variable "lag_alarm_seconds" {
+  description = "Alarm when the relay's lag (LagSeconds: age of the oldest transaction not yet in every sink) stays above this many seconds for lag_alarm_evaluation_periods minutes, or when the relay publishes no lag at all (missing data is breaching). Minutes, not seconds: a sink retrying is normal. null or 0 = no alarm (and no EMF metrics)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.lag_alarm_seconds == null ? true : var.lag_alarm_seconds >= 0
+    error_message = "lag_alarm_seconds must be null, 0 (no alarm) or a positive number of seconds."
+  }
+}
+
+variable "lag_alarm_evaluation_periods" {
+  description = "Consecutive minutes the lag must breach (or be missing) before the alarm fires; a relay restart or a short reconnect stays below it."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.lag_alarm_evaluation_periods >= 1 && var.lag_alarm_evaluation_periods <= 1440 && floor(var.lag_alarm_evaluation_periods) == var.lag_alarm_evaluation_periods
+    error_message = "lag_alarm_evaluation_periods must be a whole number of minutes between 1 and 1440."
+  }
+}
+
+variable "lag_alarm_actions" {
+  description = "ARNs notified when the lag alarm fires (an SNS topic, ...)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.lag_alarm_actions : can(regex("^arn:[^:]+:[^:]+:", a))])
+    error_message = "lag_alarm_actions must be ARNs (e.g. arn:aws:sns:REGION:ACCOUNT:TOPIC)."
+  }
+}
+
+variable "lag_alarm_ok_actions" {
+  description = "ARNs notified when the lag alarm returns to OK."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.lag_alarm_ok_actions : can(regex("^arn:[^:]+:[^:]+:", a))])
+    error_message = "lag_alarm_ok_actions must be ARNs."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the relay's EMF metrics (--metrics-emf-namespace), written when the lag alarm is on; dimension Slot = slot_name."
+  type        = string
+  default     = "eventrelay"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9 ._/#-][A-Za-z0-9 ._/#:-]{0,254}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be a custom CloudWatch namespace: 1-255 of letters, digits, spaces and . _ - / # :, not starting with ':' or AWS/."
+  }
+}
+
 variable "log_level" {
   description = "Relay log level: debug, info, warn or error."
   type        = string

@@ -104,6 +104,11 @@ override_resource {
   target = aws_ecs_service.this
 }
 
+override_resource {
+  target = aws_cloudwatch_metric_alarm.lag
+  values = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:pg-relay-relay-lag" }
+}
+
 run "renders" {
   command = apply
 
@@ -170,6 +175,122 @@ run "renders" {
     condition     = aws_ecs_service.this.desired_count == 1 && aws_ecs_service.this.deployment_maximum_percent == 100 && aws_ecs_service.this.deployment_minimum_healthy_percent == 0
     error_message = "the service must run exactly one relay and stop the old one before starting a new one"
   }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.lag) == 0 && output.lag_alarm_arn == null
+    error_message = "no lag alarm unless lag_alarm_seconds is set"
+  }
+}
+
+run "lag_alarm" {
+  command = apply
+
+  variables {
+    slot_name            = "orders"
+    lag_alarm_seconds    = 300
+    lag_alarm_actions    = ["arn:aws:sns:eu-west-1:123456789012:relay-pages"]
+    lag_alarm_ok_actions = ["arn:aws:sns:eu-west-1:123456789012:relay-pages"]
+  }
+
+  # The relay writes the metric the alarm reads: EMF once a minute, the
+  # namespace the alarm names, dimension Slot = the slot it streams.
+  assert {
+    condition = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].command == [
+      "--slot=orders", "--stream=events", "--create-slot", "--sink=kinesis", "--sink=s3",
+      "--s3-bucket=acme-archive", "--s3-prefix=events/", "--dead-letter=s3://acme-archive/dead-letter",
+      "--metrics-emf-interval=60", "--metrics-emf-namespace=eventrelay",
+      "--metrics-port=9187", "--log-level=info",
+      "--shutdown-timeout=50",
+    ]
+    error_message = "with the alarm the relay must write EMF lines every 60 s in the alarm's namespace"
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.lag[0].namespace == "eventrelay" &&
+      aws_cloudwatch_metric_alarm.lag[0].metric_name == "LagSeconds" &&
+      aws_cloudwatch_metric_alarm.lag[0].dimensions == tomap({ Slot = "orders" }) &&
+      aws_cloudwatch_metric_alarm.lag[0].statistic == "Maximum" &&
+      aws_cloudwatch_metric_alarm.lag[0].period == 60
+    )
+    error_message = "the alarm must read Maximum of eventrelay/LagSeconds for Slot=orders per minute, as the relay writes it"
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.lag[0].threshold == 300 &&
+      aws_cloudwatch_metric_alarm.lag[0].comparison_operator == "GreaterThanThreshold" &&
+      aws_cloudwatch_metric_alarm.lag[0].evaluation_periods == 5 &&
+      aws_cloudwatch_metric_alarm.lag[0].datapoints_to_alarm == 5
+    )
+    error_message = "the alarm fires after 5 minutes above lag_alarm_seconds"
+  }
+
+  # A dead relay writes nothing: missing data must page too.
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.lag[0].treat_missing_data == "breaching"
+    error_message = "missing lag data (a dead relay) must count as breaching"
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.lag[0].alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:relay-pages"]) &&
+      aws_cloudwatch_metric_alarm.lag[0].ok_actions == toset(["arn:aws:sns:eu-west-1:123456789012:relay-pages"]) &&
+      aws_cloudwatch_metric_alarm.lag[0].actions_enabled
+    )
+    error_message = "the alarm notifies lag_alarm_actions and lag_alarm_ok_actions"
+  }
+
+  assert {
+    condition     = output.lag_alarm_arn == "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:pg-relay-relay-lag"
+    error_message = "lag_alarm_arn output"
+  }
+}
+
+run "lag_alarm_of_a_stopped_relay_stays_quiet" {
+  command = apply
+
+  variables {
+    enabled           = false
+    lag_alarm_seconds = 120
+    metrics_namespace = "EventStore/Relay"
+    lag_alarm_actions = ["arn:aws:sns:eu-west-1:123456789012:relay-pages"]
+  }
+
+  # desired count 0 writes no lines: breaching by design, so no notifications
+  assert {
+    condition     = aws_ecs_service.this.desired_count == 0 && !aws_cloudwatch_metric_alarm.lag[0].actions_enabled
+    error_message = "a stopped relay's alarm must not notify"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.lag[0].namespace == "EventStore/Relay" && contains(jsondecode(aws_ecs_task_definition.this.container_definitions)[0].command, "--metrics-emf-namespace=EventStore/Relay")
+    error_message = "the relay and the alarm must use the same namespace"
+  }
+}
+
+run "lag_alarm_zero_is_off" {
+  command = apply
+
+  variables {
+    lag_alarm_seconds = 0
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.lag) == 0 && !contains(jsondecode(aws_ecs_task_definition.this.container_definitions)[0].command, "--metrics-emf-interval=60")
+    error_message = "lag_alarm_seconds = 0 means no alarm and no EMF lines"
+  }
+}
+
+run "rejects_an_aws_namespace" {
+  command = plan
+
+  variables {
+    lag_alarm_seconds = 300
+    metrics_namespace = "AWS/ECS"
+  }
+
+  expect_failures = [var.metrics_namespace]
 }
 
 run "kinesis_only_with_a_conninfo_secret" {
