@@ -95,6 +95,13 @@ echo "# live events acknowledged ${live_s}s after their commit, with the backfil
 es_check "live events (the cursor's last aggregate, a new one) acknowledged while the backfill runs" in_backfill
 es_check "... within 5 s ($live_s s)" awk -v s="$live_s" 'BEGIN{exit !(s < 5)}'
 
+# --- the backfill's own connection dies: it reopens and resumes, the relay goes on ----
+term=$(es_psql -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+  WHERE application_name = 'eventrelay' AND state LIKE 'idle in transaction%' AND backend_xmin IS NOT NULL")
+for ((i = 0; i < 50; i++)); do grep -q '"msg":"the backfill lost its connection' "$TMP/relay.log" && break; sleep 0.1; done
+es_eq "the backfill's connection terminated during the backfill" 1 "$term"
+es_check "... the relay noticed and kept running" bash -c "grep -q '\"msg\":\"the backfill lost its connection' '$TMP/relay.log' && kill -0 $RELAY_PID"
+
 # --- SIGKILL during the backfill ---------------------------------------------------
 kills=0
 pending=0

@@ -97,7 +97,8 @@ struct pg_backfill
 	int head, count;
 	unsigned long long handed; /* events handed to the task's sinks (task total) */
 	int64_t started_ms, last_progress_ms;
-	unsigned long long started_events;
+	unsigned long long started_events; /* events out when it (re)opened: for the rate logged */
+	unsigned long long started_handed; /* handed then: for --backfill-rate */
 };
 
 static bool
@@ -706,7 +707,7 @@ s_room(pg_backfill *b, int64_t now, int64_t *due)
 	*due = now + ROOM_MS;
 	if (b->cfg->backfill_rate > 0)
 	{
-		int64_t at = b->started_ms + (int64_t) ((double) (b->handed - b->started_events) * 1000.0 /
+		int64_t at = b->started_ms + (int64_t) ((double) (b->handed - b->started_handed) * 1000.0 /
 												b->cfg->backfill_rate);
 
 		if (at > now)
@@ -776,6 +777,7 @@ s_open_rows(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
 	b->handed = t->events;
 	b->started_ms = b->last_progress_ms = relay_now_ms();
 	b->started_events = t->events + b->jumped_events;
+	b->started_handed = b->handed;
 	snprintf(b->handed_agg, sizeof(b->handed_agg), "%s", t->key_agg);
 	b->handed_version = t->key_version;
 	/* a new task, or a restart: positions from the state file's next block on */
