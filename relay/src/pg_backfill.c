@@ -525,12 +525,13 @@ s_begin(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
 }
 
 /*
- * Row i of r as an event of position pos in sinks (seq, commit_time: what
- * the position's other events have).  -1 with err and exit_code.
+ * Row i of r as an event of position pos in sinks, those of them `which`
+ * says (seq, commit_time: what the position's other events have).  -1
+ * with err and exit_code.
  */
 static int
-s_put_row(pg_backfill *b, sink_set *sinks, pg_sql_result *r, int i, uint64_t pos, uint32_t seq,
-		  time_t commit_time, char *err, size_t errlen)
+s_put_row(pg_backfill *b, sink_set *sinks, sink_which which, pg_sql_result *r, int i, uint64_t pos,
+		  uint32_t seq, time_t commit_time, char *err, size_t errlen)
 {
 	pg_state_task *t = &b->state->task;
 	pg_envelope_row row;
@@ -570,7 +571,7 @@ s_put_row(pg_backfill *b, sink_set *sinks, pg_sql_result *r, int i, uint64_t pos
 	ev.pos = pos;
 	ev.seq = seq;
 	ev.commit_time = commit_time;
-	if (sink_set_put(sinks, &ev, err, errlen, &fatal) < 0)
+	if (sink_set_put_to(sinks, which, &ev, err, errlen, &fatal) < 0)
 		return s_sink_fail(b, fatal);
 	return 0;
 }
@@ -654,15 +655,18 @@ s_take_pos(pg_backfill *b, uint64_t *pos, char *err, size_t errlen)
 }
 
 /*
- * Hand one fetched page to the task's sinks as position pos: the rows of
- * aggregates the stream already had from the snapshot are left out.
+ * Hand one fetched page to the task's sinks as position pos.  The rows of
+ * aggregates the stream reached first (its sinks by arrival have them
+ * already) go only to the sinks ordered by position (the archive: there
+ * the task's objects sort first).
  */
 static int
 s_put_page(pg_backfill *b, pg_sql_result *r, uint64_t pos, char *err, size_t errlen)
 {
 	pg_state_task *t = &b->state->task;
 	int n = pg_sql_rows(r), put = 0;
-	bool fatal = false;
+	uint32_t seq = 0;
+	bool fatal = false, by_position = sink_set_has(&b->sinks, SINKS_BY_POSITION);
 	uint64_t needs = 0;
 	page_mark *m;
 
@@ -670,16 +674,16 @@ s_put_page(pg_backfill *b, pg_sql_result *r, uint64_t pos, char *err, size_t err
 	{
 		agg_entry *e = s_agg_find(b, pg_sql_value(r, i, PGE_AGGREGATE_ID, NULL));
 
-		if (e)
-		{
-			if (e->live_pos > needs)
-				needs = e->live_pos;
+		if (e && e->live_pos > needs)
+			needs = e->live_pos;
+		if (e && !by_position)
 			continue;
-		}
 		/* archive partition: the task's start, so the task's objects sort before the stream's */
-		if (s_put_row(b, &b->sinks, r, i, pos, (uint32_t) put, (time_t) t->time, err, errlen) < 0)
+		if (s_put_row(b, &b->sinks, e ? SINKS_BY_POSITION : SINKS_ALL, r, i, pos, seq++,
+					  (time_t) t->time, err, errlen) < 0)
 			return -1;
-		put++;
+		if (e == NULL)
+			put++;
 	}
 	if (sink_set_commit(&b->sinks, pos, err, errlen, &fatal) < 0)
 		return s_sink_fail(b, fatal);
@@ -767,12 +771,6 @@ s_open_rows(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
 	b->open = b->exhausted = false;
 	if (s_connect(b, err, errlen) < 0)
 		return -1;
-	if (b->sql && pg_sql_ok(b->sql))
-	{
-		char e2[256];
-
-		pg_sql_exec(b->sql, "ROLLBACK", e2, sizeof(e2)); /* an earlier transaction of it */
-	}
 	b->head = b->count = 0;
 	b->handed = t->events;
 	b->started_ms = b->last_progress_ms = relay_now_ms();
@@ -998,7 +996,8 @@ s_rows_of(pg_backfill *b, const char *agg, bool started, long long after, sink_s
 			return -1;
 		n = pg_sql_rows(r);
 		for (int i = 0; i < n; i++)
-			if (s_put_row(b, sinks, r, i, pos, (*seq)++, commit_time, err, errlen) < 0)
+			if (s_put_row(b, sinks, SINKS_BY_ARRIVAL, r, i, pos, (*seq)++, commit_time, err,
+						  errlen) < 0)
 			{
 				pg_sql_free(r);
 				return -2;
@@ -1065,7 +1064,9 @@ pg_backfill_gate(pg_backfill *b, const relay_event *ev, char *err, size_t errlen
 	pg_state_task *t = &b->state->task;
 	char agg[40];
 
-	if (!b->running || ev->key_len == 0 || ev->key_len >= sizeof(agg))
+	/* a sink ordered by position (the archive) needs nothing: the task's objects sort first */
+	if (!b->running || !sink_set_has(b->live, SINKS_BY_ARRIVAL) || ev->key_len == 0 ||
+		ev->key_len >= sizeof(agg))
 		return PG_GATE_LIVE;
 	memcpy(agg, ev->key, ev->key_len);
 	agg[ev->key_len] = '\0';

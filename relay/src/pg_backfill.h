@@ -24,7 +24,12 @@
  * leaves the aggregate out.  Rows of it in flight in the task's sinks at
  * that moment become duplicates, never a reordering (both copies start at
  * the same row).  The stream does not wait for the backfill.  An aggregate
- * whose event has version 1 has no rows in the snapshot.
+ * whose event has version 1 has no rows in the snapshot.  All this only
+ * for the sinks that deliver in arrival order (Kinesis, stdout): the S3
+ * archive is ordered by position (sink.by_position), the task's objects
+ * sort before the stream's, so its task sink gets every row and the
+ * stream's S3 sink only the stream (the same bytes in every run, as its
+ * crash recovery wants).
  *
  * Rows become envelopes (pg_envelope.h) with source.lsn = the slot's
  * consistent point, source.xid = the row's xmin and source.commit_time =

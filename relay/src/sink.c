@@ -73,8 +73,15 @@ s_fail(sink *s, char *err, size_t errlen, bool *fatal_config)
 	return -1;
 }
 
+static bool
+s_which(const sink *s, sink_which which)
+{
+	return which == SINKS_ALL || (which == SINKS_BY_POSITION) == s->by_position;
+}
+
 int
-sink_set_put(sink_set *set, const relay_event *ev, char *err, size_t errlen, bool *fatal_config)
+sink_set_put_to(sink_set *set, sink_which which, const relay_event *ev, char *err, size_t errlen,
+				bool *fatal_config)
 {
 	int i;
 
@@ -82,9 +89,24 @@ sink_set_put(sink_set *set, const relay_event *ev, char *err, size_t errlen, boo
 	metrics.events_received++;
 	metrics.bytes_received += ev->len;
 	for (i = 0; i < set->n; i++)
-		if (set->s[i]->ops->put(set->s[i], ev, err, errlen) < 0)
+		if (s_which(set->s[i], which) && set->s[i]->ops->put(set->s[i], ev, err, errlen) < 0)
 			return s_fail(set->s[i], err, errlen, fatal_config);
 	return 0;
+}
+
+int
+sink_set_put(sink_set *set, const relay_event *ev, char *err, size_t errlen, bool *fatal_config)
+{
+	return sink_set_put_to(set, SINKS_ALL, ev, err, errlen, fatal_config);
+}
+
+bool
+sink_set_has(const sink_set *set, sink_which which)
+{
+	for (int i = 0; i < set->n; i++)
+		if (s_which(set->s[i], which))
+			return true;
+	return false;
 }
 
 int

@@ -112,7 +112,13 @@ typedef struct sink_ops
 struct sink
 {
 	const sink_ops *ops;
-	const char *name;				/* "kinesis", "stdout", ... */
+	const char *name; /* "kinesis", "stdout", ... */
+	/*
+	 * Its destination orders events by position, not by arrival (the S3
+	 * archive's keys): an event of a lower position sorts first whenever it
+	 * is delivered.  The backfill (pg_backfill.h) relies on it.
+	 */
+	bool by_position;
 	uint64_t acked;					/* highest fully durable position (see above) */
 	bool fatal_config;				/* set with a -1 return: a configuration error */
 	struct deadletter *dead_letter; /* not owned */
@@ -142,6 +148,17 @@ typedef struct sink_set
 
 int sink_set_put(sink_set *set, const relay_event *ev, char *err, size_t errlen,
 				 bool *fatal_config);
+/* Which sinks of a set sink_set_put_to feeds: every one, or by sink.by_position. */
+typedef enum sink_which
+{
+	SINKS_ALL,
+	SINKS_BY_ARRIVAL, /* by_position false: Kinesis, stdout */
+	SINKS_BY_POSITION /* by_position true: S3 */
+} sink_which;
+int sink_set_put_to(sink_set *set, sink_which which, const relay_event *ev, char *err,
+					size_t errlen, bool *fatal_config);
+/* Has the set a sink of that kind? */
+bool sink_set_has(const sink_set *set, sink_which which);
 int sink_set_commit(sink_set *set, uint64_t pos, char *err, size_t errlen, bool *fatal_config);
 int sink_set_poll(sink_set *set, int64_t now_ms, bool idle, char *err, size_t errlen,
 				  bool *fatal_config);

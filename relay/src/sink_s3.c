@@ -634,6 +634,7 @@ s_open(const relay_config *cfg, struct deadletter *dl, char *err, size_t errlen)
 	s->recovering = true;
 	s->check_due = true;
 	s->base.ops = &s3_ops;
+	s->base.by_position = true; /* archive keys are positions: replay reads them in key order */
 	srand((unsigned) (time(NULL) ^ getpid()));
 	return &s->base;
 }
