@@ -466,6 +466,17 @@ s_params(pg_backfill *b, const char *params[9], const char *agg, long long versi
 }
 
 /*
+ * The rows' transaction stays open, idle between pages, as long as the
+ * task runs: a server-wide idle_in_transaction_session_timeout would end
+ * it (the task would resume, but in a new snapshot, with duplicates).
+ */
+static int
+s_keep_open(pg_backfill *b, char *err, size_t errlen)
+{
+	return pg_sql_exec(b->sql, "SET LOCAL idle_in_transaction_session_timeout = 0", err, errlen);
+}
+
+/*
  * Open the transaction the rows are read in: the exported snapshot, or
  * after a crash a fresh one whose xmin reached the exported snapshot's
  * xmax (then it sees every transaction the exported one saw as committed).
@@ -486,7 +497,7 @@ s_begin(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
 		buf_printf(&q, "SET TRANSACTION SNAPSHOT '%s'", snapshot);
 		rc = pg_sql_exec(b->sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen) <
 						 0 ||
-					 pg_sql_exec(b->sql, q.data, err, errlen) < 0
+					 pg_sql_exec(b->sql, q.data, err, errlen) < 0 || s_keep_open(b, err, errlen) < 0
 				 ? -1
 				 : 0;
 		buf_free(&q);
@@ -504,7 +515,7 @@ s_begin(pg_backfill *b, const char *snapshot, char *err, size_t errlen)
 					1, params, v, sizeof(v), err, errlen) < 0)
 			return -1;
 		if (strcmp(v, "t") == 0)
-			return 0;
+			return s_keep_open(b, err, errlen);
 		if (pg_sql_exec(b->sql, "ROLLBACK", err, errlen) < 0)
 			return -1;
 		if (relay_now_ms() - first > RESUME_WAIT_LOG_MS && logged == 0)
