@@ -134,8 +134,8 @@ static const opt_doc opts[] = {
 	 "(events in between are not relayed)",
 	 NULL},
 	{OPT_BACKFILL, "backfill", 0, NULL, NULL,
-	 "when --create-slot creates the slot, first publish every event that already exists "
-	 "(from the snapshot exported with the slot, in (aggregate_id, version) order), then "
+	 "when --create-slot creates the slot, publish every event that already exists (from the "
+	 "snapshot exported with the slot, in (aggregate_id, version) order) beside the live "
 	 "stream; needs --state-file, resumes after a crash (docs/backfill.md)",
 	 NULL},
 	{OPT_BACKFILL_SINCE, "backfill-since", 1, "TIME", NULL,
@@ -830,6 +830,11 @@ s_validate(relay_config *cfg, const char *also_used, char *err, size_t errlen)
 		return s_fail(err, errlen,
 					  "--backfill needs --create-slot and --state-file (the backfill's progress "
 					  "is kept there so that it resumes after a crash)");
+	if (cfg->backfill && cfg->standby)
+		return s_fail(err, errlen,
+					  "--backfill cannot be used with --standby: the backfill's progress is in "
+					  "this relay's state file, and a peer taking over the slot could not finish "
+					  "it; backfill with one relay, then start the pair");
 	if ((cfg->backfill_since || cfg->backfill_aggregate_types || cfg->backfill_rate) &&
 		!cfg->backfill)
 		return s_fail(err, errlen, "--backfill-since, -aggregate-types and -rate need --backfill");

@@ -213,6 +213,31 @@ test_decoder(void **state)
 	assert_non_null(strstr(err, "not wal2json"));
 }
 
+/* --backfill: its companions, and no --standby (a peer could not finish it). */
+static void
+test_backfill(void **state)
+{
+	relay_config c;
+	char err[256];
+
+	(void) state;
+	assert_int_equal(parse(&c, err, "--sink=stdout", "--backfill", "--create-slot", "--state-file",
+						   "/tmp/x", "--backfill-rate", "500", NULL),
+					 0);
+	assert_true(c.backfill);
+	assert_int_equal(c.backfill_rate, 500);
+	config_free(&c);
+	assert_int_equal(parse(&c, err, "--sink=stdout", "--backfill", "--state-file", "/tmp/x", NULL),
+					 -1);
+	assert_non_null(strstr(err, "--backfill needs --create-slot and --state-file"));
+	assert_int_equal(parse(&c, err, "--sink=stdout", "--backfill", "--create-slot", "--state-file",
+						   "/tmp/x", "--standby", NULL),
+					 -1);
+	assert_non_null(strstr(err, "--backfill cannot be used with --standby"));
+	assert_int_equal(parse(&c, err, "--sink=stdout", "--backfill-rate", "5", NULL), -1);
+	assert_non_null(strstr(err, "need --backfill"));
+}
+
 int
 main(void)
 {
@@ -223,6 +248,7 @@ main(void)
 		cmocka_unit_test_setup(test_errors, setup),
 		cmocka_unit_test_setup(test_plugin_options, setup),
 		cmocka_unit_test_setup(test_decoder, setup),
+		cmocka_unit_test_setup(test_backfill, setup),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

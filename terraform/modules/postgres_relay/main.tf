@@ -474,7 +474,7 @@ resource "aws_cloudwatch_metric_alarm" "lag" {
   count = local.lag_alarm ? 1 : 0
 
   alarm_name        = "${var.name}-relay-lag"
-  alarm_description = "eventrelay ${var.name}: events of slot ${var.slot_name} wait more than ${var.lag_alarm_seconds} s to reach every sink, or the relay publishes no lag (stopped, crashing, cannot reach the database, or a backfill holds the live stream). docs/failover.md, WAL safety."
+  alarm_description = "eventrelay ${var.name}: events of slot ${var.slot_name} wait more than ${var.lag_alarm_seconds} s to reach every sink, or the relay publishes no lag (stopped, crashing, cannot reach the database). docs/failover.md, WAL safety."
 
   namespace   = var.metrics_namespace
   metric_name = "LagSeconds"
