@@ -16,6 +16,8 @@
 #   kinesis     Kinesis sink at 25 ms round trips (stand-in): today's relay
 #               (00a0684) vs this one, many aggregates / one, 5% failing
 #   kinesis_latency  commit -> stored at 1,000 events/s, 25 ms round trips
+#   backfill_live  live latency while --backfill publishes 200,000 events:
+#               no backfill / this relay / 39e108e (the stream waited)
 #   ddb         DynamoDB path: stdin pluck vs jq
 #   s3          S3 archive replay vs the AWS CLI
 #   json        the relay's JSON reader (relay/src/json.c) vs json-c
@@ -32,7 +34,7 @@
 set -Eeuo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-NAMES=(append decode relay pgoutput kinesis kinesis_latency ddb s3 json slot_soak kill_loop)
+NAMES=(append decode relay pgoutput kinesis kinesis_latency backfill_live ddb s3 json slot_soak kill_loop)
 
 # script NAME: the script of a benchmark; deps NAME: the scripts/deps.sh groups it needs.
 script() {
@@ -43,6 +45,7 @@ script() {
 		pgoutput) echo pgoutput_bench.sh ;;
 		kinesis) echo kinesis_bench.sh ;;
 		kinesis_latency) echo kinesis_latency.sh ;;
+		backfill_live) echo backfill_live.sh ;;
 		ddb) echo ddb_bench.sh ;;
 		s3) echo s3_bench.sh ;;
 		json) echo json_ab.sh ;;
@@ -59,6 +62,7 @@ deps() {
 		pgoutput) echo pg relay ;;
 		kinesis) echo pg relay node ;;
 		kinesis_latency) echo pg relay node ;;
+		backfill_live) echo pg relay node ;;
 		ddb) echo relay ;;
 		s3) echo relay aws node ;;
 		json) echo relay ;;
@@ -72,7 +76,7 @@ if [[ ${1-} == --list ]]; then
 	exit 0
 fi
 if [[ ${1-} == -h || ${1-} == --help ]]; then
-	sed -n '3,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '3,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit 0
 fi
 
