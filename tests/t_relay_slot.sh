@@ -17,7 +17,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib_aws.sh"
 
 es_need aws jq python3 node
 RELAY=$(es_relay_bin)
-es_cluster_start "max_slot_wal_keep_size = 64MB" "checkpoint_timeout = 30s"
+# The limit stays high while the slot is healthy: restart_lsn only moves at a
+# running-xacts record (every 15 s, and at each checkpoint), and 15 s of the
+# churn below is more than 64MB, so a small limit would invalidate even a
+# slot whose relay confirms everything (seen on PostgreSQL 18).  The last
+# section lowers it to get a slot invalidated.
+es_cluster_start "max_slot_wal_keep_size = 1GB" "checkpoint_timeout = 30s"
 es_psql -c 'CREATE EXTENSION eventstore'
 es_relay_prepare
 es_kinesalite_start
@@ -52,10 +57,14 @@ es_check "stdout sink: all 1000 events, in order" es_check_events "$TMP/stdout.n
 es_psql -c "CREATE TABLE churn (id bigserial, pad text)"
 start_lsn=$(es_psql -c "SELECT pg_current_wal_lsn()")
 end=$((SECONDS + IDLE))
+peak=0 # the most WAL the healthy slot held during the churn
 while ((SECONDS < end)); do
-	es_psql -c "INSERT INTO churn (pad) SELECT repeat('x', 500) FROM generate_series(1, 5000)" >/dev/null
+	held=$(es_psql -c "INSERT INTO churn (pad) SELECT repeat('x', 500) FROM generate_series(1, 5000)" \
+		-c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = 'relay_slot'" | tail -1)
+	((${held:-0} > peak)) && peak=$held
 	sleep 0.5
 done
+echo "# most WAL the slot held while only other tables were written: $peak bytes"
 es_psql -c "CHECKPOINT" >/dev/null
 # Measured against the WAL position at the end of the churn: autovacuum and
 # checkpoints keep writing WAL afterwards, so "now" is a moving target.
@@ -124,6 +133,8 @@ es_eq "--aggregate-types/--event-types reach the plugin" "order Closed" \
 	"$(jq -r '.aggregate_type + " " + .type' "$TMP/filtered.ndjson" | sort -u | tr '\n' ' ' | sed 's/ $//')"
 
 # --- an invalidated slot ---------------------------------------------------------
+es_psql -c "ALTER SYSTEM SET max_slot_wal_keep_size = '64MB'" >/dev/null
+es_psql -c "SELECT pg_reload_conf()" >/dev/null
 es_psql -c "SELECT pg_create_logical_replication_slot('relay_lost', '$ES_RELAY_PLUGIN')" >/dev/null
 for ((i = 0; i < 12; i++)); do
 	es_psql -c "INSERT INTO churn (pad) SELECT repeat('y', 1000) FROM generate_series(1, 20000); SELECT pg_switch_wal()" >/dev/null
